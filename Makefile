@@ -1,0 +1,54 @@
+# muster: the Makefile wraps CMake + CTest. `make demo` and `make test` work
+# on a fresh Debian 12 machine: they install what is missing first.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+DEMO_DB    ?= demo.db
+PERSONS    ?= 100000
+LISTEN     ?= 127.0.0.1:8080
+
+.PHONY: all deps build build-asan demo test test-fast bench lint fuzz clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+$(BUILD_ASAN)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DMUSTER_SANITIZE=ON >/dev/null
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps $(BUILD_ASAN)/Makefile
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+demo: build
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BUILD)/muster demo --db $(DEMO_DB) --persons $(PERSONS) --listen $(LISTEN)
+
+# The whole suite, twice: the normal build and the sanitizer build.
+test: build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
+
+# One build only, for the edit-compile-test loop.
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	@sh scripts/deps.sh --bench
+	bash bench/http.sh
+
+lint: build
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	  --suppress=missingIncludeSystem -I src --std=c11 src
+	@! grep -rnE '\b(strcpy|sprintf|atoi|gets)\(' src || \
+	  (echo "lint: banned function" >&2; exit 1)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,132 @@
+/*
+ * cli.c: the command table, help texts and shared helpers.
+ */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/auth.h"
+
+const struct cli_cmd cli_commands[] = {
+	{"init", cmd_init, "create an empty register; prints an admin token once",
+	 "usage: muster init --db PATH [--profile ru-2023|ru-2025|generic]\n"
+	 "\n"
+	 "Creates a new register file with the given legal profile (default\n"
+	 "ru-2023). Prints the profile and, alone on the last line, an admin token.\n"
+	 "The token is shown only this once; the register keeps only its hash.\n"},
+	{"serve", cmd_serve, "serve the HTTP API",
+	 "usage: muster serve --db PATH [--listen HOST:PORT] [--threads N]\n"
+	 "                    [--test-clock] [--no-access-log] [--audit-queue N]\n"
+	 "\n"
+	 "Serves the API (default 127.0.0.1:8080; port 0 picks a free port and\n"
+	 "prints it). Logs one line per request on stderr. SIGTERM or SIGINT stops\n"
+	 "accepting, lets requests in flight finish, flushes the audit queue and\n"
+	 "exits 0. --test-clock makes the Muster-Test-Now header set the current\n"
+	 "instant: for tests and demonstrations only.\n"},
+	{"import", cmd_import, "import offices or persons from CSV or NDJSON",
+	 "usage: muster import offices --db PATH FILE\n"
+	 "       muster import persons --db PATH FILE [--partial] [--source NAME]\n"
+	 "\n"
+	 "FILE is .csv (header row, RFC 4180) or .ndjson; '-' reads stdin.\n"
+	 "All-or-nothing unless --partial. Bad rows are listed on stderr by line\n"
+	 "and field.\n"},
+	{"demo", cmd_demo, "build a synthetic register, print tokens, serve",
+	 "usage: muster demo --db PATH [--persons N] [--listen HOST:PORT] [--no-serve]\n"
+	 "\n"
+	 "Creates offices from Kaliningrad to Kamchatka, N synthetic persons\n"
+	 "(default 100000) and a token for each role, prints them, then serves\n"
+	 "with the test clock on.\n"},
+	{"token", cmd_token, "create, list or revoke access tokens",
+	 "usage: muster token create --db PATH --role ROLE [--office ID]\n"
+	 "                           [--agency KIND] [--person NATIONAL_ID] [--label TEXT]\n"
+	 "       muster token list --db PATH\n"
+	 "       muster token revoke --db PATH TOKEN_ID\n"
+	 "\n"
+	 "Roles: admin, clerk (--office scopes it to one office), commissar,\n"
+	 "medical_board, agency (--agency: exit, credit, real_estate,\n"
+	 "business_registration, vehicle_registration, driving, foreign_passport),\n"
+	 "citizen (--person), auditor, channel (delivery channels).\n"
+	 "create prints the token alone on the last line, once.\n"},
+	{"status", cmd_status, "a person's summonses and restrictions",
+	 "usage: muster status --db PATH NATIONAL_ID [--at RFC3339] [--json]\n"
+	 "\n"
+	 "Computes the person's legal position from the facts, as of now or of\n"
+	 "--at (a future instant is a projection assuming no new events).\n"},
+	{"audit", cmd_audit, "verify the audit log",
+	 "usage: muster audit verify --db PATH\n"
+	 "\n"
+	 "Recomputes the hash chain of the whole audit log and names the first\n"
+	 "bad index. Exit 0 if intact, 1 if not.\n"},
+	{"help", cmd_help, "this text, or help on one command",
+	 "usage: muster help [COMMAND]\n"},
+	{NULL, NULL, NULL, NULL},
+};
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc >= 2) {
+		for (const struct cli_cmd *c = cli_commands; c->name; c++) {
+			if (!strcmp(c->name, argv[1])) {
+				printf("muster %s: %s\n\n%s", c->name, c->summary, c->help);
+				return 0;
+			}
+		}
+		fprintf(stderr, "muster: no command '%s'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	printf("muster %s: the register of persons liable for military service\n\n"
+	       "usage: muster COMMAND [OPTIONS]\n\ncommands:\n", MUSTER_VERSION);
+	for (const struct cli_cmd *c = cli_commands; c->name; c++)
+		printf("  %-8s %s\n", c->name, c->summary);
+	printf("\n--db PATH may also come from MUSTER_DB.\n"
+	       "muster help COMMAND shows one command; muster --version the version.\n");
+	return 0;
+}
+
+int cli_fail(const struct mu_error *e)
+{
+	if (e->field[0])
+		fprintf(stderr, "muster: %s: %s\n", e->field, e->detail);
+	else
+		fprintf(stderr, "muster: %s\n", e->detail[0] ? e->detail : mu_err_name(e->code));
+	return EXIT_USER;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "muster: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see: muster help %s)\n", cmd);
+	return EXIT_USAGE;
+}
+
+const char *cli_db(const char *opt)
+{
+	const char *env = getenv("MUSTER_DB");
+
+	if (opt && opt[0])
+		return opt;
+	return env && env[0] ? env : NULL;
+}
+
+enum mu_err cli_make_token(struct store *st, enum role role, const char *office,
+			   const char *agency, const char *person, const char *label,
+			   char *secret, size_t size, struct mu_error *err)
+{
+	struct token t = {0};
+	struct audit_ctx c = {.role = "cli", .purpose = "create token", .at = mu_now()};
+
+	t.role = role;
+	snprintf(t.office, sizeof(t.office), "%s", office ? office : "");
+	snprintf(t.agency, sizeof(t.agency), "%s", agency ? agency : "");
+	snprintf(t.person, sizeof(t.person), "%s", person ? person : "");
+	snprintf(t.label, sizeof(t.label), "%s", label ? label : "");
+	return auth_token_create(st, &t, c.at, &c, secret, size, err);
+}

@@ -1,0 +1,54 @@
+/*
+ * serve.c: `muster serve` opens the register and serves the API.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "http/server.h"
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{"threads", required_argument, NULL, 't'},
+		{"test-clock", no_argument, NULL, 'c'},
+		{"no-access-log", no_argument, NULL, 'q'},
+		{"audit-queue", required_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0},
+	};
+	struct server_opts so = {.listen = "127.0.0.1:8080", .access_log = 1,
+				 .drain_seconds = 30};
+	struct store_options sto = {0};
+	const char *db = NULL;
+	struct mu_error e = {0};
+	struct app *a;
+	int c, test_clock = 0;
+	enum mu_err rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'l': so.listen = optarg; break;
+		case 't': so.threads = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'c': test_clock = 1; break;
+		case 'q': so.access_log = 0; break;
+		case 'a': sto.audit_queue_max = strtoul(optarg, NULL, 10); break;
+		default: return cli_usage("serve", "bad option");
+		}
+	}
+	db = cli_db(db);
+	if (!db)
+		return cli_usage("serve", "--db PATH is required");
+	if (optind < argc)
+		return cli_usage("serve", "unexpected argument '%s'", argv[optind]);
+	if (app_open(db, &sto, &a, &e))
+		return cli_fail(&e);
+	a->test_clock = test_clock;
+	rc = server_run(a, &so, &e);
+	app_close(a);
+	return rc ? cli_fail(&e) : 0;
+}

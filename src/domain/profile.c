@@ -1,0 +1,495 @@
+/*
+ * profile.c: read a jurisdiction profile (rules/<id>.json) into a struct
+ * profile for the rules engine. See rules.h and docs/profiles.md.
+ *
+ * A profile is pure data: a new jurisdiction is a new JSON file, not C.
+ * The schema (every key not listed is an error):
+ *
+ *   {
+ *     "id": "ru-2023",              required, [a-z0-9-], < 32 chars
+ *     "version": "ru-2023/1",       required, non-empty, < 64 chars
+ *     "title": "...",               optional
+ *     "language": "ru",             optional, default "en"
+ *     "appeal_suspends": false,     optional, default false
+ *     "delivery": [                 required, at least one rule
+ *       {"rule": "delivery.deemed", "event": "published", "days": 7,
+ *        "after": "placed_in_account", "text": "..."}
+ *     ],
+ *     "restrictions": [             optional, may be empty
+ *       {"rule": "no_show.20d", "kinds": ["credit", ...],
+ *        "from": "delivery" | "report_date", "days": 20,
+ *        "requires_delivery_before_report": true, "text": "..."}
+ *     ],
+ *     "ends_summons": ["appeared", "cancelled", "appeal_upheld",
+ *                      "excused_without_new_date"]   required
+ *   }
+ *
+ * "days" absent means "at the anchor's instant"; "days": N (N >= 0) means
+ * Rule D: 00:00 local on the anchor's local date + N + 1. The anchor of a
+ * delivery rule is the first event of its "event" type ("after": only one
+ * preceded, at or before it, by an event of that type); published happens
+ * at the issue instant. A delivery rule may not name post_returned, post_sent
+ * or any event that is not a delivery channel: the parser enforces the
+ * protection "restrictions never apply to a summons never delivered".
+ * Rule names are [a-z0-9_.] and unique; the engine exposes them qualified
+ * by the profile id ("ru-2023.exit.delivery").
+ *
+ * Errors are MU_EINVAL with err->field naming the key, as a path
+ * ("restrictions[1].kinds[2]"). Must not: do I/O (the text is handed in).
+ */
+#include "domain/rules.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXT_MAX 2000
+#define DAYS_MAX 3660
+#define RULE_NAME_MAX 48
+
+static const char *const top_keys[] = {"id", "version", "title", "language",
+	"appeal_suspends", "delivery", "restrictions", "ends_summons", NULL};
+static const char *const delivery_keys[] = {"rule", "event", "days", "after",
+	"text", NULL};
+static const char *const restriction_keys[] = {"rule", "kinds", "from",
+	"days", "requires_delivery_before_report", "text", NULL};
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} end_names[] = {
+	{"appeared", PE_APPEARED},
+	{"cancelled", PE_CANCELLED},
+	{"appeal_upheld", PE_APPEAL_UPHELD},
+	{"excused_without_new_date", PE_EXCUSED_WITHOUT_NEW_DATE},
+};
+
+/* Events that may deliver a summons. */
+static int delivery_event(int t)
+{
+	return t == EV_PUBLISHED || t == EV_PLACED_IN_ACCOUNT ||
+	       t == EV_VIEWED || t == EV_POST_DELIVERED ||
+	       t == EV_POST_REFUSED || t == EV_HANDED;
+}
+
+static int in_list(const char *key, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(key, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Reject any key of obj not in allowed; path prefixes the field name. */
+static enum mu_err check_keys(json_t *obj, const char *const *allowed,
+			      const char *path, struct mu_error *err)
+{
+	const char *key;
+	json_t *v;
+	char field[MU_FIELD_MAX];
+
+	if (!json_is_object(obj))
+		return mu_fail(err, MU_EINVAL, path[0] ? path : "profile",
+			       "%s must be a JSON object",
+			       path[0] ? path : "the profile");
+	json_object_foreach(obj, key, v) {
+		if (in_list(key, allowed))
+			continue;
+		snprintf(field, sizeof(field), "%s%s%.40s", path,
+			 path[0] ? "." : "", key);
+		return mu_fail(err, MU_EINVAL, field, "unknown key \"%s\"",
+			       field);
+	}
+	return MU_OK;
+}
+
+/* A string member; required or not. *out is NULL when absent. */
+static enum mu_err get_str(json_t *obj, const char *key, const char *path,
+			   int required, size_t max, const char **out,
+			   struct mu_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	char field[MU_FIELD_MAX];
+
+	snprintf(field, sizeof(field), "%s%s%s", path, path[0] ? "." : "", key);
+	*out = NULL;
+	if (!v && !required)
+		return MU_OK;
+	if (!v)
+		return mu_fail(err, MU_EINVAL, field, "%s is required", field);
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) >= max)
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s must be a non-empty string shorter than %zu",
+			       field, max);
+	*out = json_string_value(v);
+	return MU_OK;
+}
+
+/* "days": absent -> -1, else an integer in [0, DAYS_MAX]. */
+static enum mu_err get_days(json_t *obj, const char *path, int *out,
+			    struct mu_error *err)
+{
+	json_t *v = json_object_get(obj, "days");
+	char field[MU_FIELD_MAX];
+
+	snprintf(field, sizeof(field), "%s.days", path);
+	*out = -1;
+	if (!v)
+		return MU_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > DAYS_MAX)
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s must be a whole number of days from 0 to %d",
+			       field, DAYS_MAX);
+	*out = (int)json_integer_value(v);
+	return MU_OK;
+}
+
+static enum mu_err get_bool(json_t *obj, const char *key, const char *path,
+			    int *out, struct mu_error *err)
+{
+	json_t *v = json_object_get(obj, key);
+	char field[MU_FIELD_MAX];
+
+	snprintf(field, sizeof(field), "%s%s%s", path, path[0] ? "." : "", key);
+	*out = 0;
+	if (!v)
+		return MU_OK;
+	if (!json_is_boolean(v))
+		return mu_fail(err, MU_EINVAL, field, "%s must be true or false",
+			       field);
+	*out = json_is_true(v);
+	return MU_OK;
+}
+
+static int name_chars_ok(const char *s, const char *extra)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+/* The event name in member key of obj, checked with ok(). */
+static enum mu_err get_event(json_t *obj, const char *key, const char *path,
+			     int required, int *out, struct mu_error *err)
+{
+	const char *s;
+	char field[MU_FIELD_MAX];
+	enum mu_err rc;
+
+	rc = get_str(obj, key, path, required, 32, &s, err);
+	*out = -1;
+	if (rc != MU_OK || !s)
+		return rc;
+	snprintf(field, sizeof(field), "%s.%s", path, key);
+	*out = ev_type_parse(s);
+	if (*out < 0)
+		return mu_fail(err, MU_EINVAL, field, "%s: unknown event \"%s\"",
+			       field, s);
+	return MU_OK;
+}
+
+/* Allocate rule slot for name; checks syntax, uniqueness and the limit. */
+static enum mu_err new_rule(struct profile *p, const char *name,
+			    const char *path, struct profile_rule **out,
+			    struct mu_error *err)
+{
+	char field[MU_FIELD_MAX], id[PROFILE_RULE_ID_MAX];
+
+	snprintf(field, sizeof(field), "%s.rule", path);
+	if (!name_chars_ok(name, "_.") || strlen(name) > RULE_NAME_MAX)
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s must use only a-z, 0-9, '_' and '.'", field);
+	if (p->n_rules >= PROFILE_MAX_RULES)
+		return mu_fail(err, MU_EINVAL, field, "more than %d rules",
+			       PROFILE_MAX_RULES);
+	snprintf(id, sizeof(id), "%s.%s", p->id, name);
+	for (int i = 0; i < p->n_rules; i++)
+		if (strcmp(p->rules[i].id, id) == 0)
+			return mu_fail(err, MU_EINVAL, field,
+				       "rule \"%s\" is defined twice", name);
+	*out = &p->rules[p->n_rules++];
+	memcpy((*out)->id, id, sizeof(id));
+	return MU_OK;
+}
+
+/* The "rule" and "text" members common to both kinds of rule. */
+static enum mu_err rule_head(struct profile *p, json_t *o, const char *path,
+			     struct profile_rule **r, struct mu_error *err)
+{
+	const char *name, *text;
+	enum mu_err rc;
+
+	rc = get_str(o, "rule", path, 1, RULE_NAME_MAX + 1, &name, err);
+	if (rc == MU_OK)
+		rc = get_str(o, "text", path, 1, TEXT_MAX, &text, err);
+	if (rc == MU_OK)
+		rc = new_rule(p, name, path, r, err);
+	if (rc != MU_OK)
+		return rc;
+	(*r)->text = strdup(text);
+	return (*r)->text ? MU_OK : mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+}
+
+static enum mu_err parse_delivery(struct profile *p, json_t *o,
+				  const char *path, struct mu_error *err)
+{
+	struct profile_rule *r;
+	int ev, after;
+	char field[MU_FIELD_MAX];
+	enum mu_err rc = check_keys(o, delivery_keys, path, err);
+
+	if (rc == MU_OK)
+		rc = rule_head(p, o, path, &r, err);
+	if (rc == MU_OK)
+		rc = get_event(o, "event", path, 1, &ev, err);
+	if (rc == MU_OK)
+		rc = get_event(o, "after", path, 0, &after, err);
+	if (rc == MU_OK)
+		rc = get_days(o, path, &r->days, err);
+	if (rc != MU_OK)
+		return rc;
+	snprintf(field, sizeof(field), "%s.event", path);
+	if (!delivery_event(ev))
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s: %s cannot deliver a summons", field,
+			       ev_type_name((enum ev_type)ev));
+	r->is_delivery = 1;
+	r->event = (enum ev_type)ev;
+	r->has_after = after >= 0;
+	r->after = after >= 0 ? (enum ev_type)after : EV_ISSUED;
+	return MU_OK;
+}
+
+/* "kinds": a non-empty array of restriction kind names -> bit set. */
+static enum mu_err parse_kinds(json_t *o, const char *path, unsigned *out,
+			       struct mu_error *err)
+{
+	json_t *a = json_object_get(o, "kinds"), *v;
+	char field[MU_FIELD_MAX];
+	size_t i;
+
+	snprintf(field, sizeof(field), "%s.kinds", path);
+	*out = 0;
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s must be a non-empty array of kinds", field);
+	json_array_foreach(a, i, v) {
+		int k = json_is_string(v) ? restr_kind_parse(json_string_value(v))
+					  : -1;
+		if (k < 0) {
+			snprintf(field, sizeof(field), "%s.kinds[%zu]", path, i);
+			return mu_fail(err, MU_EINVAL, field,
+				       "%s: unknown restriction kind", field);
+		}
+		*out |= 1u << k;
+	}
+	return MU_OK;
+}
+
+static enum mu_err parse_from(json_t *o, const char *path,
+			      enum profile_anchor *out, struct mu_error *err)
+{
+	const char *s;
+	char field[MU_FIELD_MAX];
+	enum mu_err rc = get_str(o, "from", path, 1, 32, &s, err);
+
+	if (rc != MU_OK)
+		return rc;
+	snprintf(field, sizeof(field), "%s.from", path);
+	if (strcmp(s, "delivery") == 0)
+		*out = PA_DELIVERY;
+	else if (strcmp(s, "report_date") == 0)
+		*out = PA_REPORT_DATE;
+	else
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s must be \"delivery\" or \"report_date\"",
+			       field);
+	return MU_OK;
+}
+
+static enum mu_err parse_restriction(struct profile *p, json_t *o,
+				     const char *path, struct mu_error *err)
+{
+	struct profile_rule *r;
+	enum mu_err rc = check_keys(o, restriction_keys, path, err);
+
+	if (rc == MU_OK)
+		rc = rule_head(p, o, path, &r, err);
+	if (rc == MU_OK)
+		rc = parse_kinds(o, path, &r->kinds, err);
+	if (rc == MU_OK)
+		rc = parse_from(o, path, &r->from, err);
+	if (rc == MU_OK)
+		rc = get_days(o, path, &r->days, err);
+	if (rc == MU_OK)
+		rc = get_bool(o, "requires_delivery_before_report", path,
+			      &r->requires_delivery_before_report, err);
+	return rc;
+}
+
+typedef enum mu_err (*rule_parser)(struct profile *, json_t *, const char *,
+				   struct mu_error *);
+
+/* Parse the array member key with one parser per element. */
+static enum mu_err parse_rules(struct profile *p, json_t *root,
+			       const char *key, int need_one, rule_parser fn,
+			       struct mu_error *err)
+{
+	json_t *a = json_object_get(root, key), *v;
+	char path[MU_FIELD_MAX];
+	size_t i;
+	enum mu_err rc;
+
+	if (!a && !need_one)
+		return MU_OK;
+	if (!json_is_array(a) || (need_one && json_array_size(a) == 0))
+		return mu_fail(err, MU_EINVAL, key, "%s must be an array%s", key,
+			       need_one ? " with at least one rule" : "");
+	json_array_foreach(a, i, v) {
+		snprintf(path, sizeof(path), "%s[%zu]", key, i);
+		rc = fn(p, v, path, err);
+		if (rc != MU_OK)
+			return rc;
+	}
+	return MU_OK;
+}
+
+static enum mu_err parse_ends(struct profile *p, json_t *root,
+			      struct mu_error *err)
+{
+	json_t *a = json_object_get(root, "ends_summons"), *v;
+	char field[MU_FIELD_MAX];
+	size_t i, k;
+
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return mu_fail(err, MU_EINVAL, "ends_summons",
+			       "ends_summons must be a non-empty array");
+	json_array_foreach(a, i, v) {
+		for (k = 0; k < sizeof(end_names) / sizeof(end_names[0]); k++)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), end_names[k].name) == 0)
+				break;
+		snprintf(field, sizeof(field), "ends_summons[%zu]", i);
+		if (k == sizeof(end_names) / sizeof(end_names[0]))
+			return mu_fail(err, MU_EINVAL, field,
+				       "%s: unknown ending event", field);
+		p->ends |= end_names[k].bit;
+	}
+	return MU_OK;
+}
+
+/* id, version, title, language, appeal_suspends. */
+static enum mu_err parse_head(struct profile *p, json_t *root,
+			      struct mu_error *err)
+{
+	const char *id, *version, *title, *lang;
+	enum mu_err rc = get_str(root, "id", "", 1, PROFILE_ID_MAX, &id, err);
+
+	if (rc == MU_OK && !name_chars_ok(id, "-"))
+		rc = mu_fail(err, MU_EINVAL, "id",
+			     "id must use only a-z, 0-9 and '-'");
+	if (rc == MU_OK)
+		rc = get_str(root, "version", "", 1, sizeof(p->version),
+			     &version, err);
+	if (rc == MU_OK)
+		rc = get_str(root, "title", "", 0, TEXT_MAX, &title, err);
+	if (rc == MU_OK)
+		rc = get_str(root, "language", "", 0, sizeof(p->language), &lang,
+			     err);
+	if (rc == MU_OK)
+		rc = get_bool(root, "appeal_suspends", "", &p->appeal_suspends,
+			      err);
+	if (rc != MU_OK)
+		return rc;
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	snprintf(p->version, sizeof(p->version), "%s", version);
+	snprintf(p->language, sizeof(p->language), "%s", lang ? lang : "en");
+	if (title && !(p->title = strdup(title)))
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	return MU_OK;
+}
+
+enum mu_err profile_parse(const char *json_text, struct profile **out,
+			  struct mu_error *err)
+{
+	json_error_t jerr;
+	json_t *root = NULL;
+	struct profile *p = NULL;
+	enum mu_err rc;
+
+	*out = NULL;
+	root = json_text ? json_loads(json_text, JSON_REJECT_DUPLICATES, &jerr)
+			 : NULL;
+	if (!root) {
+		rc = mu_fail(err, MU_EINVAL, "profile", "not valid JSON: %s",
+			     json_text ? jerr.text : "no text");
+		goto out;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		rc = mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	rc = check_keys(root, top_keys, "", err);
+	if (rc == MU_OK)
+		rc = parse_head(p, root, err);
+	if (rc == MU_OK)
+		rc = parse_rules(p, root, "delivery", 1, parse_delivery, err);
+	if (rc == MU_OK)
+		rc = parse_rules(p, root, "restrictions", 0, parse_restriction,
+				 err);
+	if (rc == MU_OK)
+		rc = parse_ends(p, root, err);
+out:
+	json_decref(root);
+	if (rc != MU_OK) {
+		profile_free(p);
+		return rc;
+	}
+	*out = p;
+	return MU_OK;
+}
+
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->n_rules; i++)
+		free(p->rules[i].text);
+	free(p->title);
+	free(p);
+}
+
+const char *profile_id(const struct profile *p)
+{
+	return p->id;
+}
+
+const char *profile_version(const struct profile *p)
+{
+	return p->version;
+}
+
+const char *profile_language(const struct profile *p)
+{
+	return p->language;
+}
+
+int profile_appeal_suspends(const struct profile *p)
+{
+	return p->appeal_suspends;
+}
+
+const char *profile_rule_id(const struct profile *p, int i)
+{
+	return p && i >= 0 && i < p->n_rules ? p->rules[i].id : NULL;
+}
+
+const char *profile_rule_text(const struct profile *p, int i)
+{
+	return p && i >= 0 && i < p->n_rules ? p->rules[i].text : NULL;
+}

@@ -1,0 +1,105 @@
+/*
+ * api.h: what a request handler sees.
+ *
+ * The server (server.c) collects a request, authenticates it, finds its
+ * route (router.c) and calls the handler with a struct api_req. The handler
+ * answers exactly once, with api_json or api_problem, and returns. Handlers
+ * never touch libmicrohttpd directly.
+ */
+#ifndef MU_API_H
+#define MU_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "domain/model.h"
+#include "util/err.h"
+
+/* Named limits: crossing one is a clean 413/414/431/400. */
+#define API_BODY_MAX (1024 * 1024)      /* request body */
+#define API_HEADER_MAX (16 * 1024)      /* all request headers together */
+#define API_URL_MAX 2048                /* path and query */
+#define API_JSON_DEPTH_MAX 16           /* nesting of a JSON body */
+#define API_PARAMS_MAX 4                /* {placeholders} in a route */
+
+struct MHD_Connection;
+
+struct api_req {
+	struct app *app;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;               /* without the query */
+	char rid[24];                   /* request id */
+	int64_t now;                    /* the request's instant */
+	int authed;                     /* a valid token came with it */
+	struct token tok;               /* valid when authed */
+	const char *params[API_PARAMS_MAX];
+	size_t n_params;
+	json_t *body;                   /* parsed JSON body, or NULL */
+	int responded;
+	unsigned status;                /* for the access log */
+	size_t resp_bytes;
+};
+
+typedef void (*api_handler)(struct api_req *r);
+
+/* Answer with status and a JSON value (stolen). */
+void api_json(struct api_req *r, unsigned status, json_t *body);
+/* Answer with RFC 9457 problem+json made from err (the one place that maps
+ * mu_err to HTTP status). */
+void api_problem(struct api_req *r, const struct mu_error *err);
+/* Shorthand: build the error and answer. */
+void api_fail(struct api_req *r, enum mu_err code, const char *field,
+	      const char *fmt, ...) MU_PRINTF(4, 5);
+/* Answer with raw bytes (copied). */
+void api_raw(struct api_req *r, unsigned status, const char *content_type,
+	     const void *data, size_t size);
+
+/* A query parameter, or NULL. */
+const char *api_query(struct api_req *r, const char *key);
+/* A request header, or NULL. */
+const char *api_header(struct api_req *r, const char *key);
+/* The instant in query parameter `key` (RFC 3339), or the request's now.
+ * Returns MU_EINVAL (answered already) on a bad value. */
+enum mu_err api_query_time(struct api_req *r, const char *key, int64_t *out) MU_MUSTCHECK;
+
+/* The audit context of this request. */
+struct audit_ctx api_ctx(struct api_req *r, const char *purpose);
+
+/* Scope: may the caller see/change person p? (office-scoped clerks: only
+ * their office; citizens: only themselves). */
+int api_may_see_person(const struct api_req *r, const struct person *p);
+
+/* Queue the audit record of a read of person nid's data. Answers 503 and
+ * returns nonzero when the audit queue is full: the caller must stop. */
+int api_audit_read(struct api_req *r, const char *action, const char *nid,
+		   const char *subject_type, const char *subject_id);
+
+/* The body as an object, or answer 400 and return NULL. */
+json_t *api_body_object(struct api_req *r);
+
+/* Handlers (h_*.c). */
+void h_healthz(struct api_req *r);
+void h_offices_create(struct api_req *r);
+void h_offices_list(struct api_req *r);
+void h_persons_create(struct api_req *r);
+void h_persons_list(struct api_req *r);
+void h_persons_get(struct api_req *r);
+void h_persons_patch(struct api_req *r);
+void h_persons_history(struct api_req *r);
+void h_persons_status(struct api_req *r);
+void h_persons_remove(struct api_req *r);
+void h_summonses_create(struct api_req *r);
+void h_summonses_get(struct api_req *r);
+void h_summonses_event(struct api_req *r);
+void h_me_status(struct api_req *r);
+void h_me_access_log(struct api_req *r);
+void h_checks_get(struct api_req *r);
+void h_feed(struct api_req *r);
+void h_tokens_create(struct api_req *r);
+void h_tokens_list(struct api_req *r);
+void h_tokens_revoke(struct api_req *r);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * router.c: the route table, one line a route, and the matcher.
+ */
+#include "http/router.h"
+
+#include <string.h>
+
+#define R(role) ROLE_BIT(ROLE_##role)
+
+const struct route api_routes[] = {
+	{"GET", "/healthz", h_healthz, ROLES_ANYONE},
+	{"POST", "/v1/offices", h_offices_create, R(ADMIN)},
+	{"GET", "/v1/offices", h_offices_list, R(ADMIN) | R(CLERK) | R(COMMISSAR) | R(MEDICAL_BOARD)},
+	{"POST", "/v1/persons", h_persons_create, R(ADMIN) | R(CLERK)},
+	{"GET", "/v1/persons", h_persons_list, R(ADMIN) | R(CLERK)},
+	{"GET", "/v1/persons/{id}", h_persons_get, R(ADMIN) | R(CLERK)},
+	{"PATCH", "/v1/persons/{id}", h_persons_patch, R(ADMIN) | R(CLERK)},
+	{"GET", "/v1/persons/{id}/history", h_persons_history, R(ADMIN) | R(CLERK)},
+	{"POST", "/v1/persons/{id}/removal", h_persons_remove, R(ADMIN) | R(CLERK)},
+	{"GET", "/v1/persons/{id}/status", h_persons_status, R(ADMIN) | R(CLERK) | R(CITIZEN)},
+	{"POST", "/v1/summonses", h_summonses_create, R(CLERK)},
+	{"GET", "/v1/summonses/{id}", h_summonses_get, R(CLERK)},
+	{"POST", "/v1/summonses/{id}/events", h_summonses_event, R(CLERK) | R(CHANNEL)},
+	{"GET", "/v1/me/status", h_me_status, R(CITIZEN)},
+	{"GET", "/v1/me/access-log", h_me_access_log, R(CITIZEN)},
+	{"GET", "/v1/checks/{kind}/{id}", h_checks_get, R(AGENCY)},
+	{"GET", "/v1/feed/restrictions", h_feed, R(AGENCY) | R(ADMIN)},
+	{"POST", "/v1/tokens", h_tokens_create, R(ADMIN)},
+	{"GET", "/v1/tokens", h_tokens_list, R(ADMIN)},
+	{"POST", "/v1/tokens/{id}/revoke", h_tokens_revoke, R(ADMIN)},
+	{NULL, NULL, NULL, 0},
+};
+
+/* Match one pattern against the path in buf (split in place on success). */
+static int match_one(const char *pattern, char *buf, const char **params,
+		     size_t *n)
+{
+	const char *p = pattern;
+	char *s = buf;
+
+	*n = 0;
+	while (*p && *s) {
+		if (*p != '/' || *s != '/')
+			return 0;
+		p++;
+		s++;
+		if (*p == '{') {
+			char *end = strchr(s, '/');
+			if (end == s || !*s || *n >= API_PARAMS_MAX)
+				return 0;
+			params[(*n)++] = s;
+			p = strchr(p, '}') + 1;
+			s = end ? end : s + strlen(s);
+			continue;
+		}
+		while (*p && *p != '/' && *p == *s) {
+			p++;
+			s++;
+		}
+		if ((*p && *p != '/') || (*s && *s != '/'))
+			return 0;
+	}
+	return !*p && !*s;
+}
+
+enum route_match router_match(const char *method, const char *path, char *buf,
+			      size_t bufsize, const struct route **out,
+			      const char **params, size_t *n)
+{
+	enum route_match rm = RM_NO_PATH;
+	size_t len = strlen(path);
+
+	*out = NULL;
+	if (len >= bufsize)
+		return RM_NO_PATH;
+	for (const struct route *r = api_routes; r->method; r++) {
+		memcpy(buf, path, len + 1);
+		if (!match_one(r->pattern, buf, params, n))
+			continue;
+		if (strcmp(r->method, method) != 0) {
+			rm = RM_NO_METHOD;
+			continue;
+		}
+		/* terminate the placeholders in buf */
+		for (size_t i = 0; i < *n; i++) {
+			char *slash = strchr(params[i], '/');
+			if (slash)
+				*slash = 0;
+		}
+		*out = r;
+		return RM_FOUND;
+	}
+	return rm;
+}

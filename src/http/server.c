@@ -1,0 +1,613 @@
+/*
+ * server.c: libmicrohttpd glue, request collection, limits, auth, the
+ * access log, the scheduler thread and a graceful stop.
+ *
+ * libmicrohttpd calls the access handler several times per request. The
+ * first call only sets *req_cls; later calls hand us the body in pieces; the
+ * call with no upload data left is where we answer. Answering on the first
+ * call would make libmicrohttpd close the connection after each response.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/api.h"
+#include "http/auth.h"
+#include "http/router.h"
+
+struct reqstate {
+	struct api_req r;
+	char *body;
+	size_t body_len;
+	int too_big;
+	struct timespec t0;
+	char pathbuf[API_URL_MAX + 1];
+	char logpath[256];
+};
+
+struct server {
+	struct app *app;
+	const struct server_opts *opts;
+	int64_t in_flight;        /* atomic */
+	uint64_t next_rid;        /* atomic */
+	pthread_mutex_t sched_mu;
+	pthread_cond_t sched_cv;
+	int sched_stop;
+};
+
+static struct server *g_srv;
+
+/* ---- responses -------------------------------------------------------- */
+
+static void add_common_headers(struct MHD_Response *resp, const struct api_req *r)
+{
+	MHD_add_response_header(resp, "X-Request-Id", r->rid);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'none'; frame-ancestors 'none'");
+}
+
+static void respond(struct api_req *r, unsigned status, const char *ctype,
+		    char *data, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *resp;
+
+	if (r->responded) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(data);
+		return;
+	}
+	resp = MHD_create_response_from_buffer(len, data, mode);
+	if (!resp)
+		return;
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	add_common_headers(resp, r);
+	if (status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"muster\"");
+	MHD_queue_response(r->conn, status, resp);
+	MHD_destroy_response(resp);
+	r->responded = 1;
+	r->status = status;
+	r->resp_bytes = len;
+}
+
+void api_json(struct api_req *r, unsigned status, json_t *body)
+{
+	char *txt = json_dumps(body, JSON_COMPACT);
+
+	json_decref(body);
+	if (!txt) {
+		respond(r, 500, "application/json", (char *)"{}", 2, MHD_RESPMEM_PERSISTENT);
+		return;
+	}
+	respond(r, status, "application/json", txt, strlen(txt), MHD_RESPMEM_MUST_FREE);
+}
+
+void api_raw(struct api_req *r, unsigned status, const char *ctype,
+	     const void *data, size_t size)
+{
+	respond(r, status, ctype, (char *)data, size, MHD_RESPMEM_MUST_COPY);
+}
+
+static unsigned status_of(enum mu_err code)
+{
+	switch (code) {
+	case MU_OK: return 200;
+	case MU_EINVAL: return 400;
+	case MU_ENOTFOUND: return 404;
+	case MU_ECONFLICT: return 409;
+	case MU_EUNAUTH: return 401;
+	case MU_EFORBIDDEN: return 403;
+	case MU_ETOOBIG: return 413;
+	case MU_EBUSY: return 503;
+	case MU_EIO:
+	case MU_ENOMEM:
+	case MU_EINTERNAL: return 500;
+	}
+	return 500;
+}
+
+static const char *title_of(unsigned status)
+{
+	switch (status) {
+	case 400: return "Bad request";
+	case 401: return "Authentication required";
+	case 403: return "Forbidden";
+	case 404: return "Not found";
+	case 405: return "Method not allowed";
+	case 409: return "Conflict";
+	case 413: return "Content too large";
+	case 414: return "URI too long";
+	case 431: return "Request header fields too large";
+	case 503: return "Service unavailable";
+	default: return "Internal error";
+	}
+}
+
+static void problem(struct api_req *r, unsigned status, const char *name,
+		    const char *field, const char *detail)
+{
+	char type[96];
+	json_t *o;
+
+	snprintf(type, sizeof(type), "https://muster.example/problems/%s", name);
+	o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title",
+		      title_of(status), "status", (int)status, "detail", detail,
+		      "request_id", r->rid);
+	if (field && field[0])
+		json_object_set_new(o, "field", json_string(field));
+	{
+		char *txt = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		if (txt)
+			respond(r, status, "application/problem+json", txt,
+				strlen(txt), MHD_RESPMEM_MUST_FREE);
+	}
+}
+
+void api_problem(struct api_req *r, const struct mu_error *err)
+{
+	unsigned status = status_of(err->code);
+	const char *detail = err->detail[0] ? err->detail : title_of(status);
+
+	if (status == 500)
+		fprintf(stderr, "muster: %s: %s %s failed: %s: %s\n", r->rid,
+			r->method, r->path, mu_err_name(err->code), err->detail);
+	problem(r, status, mu_err_name(err->code), err->field, detail);
+}
+
+void api_fail(struct api_req *r, enum mu_err code, const char *field,
+	      const char *fmt, ...)
+{
+	struct mu_error e = {.code = code};
+	va_list ap;
+
+	snprintf(e.field, sizeof(e.field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e.detail, sizeof(e.detail), fmt, ap);
+	va_end(ap);
+	api_problem(r, &e);
+}
+
+/* ---- request helpers --------------------------------------------------- */
+
+const char *api_query(struct api_req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *api_header(struct api_req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+enum mu_err api_query_time(struct api_req *r, const char *key, int64_t *out)
+{
+	const char *v = api_query(r, key);
+
+	*out = r->now;
+	if (!v || !v[0])
+		return MU_OK;
+	if (mu_time_parse(v, out) != MU_OK) {
+		api_fail(r, MU_EINVAL, key, "%s must be an RFC 3339 instant with an "
+			 "offset, e.g. 2026-03-10T14:00:00Z", key);
+		return MU_EINVAL;
+	}
+	return MU_OK;
+}
+
+struct audit_ctx api_ctx(struct api_req *r, const char *purpose)
+{
+	struct audit_ctx c = {
+		.token_id = r->authed ? r->tok.id : "",
+		.role = r->authed ? role_name(r->tok.role) : "anonymous",
+		.office = r->authed ? r->tok.office : "",
+		.request_id = r->rid,
+		.purpose = purpose,
+		.at = r->now,
+	};
+	return c;
+}
+
+int api_may_see_person(const struct api_req *r, const struct person *p)
+{
+	if (!r->authed)
+		return 0;
+	switch (r->tok.role) {
+	case ROLE_CLERK:
+		return !r->tok.office[0] || strcmp(r->tok.office, p->office) == 0;
+	case ROLE_CITIZEN:
+		return strcmp(r->tok.person, p->national_id) == 0;
+	case ROLE_AGENCY:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int api_audit_read(struct api_req *r, const char *action, const char *nid,
+		   const char *stype, const char *sid)
+{
+	struct audit_ctx c = api_ctx(r, NULL);
+	struct audit_entry e;
+
+	audit_entry_from_ctx(&e, &c, action, stype, sid, nid);
+	if (store_audit_read(r->app->st, &e) != MU_OK) {
+		api_fail(r, MU_EBUSY, NULL, "the audit queue is full; the read was "
+			 "refused rather than left unaudited, retry shortly");
+		return 1;
+	}
+	return 0;
+}
+
+/* Depth of JSON nesting, outside strings. */
+static int json_too_deep(const char *s, size_t n)
+{
+	int depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > API_JSON_DEPTH_MAX)
+				return 1;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return 0;
+}
+
+json_t *api_body_object(struct api_req *r)
+{
+	if (!r->body || !json_is_object(r->body)) {
+		api_fail(r, MU_EINVAL, NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return r->body;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static int parse_body(struct reqstate *rs)
+{
+	json_error_t je;
+	struct api_req *r = &rs->r;
+
+	if (!rs->body_len)
+		return 0;
+	if (json_too_deep(rs->body, rs->body_len)) {
+		api_fail(r, MU_EINVAL, NULL, "the JSON body nests deeper than %d levels",
+			 API_JSON_DEPTH_MAX);
+		return -1;
+	}
+	r->body = json_loadb(rs->body, rs->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (!r->body) {
+		api_fail(r, MU_EINVAL, NULL, "malformed JSON at line %d column %d: %s",
+			 je.line, je.column, je.text);
+		return -1;
+	}
+	return 0;
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
+				    const char *key, const char *value)
+{
+	size_t *n = cls;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+static int check_limits(struct reqstate *rs)
+{
+	struct api_req *r = &rs->r;
+	size_t hb = 0;
+
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &hb);
+	if (hb > API_HEADER_MAX) {
+		problem(r, 431, "too_large", NULL, "the request headers exceed 16 KiB");
+		return -1;
+	}
+	if (rs->too_big) {
+		problem(r, 413, "too_large", NULL, "the request body exceeds 1 MiB");
+		return -1;
+	}
+	return 0;
+}
+
+static int set_clock(struct api_req *r)
+{
+	const char *h;
+	int64_t t;
+
+	r->now = mu_now();
+	if (!r->app->test_clock || !(h = api_header(r, "Muster-Test-Now")))
+		return 0;
+	if (mu_time_parse(h, &t) != MU_OK) {
+		api_fail(r, MU_EINVAL, "Muster-Test-Now",
+			 "the Muster-Test-Now header must be an RFC 3339 instant");
+		return -1;
+	}
+	r->now = t;
+	app_clock_seen(r->app, t);
+	pthread_mutex_lock(&g_srv->sched_mu);
+	pthread_cond_signal(&g_srv->sched_cv);
+	pthread_mutex_unlock(&g_srv->sched_mu);
+	return 0;
+}
+
+static int authenticate(struct api_req *r, const struct route *rt)
+{
+	const char *h = api_header(r, "Authorization");
+
+	if (rt->roles == ROLES_ANYONE && !h)
+		return 0;
+	if (auth_check(r->app->st, h, &r->tok) != MU_OK) {
+		api_fail(r, MU_EUNAUTH, NULL, h ? "the token is malformed, unknown or revoked"
+					       : "this endpoint needs an Authorization: Bearer token");
+		return -1;
+	}
+	r->authed = 1;
+	if (rt->roles != ROLES_ANYONE && !(rt->roles & ROLE_BIT(r->tok.role))) {
+		api_fail(r, MU_EFORBIDDEN, NULL, "a %s token may not %s %s",
+			 role_name(r->tok.role), r->method, rt->pattern);
+		return -1;
+	}
+	return 0;
+}
+
+static void dispatch(struct reqstate *rs)
+{
+	struct api_req *r = &rs->r;
+	const struct route *rt;
+	enum route_match m;
+
+	if (check_limits(rs) || set_clock(r))
+		return;
+	m = router_match(r->method, r->path, rs->pathbuf, sizeof(rs->pathbuf), &rt,
+			 r->params, &r->n_params);
+	if (m == RM_NO_PATH) {
+		api_fail(r, MU_ENOTFOUND, NULL, "no such endpoint: %.200s", r->path);
+		return;
+	}
+	if (m == RM_NO_METHOD) {
+		problem(r, 405, "method_not_allowed", NULL, "method not allowed on this path");
+		return;
+	}
+	if (authenticate(r, rt) || parse_body(rs))
+		return;
+	rt->handler(r);
+	if (!r->responded)
+		api_fail(r, MU_EINTERNAL, NULL, "the handler gave no answer");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_size, void **req_cls)
+{
+	struct reqstate *rs = *req_cls;
+
+	if (!rs) {
+		rs = calloc(1, sizeof(*rs));
+		if (!rs)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &rs->t0);
+		rs->r.app = g_srv->app;
+		rs->r.conn = conn;
+		rs->r.method = method;
+		rs->r.path = url;
+		snprintf(rs->logpath, sizeof(rs->logpath), "%s", url);
+		snprintf(rs->r.rid, sizeof(rs->r.rid), "r%llx",
+			 (unsigned long long)__atomic_add_fetch(&g_srv->next_rid, 1,
+								__ATOMIC_RELAXED));
+		__atomic_add_fetch(&g_srv->in_flight, 1, __ATOMIC_SEQ_CST);
+		*req_cls = rs;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rs->too_big || rs->body_len + *upload_size > API_BODY_MAX) {
+			rs->too_big = 1;
+		} else {
+			char *nb = realloc(rs->body, rs->body_len + *upload_size + 1);
+			if (!nb)
+				return MHD_NO;
+			rs->body = nb;
+			memcpy(rs->body + rs->body_len, upload_data, *upload_size);
+			rs->body_len += *upload_size;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (strlen(url) > API_URL_MAX)
+		problem(&rs->r, 414, "too_large", NULL, "the URL exceeds 2048 bytes");
+	else
+		dispatch(rs);
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct reqstate *rs = *req_cls;
+	struct timespec t1;
+	double ms;
+
+	if (!rs)
+		return;
+	if (g_srv->opts->access_log) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - rs->t0.tv_sec) * 1e3 + (t1.tv_nsec - rs->t0.tv_nsec) / 1e6;
+		fprintf(stderr, "%s %s %.200s %u %zu %.2fms %s\n", rs->r.rid, rs->r.method,
+			rs->logpath, rs->r.status, rs->r.resp_bytes, ms,
+			rs->r.authed ? rs->r.tok.id : "-");
+	}
+	json_decref(rs->r.body);
+	free(rs->body);
+	free(rs);
+	*req_cls = NULL;
+	__atomic_sub_fetch(&g_srv->in_flight, 1, __ATOMIC_SEQ_CST);
+}
+
+/* ---- scheduler --------------------------------------------------------- */
+
+static void *scheduler_main(void *arg)
+{
+	struct server *s = arg;
+	struct timespec ts;
+	size_t n;
+
+	pthread_mutex_lock(&s->sched_mu);
+	while (!s->sched_stop) {
+		pthread_mutex_unlock(&s->sched_mu);
+		if (app_reconcile_due(s->app, app_now(s->app), &n) != MU_OK)
+			fprintf(stderr, "muster: scheduler: reconcile failed, will retry\n");
+		else if (n)
+			fprintf(stderr, "muster: scheduler: %zu time-driven changes applied\n", n);
+		pthread_mutex_lock(&s->sched_mu);
+		if (s->sched_stop)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&s->sched_cv, &s->sched_mu, &ts);
+	}
+	pthread_mutex_unlock(&s->sched_mu);
+	return NULL;
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+static enum mu_err parse_listen(const char *listen, struct sockaddr_in *sa,
+				struct mu_error *err)
+{
+	char host[64];
+	const char *colon = strrchr(listen, ':');
+	long port;
+	char *end;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (!colon || (size_t)(colon - listen) >= sizeof(host))
+		return mu_fail(err, MU_EINVAL, "listen", "--listen must be HOST:PORT");
+	memcpy(host, listen, colon - listen);
+	host[colon - listen] = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535 || colon[1] == 0)
+		return mu_fail(err, MU_EINVAL, "listen", "--listen port must be 0..65535");
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) != 1)
+		return mu_fail(err, MU_EINVAL, "listen",
+			       "--listen host must be an IPv4 address");
+	sa->sin_port = htons((uint16_t)port);
+	return MU_OK;
+}
+
+static struct MHD_Daemon *start_daemon(struct sockaddr_in *sa, unsigned threads)
+{
+	return MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
+		ntohs(sa->sin_port), NULL, NULL, on_request, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(API_HEADER_MAX * 2 + 16384),
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+		MHD_OPTION_END);
+}
+
+static void drain(struct server *s, struct MHD_Daemon *d)
+{
+	int waited = 0;
+
+	MHD_quiesce_daemon(d);
+	while (__atomic_load_n(&s->in_flight, __ATOMIC_SEQ_CST) > 0 &&
+	       waited < s->opts->drain_seconds * 100) {
+		usleep(10000);
+		waited++;
+	}
+}
+
+static void print_listen(struct MHD_Daemon *d, const char *host)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+
+	fprintf(stderr, "muster: listening on http://%s:%u\n", host,
+		info ? info->port : 0);
+}
+
+enum mu_err server_run(struct app *a, const struct server_opts *o,
+		       struct mu_error *err)
+{
+	struct server s = {.app = a, .opts = o};
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d;
+	pthread_t sched;
+	sigset_t set;
+	int sig;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char host[INET_ADDRSTRLEN];
+	enum mu_err rc = parse_listen(o->listen ? o->listen : "127.0.0.1:8080", &sa, err);
+
+	if (rc)
+		return rc;
+	g_srv = &s;
+	pthread_mutex_init(&s.sched_mu, NULL);
+	pthread_cond_init(&s.sched_cv, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d = start_daemon(&sa, o->threads ? o->threads : (unsigned)(ncpu > 0 ? ncpu : 2));
+	if (!d) {
+		rc = mu_fail(err, MU_EIO, "listen", "cannot listen on %s: %s",
+			     o->listen ? o->listen : "127.0.0.1:8080", strerror(errno));
+		goto out;
+	}
+	if (a->test_clock)
+		fprintf(stderr, "muster: WARNING: --test-clock is on: the Muster-Test-Now "
+			"header sets the time. Never use this in production.\n");
+	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
+	print_listen(d, host);
+	pthread_create(&sched, NULL, scheduler_main, &s);
+	sigwait(&set, &sig);
+	fprintf(stderr, "muster: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	drain(&s, d);
+	MHD_stop_daemon(d);
+	pthread_mutex_lock(&s.sched_mu);
+	s.sched_stop = 1;
+	pthread_cond_signal(&s.sched_cv);
+	pthread_mutex_unlock(&s.sched_mu);
+	pthread_join(sched, NULL);
+	if (store_flush(a->st) != MU_OK)
+		fprintf(stderr, "muster: could not flush the audit queue\n");
+	fprintf(stderr, "muster: stopped\n");
+out:
+	pthread_cond_destroy(&s.sched_cv);
+	pthread_mutex_destroy(&s.sched_mu);
+	g_srv = NULL;
+	return rc;
+}

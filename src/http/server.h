@@ -1,0 +1,21 @@
+/*
+ * server.h: the HTTP server (libmicrohttpd, epoll, thread pool).
+ */
+#ifndef MU_SERVER_H
+#define MU_SERVER_H
+
+#include "app/app.h"
+
+struct server_opts {
+	const char *listen;   /* "HOST:PORT"; default 127.0.0.1:8080 */
+	unsigned threads;     /* 0: one per core */
+	int access_log;       /* 1: a line per request on stderr */
+	int drain_seconds;    /* how long SIGTERM waits for requests in flight */
+};
+
+/* Serve until SIGTERM or SIGINT, then stop accepting, let the requests in
+ * flight finish, stop the scheduler and return MU_OK. */
+enum mu_err server_run(struct app *a, const struct server_opts *o,
+		       struct mu_error *err) MU_MUSTCHECK;
+
+#endif

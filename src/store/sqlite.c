@@ -1,0 +1,523 @@
+/*
+ * sqlite.c: the embedded SQLite backend's machinery.
+ *
+ * One file, one writer: the writer thread owns the only read-write
+ * connection and runs every write job in BEGIN IMMEDIATE ... COMMIT with
+ * synchronous=FULL, so a state change and its audit record are durable
+ * together. Between jobs it group-commits the queued audit records of reads
+ * (every flush_ms). Readers get a read-only connection per thread (WAL lets
+ * them read while the writer writes). Migrations run at open, before the
+ * writer starts. The methods themselves are in sqlite_ops.c.
+ */
+#include "store/sqlite_int.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern const struct store_migration {
+	int version;
+	const char *name;
+	const char *sql;
+} store_migrations[];
+
+struct sq_job {
+	sq_write_fn fn;
+	void *arg;
+	struct mu_error *err;
+	enum mu_err rc;
+	int done;
+	pthread_cond_t cv;
+	struct sq_job *next;
+};
+
+static uint64_t next_gen = 1;
+static pthread_mutex_t gen_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local struct sq_reader *tl_readers;
+
+enum mu_err sq_err(sqlite3 *db, int rc, struct mu_error *err)
+{
+	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+
+	if (rc == SQLITE_NOMEM)
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return mu_fail(err, MU_EBUSY, NULL, "the register is busy");
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return mu_fail(err, MU_ECONFLICT, NULL, "%s", msg);
+	return mu_fail(err, MU_EIO, NULL, "storage error: %s", msg);
+}
+
+sqlite3_stmt *sq_stmt(struct sq_conn *c, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	for (size_t i = 0; i < c->n_stmts; i++) {
+		if (c->stmts[i].sql == sql) {
+			st = c->stmts[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK) {
+		fprintf(stderr, "muster: store: prepare failed: %s\n",
+			sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	if (c->n_stmts < sizeof(c->stmts) / sizeof(c->stmts[0])) {
+		c->stmts[c->n_stmts].sql = sql;
+		c->stmts[c->n_stmts].st = st;
+		c->n_stmts++;
+	}
+	return st;
+}
+
+static void conn_close(struct sq_conn *c)
+{
+	for (size_t i = 0; i < c->n_stmts; i++)
+		sqlite3_finalize(c->stmts[i].st);
+	c->n_stmts = 0;
+	sqlite3_close_v2(c->db);
+	c->db = NULL;
+}
+
+static int conn_exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+struct sq_conn *sq_reader(struct sq_store *s)
+{
+	struct sq_reader *r;
+
+	for (r = tl_readers; r; r = r->next_tl)
+		if (r->gen == s->gen)
+			return &r->c;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	if (sqlite3_open_v2(s->path, &r->c.db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close_v2(r->c.db);
+		free(r);
+		return NULL;
+	}
+	sqlite3_busy_timeout(r->c.db, 5000);
+	r->gen = s->gen;
+	r->next_tl = tl_readers;
+	tl_readers = r;
+	pthread_mutex_lock(&s->readers_mu);
+	r->next_all = s->readers;
+	s->readers = r;
+	pthread_mutex_unlock(&s->readers_mu);
+	return &r->c;
+}
+
+/* ---- the audit chain ------------------------------------------------- */
+
+static void hash_str(crypto_hash_sha256_state *h, const char *s)
+{
+	uint32_t n = (uint32_t)strlen(s);
+	unsigned char len[4] = {n >> 24, n >> 16, n >> 8, n};
+
+	crypto_hash_sha256_update(h, len, 4);
+	crypto_hash_sha256_update(h, (const unsigned char *)s, n);
+}
+
+void sq_audit_hash(const unsigned char prev[32], const struct audit_entry *e,
+		   unsigned char out[32])
+{
+	crypto_hash_sha256_state h;
+	char num[48];
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, prev, 32);
+	snprintf(num, sizeof(num), "%lld/%lld", (long long)e->idx,
+		 (long long)e->at);
+	hash_str(&h, num);
+	hash_str(&h, e->actor_token);
+	hash_str(&h, e->actor_role);
+	hash_str(&h, e->actor_office);
+	hash_str(&h, e->action);
+	hash_str(&h, e->subject_type);
+	hash_str(&h, e->subject_id);
+	hash_str(&h, e->person);
+	hash_str(&h, e->purpose);
+	hash_str(&h, e->request_id);
+	hash_str(&h, e->detail);
+	crypto_hash_sha256_final(&h, out);
+}
+
+static const char SQL_AUDIT_INS[] =
+	"INSERT INTO audit_log(idx, at, actor_token, actor_role, actor_office,"
+	" action, subject_type, subject_id, person, purpose, request_id, detail,"
+	" hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+
+enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e)
+{
+	sqlite3_stmt *st = sq_stmt(&s->w, SQL_AUDIT_INS);
+	unsigned char h[32];
+	const char *txt[] = {e->actor_token, e->actor_role, e->actor_office,
+			     e->action, e->subject_type, e->subject_id,
+			     e->person, e->purpose, e->request_id, e->detail};
+
+	if (!st)
+		return MU_EIO;
+	e->idx = s->last_idx + 1;
+	sq_audit_hash(s->last_hash, e, h);
+	sqlite3_bind_int64(st, 1, e->idx);
+	sqlite3_bind_int64(st, 2, e->at);
+	for (int i = 0; i < 10; i++)
+		sqlite3_bind_text(st, 3 + i, txt[i], -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 13, h, 32, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sq_err(s->w.db, sqlite3_errcode(s->w.db), NULL);
+	s->last_idx = e->idx;
+	memcpy(s->last_hash, h, 32);
+	return MU_OK;
+}
+
+static enum mu_err load_chain_head(struct sq_store *s)
+{
+	sqlite3_stmt *st = sq_stmt(&s->w,
+		"SELECT idx, hash FROM audit_log ORDER BY idx DESC LIMIT 1");
+
+	if (!st)
+		return MU_EIO;
+	s->last_idx = 0;
+	memset(s->last_hash, 0, 32);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		s->last_idx = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) == 32)
+			memcpy(s->last_hash, sqlite3_column_blob(st, 1), 32);
+	}
+	sqlite3_reset(st);
+	return MU_OK;
+}
+
+/* ---- the writer thread ----------------------------------------------- */
+
+static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
+			     struct mu_error *err)
+{
+	int64_t idx = s->last_idx;
+	unsigned char hash[32];
+	enum mu_err rc;
+
+	memcpy(hash, s->last_hash, 32);
+	if (conn_exec(s->w.db, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
+	rc = fn(s, arg, err);
+	if (rc == MU_OK && conn_exec(s->w.db, "COMMIT") != SQLITE_OK)
+		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
+	if (rc != MU_OK) {
+		conn_exec(s->w.db, "ROLLBACK");
+		s->last_idx = idx;
+		memcpy(s->last_hash, hash, 32);
+	}
+	return rc;
+}
+
+struct audit_batch {
+	struct audit_entry *e;
+	size_t n;
+};
+
+static enum mu_err flush_batch(struct sq_store *s, void *arg,
+			       struct mu_error *err)
+{
+	struct audit_batch *b = arg;
+
+	for (size_t i = 0; i < b->n; i++) {
+		enum mu_err rc = sq_audit_put(s, &b->e[i]);
+		if (rc)
+			return mu_fail(err, rc, NULL, "audit flush failed");
+	}
+	return MU_OK;
+}
+
+/* Called with s->mu held; swaps the queue with *spare and drops the lock
+ * while it commits the drained records. */
+static void flush_audits_locked(struct sq_store *s, struct audit_entry **spare)
+{
+	struct audit_batch b = {s->aq, s->aq_n};
+	enum mu_err rc;
+
+	s->aq = *spare;
+	s->aq_n = 0;
+	pthread_mutex_unlock(&s->mu);
+	rc = run_in_tx(s, flush_batch, &b, NULL);
+	if (rc)
+		fprintf(stderr, "muster: store: lost %zu audit records: %s\n",
+			b.n, mu_err_name(rc));
+	pthread_mutex_lock(&s->mu);
+	*spare = b.e;
+}
+
+static void wait_for_work(struct sq_store *s)
+{
+	struct timespec ts;
+
+	if (s->jobs || s->stopping)
+		return;
+	if (!s->aq_n) {
+		pthread_cond_wait(&s->wake, &s->mu);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)s->flush_ms * 1000000L;
+	while (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&s->wake, &s->mu, &ts);
+}
+
+static void *writer_main(void *arg)
+{
+	struct sq_store *s = arg;
+	struct audit_entry *spare = calloc(s->aq_cap, sizeof(*spare));
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct sq_job *j;
+		wait_for_work(s);
+		if (s->aq_n && spare)
+			flush_audits_locked(s, &spare);
+		j = s->jobs;
+		if (j) {
+			s->jobs = j->next;
+			if (!s->jobs)
+				s->jobs_tail = NULL;
+			pthread_mutex_unlock(&s->mu);
+			j->rc = run_in_tx(s, j->fn, j->arg, j->err);
+			pthread_mutex_lock(&s->mu);
+			j->done = 1;
+			pthread_cond_signal(&j->cv);
+			continue;
+		}
+		if (s->stopping && !s->aq_n)
+			break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(spare);
+	return NULL;
+}
+
+enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
+		     struct mu_error *err)
+{
+	struct sq_job j = {.fn = fn, .arg = arg, .err = err};
+
+	pthread_cond_init(&j.cv, NULL);
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		pthread_cond_destroy(&j.cv);
+		return mu_fail(err, MU_EBUSY, NULL, "the register is closing");
+	}
+	if (s->jobs_tail)
+		s->jobs_tail->next = &j;
+	else
+		s->jobs = &j;
+	s->jobs_tail = &j;
+	pthread_cond_signal(&s->wake);
+	while (!j.done)
+		pthread_cond_wait(&j.cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&j.cv);
+	return j.rc;
+}
+
+enum mu_err sq_audit_read(struct store *st, const struct audit_entry *e)
+{
+	struct sq_store *s = (struct sq_store *)st;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->aq_n >= s->aq_cap || s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return MU_EBUSY;
+	}
+	s->aq[s->aq_n++] = *e;
+	if (s->aq_n == 1)
+		pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->mu);
+	return MU_OK;
+}
+
+static enum mu_err nop_job(struct sq_store *s, void *arg, struct mu_error *err)
+{
+	return MU_OK;
+}
+
+enum mu_err sq_flush(struct store *st)
+{
+	/* The writer flushes queued audits before it takes the next job. */
+	return sq_write((struct sq_store *)st, nop_job, NULL, NULL);
+}
+
+/* ---- open, migrate, close -------------------------------------------- */
+
+static int read_schema_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_migrations",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static enum mu_err migrate(struct sq_store *s, struct mu_error *err)
+{
+	char sql[256];
+
+	if (conn_exec(s->w.db,
+		      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		      " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		      " applied_at INTEGER NOT NULL)") != SQLITE_OK)
+		return sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
+	s->schema_version = read_schema_version(s->w.db);
+	for (const struct store_migration *m = store_migrations; m->sql; m++) {
+		if (m->version <= s->schema_version)
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO schema_migrations VALUES (%d, '%s', %lld)",
+			 m->version, m->name, (long long)time(NULL));
+		if (conn_exec(s->w.db, "BEGIN IMMEDIATE") != SQLITE_OK ||
+		    conn_exec(s->w.db, m->sql) != SQLITE_OK ||
+		    conn_exec(s->w.db, sql) != SQLITE_OK ||
+		    conn_exec(s->w.db, "COMMIT") != SQLITE_OK) {
+			mu_fail(err, MU_EIO, NULL, "migration %s failed: %s",
+				m->name, sqlite3_errmsg(s->w.db));
+			conn_exec(s->w.db, "ROLLBACK");
+			return MU_EIO;
+		}
+		s->schema_version = m->version;
+	}
+	return MU_OK;
+}
+
+static enum mu_err open_writer(struct sq_store *s, int create,
+			       struct mu_error *err)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	struct stat sb;
+
+	if (!create && stat(s->path, &sb) != 0)
+		return mu_fail(err, MU_ENOTFOUND, "db",
+			       "no register at %.200s (create one with muster init)",
+			       s->path);
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(s->path, &s->w.db, flags, NULL) != SQLITE_OK)
+		return mu_fail(err, MU_EIO, "db", "cannot open %.200s: %s",
+			       s->path, sqlite3_errmsg(s->w.db));
+	sqlite3_busy_timeout(s->w.db, 10000);
+	if (conn_exec(s->w.db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
+	    conn_exec(s->w.db, "PRAGMA synchronous=FULL") != SQLITE_OK ||
+	    conn_exec(s->w.db, "PRAGMA foreign_keys=ON") != SQLITE_OK)
+		return mu_fail(err, MU_EIO, "db", "%.200s is not a muster register: %s",
+			       s->path, sqlite3_errmsg(s->w.db));
+	return migrate(s, err);
+}
+
+enum mu_err store_open(const char *path, const struct store_options *opt,
+		       struct store **out, struct mu_error *err)
+{
+	struct sq_store *s = calloc(1, sizeof(*s));
+	enum mu_err rc;
+
+	*out = NULL;
+	if (!s || sodium_init() < 0)
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	s->base.ops = &sq_ops;
+	s->path = strdup(path);
+	pthread_mutex_lock(&gen_mu);
+	s->gen = next_gen++;
+	pthread_mutex_unlock(&gen_mu);
+	s->aq_cap = opt && opt->audit_queue_max ? opt->audit_queue_max
+						: STORE_AUDIT_QUEUE_DEFAULT;
+	s->flush_ms = opt && opt->audit_flush_ms ? opt->audit_flush_ms
+						 : STORE_AUDIT_FLUSH_MS_DEFAULT;
+	s->aq = calloc(s->aq_cap, sizeof(*s->aq));
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->readers_mu, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	if (!s->path || !s->aq) {
+		rc = mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+		goto fail;
+	}
+	rc = open_writer(s, opt && opt->create, err);
+	if (rc == MU_OK)
+		rc = load_chain_head(s);
+	if (rc)
+		goto fail;
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+		rc = mu_fail(err, MU_EIO, NULL, "cannot start the writer thread");
+		goto fail;
+	}
+	s->writer_started = 1;
+	*out = &s->base;
+	return MU_OK;
+fail:
+	store_close(&s->base);
+	return rc;
+}
+
+int store_schema_version(struct store *st)
+{
+	return ((struct sq_store *)st)->schema_version;
+}
+
+void store_close(struct store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_reader *r, *next;
+
+	if (!s)
+		return;
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	/* Contract: every other thread that read through this store has
+	 * exited (the HTTP workers and the scheduler stop first), so only the
+	 * current thread's list can still link our readers. */
+	for (struct sq_reader **pp = &tl_readers; *pp;) {
+		if ((*pp)->gen == s->gen)
+			*pp = (*pp)->next_tl;
+		else
+			pp = &(*pp)->next_tl;
+	}
+	for (r = s->readers; r; r = next) {
+		next = r->next_all;
+		conn_close(&r->c);
+		free(r);
+	}
+	if (s->w.db) {
+		conn_exec(s->w.db, "PRAGMA wal_checkpoint(TRUNCATE)");
+		conn_close(&s->w);
+	}
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->readers_mu);
+	pthread_cond_destroy(&s->wake);
+	free(s->aq);
+	free(s->path);
+	free(s);
+}

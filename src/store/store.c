@@ -1,0 +1,252 @@
+/*
+ * store.c: the store_* wrappers over the backend's method table.
+ *
+ * Thin on purpose (SQLite's os.c is the model): check the arguments, call
+ * the method, keep out-pointers NULL on failure. Tests that need a failing
+ * store inject faults here with MUSTER_STORE_FAIL=<method name>.
+ */
+#include "store/store.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fault(const char *method)
+{
+	static const char *want;
+	static int init;
+
+	if (!init) {
+		want = getenv("MUSTER_STORE_FAIL");
+		init = 1;
+	}
+	return want && strcmp(want, method) == 0;
+}
+
+#define CALL(method, ...)                                               \
+	do {                                                            \
+		assert(st && st->ops && st->ops->method);               \
+		if (fault(#method))                                     \
+			return MU_EIO;                                  \
+		return st->ops->method(st, __VA_ARGS__);                \
+	} while (0)
+
+enum mu_err store_meta_get(struct store *st, const char *key, char **out)
+{
+	*out = NULL;
+	CALL(meta_get, key, out);
+}
+
+enum mu_err store_meta_set(struct store *st, const char *key, const char *val)
+{
+	CALL(meta_set, key, val);
+}
+
+enum mu_err store_office_create(struct store *st, const struct office *o,
+				const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(office_create, o, a, err);
+}
+
+enum mu_err store_office_get(struct store *st, const char *id, struct office *o)
+{
+	CALL(office_get, id, o);
+}
+
+enum mu_err store_office_list(struct store *st, struct office **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(office_list, out, n);
+}
+
+enum mu_err store_person_put(struct store *st, const struct person *p,
+			     int create_only, const struct audit_ctx *a,
+			     int *changed, struct mu_error *err)
+{
+	CALL(person_put, p, create_only, a, changed, err);
+}
+
+enum mu_err store_person_put_many(struct store *st, const struct person *v, size_t n,
+				  const struct audit_ctx *a, size_t *changed,
+				  struct mu_error *err)
+{
+	*changed = 0;
+	CALL(person_put_many, v, n, a, changed, err);
+}
+
+enum mu_err store_person_get(struct store *st, const char *id, struct person *p)
+{
+	CALL(person_get, id, p);
+}
+
+enum mu_err store_person_list(struct store *st, const struct person_filter *f,
+			      struct person *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	CALL(person_list, f, out, cap, n);
+}
+
+enum mu_err store_person_history(struct store *st, const char *id,
+				 struct person *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	CALL(person_history, id, out, cap, n);
+}
+
+enum mu_err store_token_create(struct store *st, const struct token *t,
+			       const unsigned char hash[32],
+			       const struct audit_ctx *a)
+{
+	CALL(token_create, t, hash, a);
+}
+
+enum mu_err store_token_lookup(struct store *st, const unsigned char hash[32],
+			       struct token *t)
+{
+	CALL(token_lookup, hash, t);
+}
+
+enum mu_err store_token_list(struct store *st, struct token **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(token_list, out, n);
+}
+
+enum mu_err store_token_revoke(struct store *st, const char *id,
+			       const struct audit_ctx *a)
+{
+	CALL(token_revoke, id, a);
+}
+
+enum mu_err store_summons_create(struct store *st, const struct summons *s,
+				 const struct restr_update *u,
+				 const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(summons_create, s, u, a, err);
+}
+
+enum mu_err store_summons_get(struct store *st, const char *id,
+			      struct summons_rec **out)
+{
+	*out = NULL;
+	CALL(summons_get, id, out);
+}
+
+enum mu_err store_summons_of_person(struct store *st, const char *nid,
+				    struct summons_set **out)
+{
+	*out = NULL;
+	CALL(summons_of_person, nid, out);
+}
+
+enum mu_err store_event_append(struct store *st, const char *summons_id,
+			       const struct event_rec *ev,
+			       const struct restr_update *u,
+			       const struct audit_ctx *a, int64_t *seq,
+			       struct mu_error *err)
+{
+	CALL(event_append, summons_id, ev, u, a, seq, err);
+}
+
+enum mu_err store_restr_get(struct store *st, const char *nid,
+			    struct restr_state *out)
+{
+	CALL(restr_get, nid, out);
+}
+
+enum mu_err store_restr_apply(struct store *st, const struct restr_update *u,
+			      const struct audit_ctx *a)
+{
+	CALL(restr_apply, u, a);
+}
+
+enum mu_err store_due_persons(struct store *st, int64_t now,
+			      char (*out)[NATIONAL_ID_MAX + 1], size_t cap,
+			      size_t *n)
+{
+	*n = 0;
+	CALL(due_persons, now, out, cap, n);
+}
+
+enum mu_err store_feed_read(struct store *st, int64_t after, size_t limit,
+			    struct restr_change *out, size_t *n)
+{
+	*n = 0;
+	CALL(feed_read, after, limit, out, n);
+}
+
+enum mu_err store_audit_append(struct store *st, const struct audit_entry *e)
+{
+	CALL(audit_append, e);
+}
+
+enum mu_err store_audit_list(struct store *st, const struct audit_filter *f,
+			     struct audit_entry *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	CALL(audit_list, f, out, cap, n);
+}
+
+enum mu_err store_audit_verify(struct store *st, int64_t *n_entries,
+			       int64_t *bad_idx, struct mu_error *err)
+{
+	CALL(audit_verify, n_entries, bad_idx, err);
+}
+
+void summons_rec_free(struct summons_rec *r)
+{
+	if (!r)
+		return;
+	free(r->events);
+	free(r->meta);
+	free(r);
+}
+
+void summons_set_free(struct summons_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->items[i].events);
+		free(s->items[i].meta);
+	}
+	free(s->items);
+	free(s);
+}
+
+void audit_entry_from_ctx(struct audit_entry *e, const struct audit_ctx *a,
+			  const char *action, const char *subject_type,
+			  const char *subject_id, const char *person)
+{
+	memset(e, 0, sizeof(*e));
+	e->at = a ? a->at : 0;
+	snprintf(e->actor_token, sizeof(e->actor_token), "%s",
+		 a && a->token_id ? a->token_id : "");
+	snprintf(e->actor_role, sizeof(e->actor_role), "%s",
+		 a && a->role ? a->role : "cli");
+	snprintf(e->actor_office, sizeof(e->actor_office), "%s",
+		 a && a->office ? a->office : "");
+	snprintf(e->request_id, sizeof(e->request_id), "%s",
+		 a && a->request_id ? a->request_id : "");
+	snprintf(e->purpose, sizeof(e->purpose), "%s",
+		 a && a->purpose ? a->purpose : "");
+	snprintf(e->action, sizeof(e->action), "%s", action);
+	snprintf(e->subject_type, sizeof(e->subject_type), "%s", subject_type);
+	snprintf(e->subject_id, sizeof(e->subject_id), "%s", subject_id ? subject_id : "");
+	snprintf(e->person, sizeof(e->person), "%s", person ? person : "");
+	snprintf(e->detail, sizeof(e->detail), "{}");
+}
+
+enum mu_err store_audit_read(struct store *st, const struct audit_entry *e)
+{
+	CALL(audit_read, e);
+}
+
+enum mu_err store_flush(struct store *st)
+{
+	assert(st && st->ops && st->ops->flush);
+	return st->ops->flush(st);
+}
