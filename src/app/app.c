@@ -56,14 +56,16 @@ int64_t app_now(struct app *a)
 	return hw ? hw : mu_now();
 }
 
-void app_clock_seen(struct app *a, int64_t t)
+int app_clock_seen(struct app *a, int64_t t)
 {
 	int64_t cur = __atomic_load_n(&a->clock_high, __ATOMIC_RELAXED);
 
-	while (t > cur && !__atomic_compare_exchange_n(&a->clock_high, &cur, t, 0,
-						       __ATOMIC_RELAXED,
-						       __ATOMIC_RELAXED))
-		;
+	while (t > cur) {
+		if (__atomic_compare_exchange_n(&a->clock_high, &cur, t, 0,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return 1;
+	}
+	return 0;
 }
 
 void app_facts(const struct summons_set *set, struct sm_facts *facts)

@@ -35,8 +35,9 @@ void app_close(struct app *a);
 /* The current instant: the system clock, or with the test clock the latest
  * Muster-Test-Now seen (never going back). */
 int64_t app_now(struct app *a);
-/* Test clock: note an instant taken from a request. */
-void app_clock_seen(struct app *a, int64_t t);
+/* Test clock: note an instant taken from a request; 1 if it moved the
+ * clock forward. */
+int app_clock_seen(struct app *a, int64_t t);
 
 /* Build the engine's input for every summons of a set; facts[i] points into
  * set. */

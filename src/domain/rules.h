@@ -178,11 +178,12 @@ const char *purpose_phrase(enum purpose p);
 
 /*
  * Write the plain-language explanation of one restriction in force into buf
- * (English), e.g. "Leaving the country is barred since 10 March 2026 00:00
+ * (English), e.g. "Leaving the country is barred since 11 March 2026 00:00
  * (Asia/Vladivostok time) because summons S-1 was deemed delivered 7 days
- * after its publication on 2 March 2026. It lifts when you appear at the
- * office, when the summons is cancelled, or when an appeal against it is
- * upheld." iv is one of ev->intervals; office_name may be NULL.
+ * after its publication on 3 March 2026. It lifts when you appear at the
+ * office, ..., or when an appeal against it is upheld." Dates are local to
+ * f->zone. iv is one of ev->intervals; office_name may be NULL. The text is
+ * truncated to fit size.
  */
 void rules_explain(const struct profile *p, const struct sm_facts *f,
 		   const struct sm_eval *ev, const struct rule_interval *iv,
