@@ -1,0 +1,81 @@
+#!/bin/bash
+# bench/http.sh: GET /v1/persons/{id} on muster against nginx serving a
+# static file of the same size, with the same wrk settings (keep-alive,
+# 64 connections), in the same run. Prints both and the ratio.
+#
+#   bash bench/http.sh [PERSONS] [SECONDS]
+#
+# Needs wrk and nginx (scripts/deps.sh --bench installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PERSONS=${1:-100000}
+SECS=${2:-10}
+CONNS=64
+THREADS=2
+BIN=${MUSTER_BIN:-build/muster}
+TMP=$(mktemp -d /tmp/muster-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+echo "building a register of $PERSONS persons..." >&2
+"$BIN" demo --db "$TMP/reg.db" --persons "$PERSONS" --no-serve > "$TMP/demo.txt"
+CLERK=$(awk '/clerk \(national\)/ {print $NF}' "$TMP/demo.txt")
+
+MPORT=$(free_port)
+"$BIN" serve --db "$TMP/reg.db" --listen "127.0.0.1:$MPORT" --no-access-log 2>"$TMP/muster.log" &
+PIDS+=($!)
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$MPORT/healthz" >/dev/null && break; sleep 0.1; done
+
+# A static file of the same size as a typical person record.
+curl -sf -H "Authorization: Bearer $CLERK" "http://127.0.0.1:$MPORT/v1/persons/RU-0000000001" > "$TMP/person.json"
+SIZE=$(stat -c %s "$TMP/person.json")
+mkdir -p "$TMP/www" && cp "$TMP/person.json" "$TMP/www/person.json"
+NPORT=$(free_port)
+cat > "$TMP/nginx.conf" <<CONF
+worker_processes auto;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log;
+daemon off;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$NPORT;
+        root $TMP/www;
+        default_type application/json;
+    }
+}
+CONF
+nginx -c "$TMP/nginx.conf" -p "$TMP" &
+PIDS+=($!)
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$NPORT/person.json" >/dev/null && break; sleep 0.1; done
+
+cat > "$TMP/random.lua" <<LUA
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", string.format("/v1/persons/RU-%010d", math.random(1, $PERSONS)))
+end
+LUA
+
+run_wrk() { wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$@"; }
+echo "muster: GET /v1/persons/{random id}, $SIZE-byte answers" >&2
+run_wrk -H "Authorization: Bearer $CLERK" -s "$TMP/random.lua" "http://127.0.0.1:$MPORT/" > "$TMP/wrk-muster.txt"
+echo "nginx: GET /person.json ($SIZE bytes)" >&2
+run_wrk "http://127.0.0.1:$NPORT/person.json" > "$TMP/wrk-nginx.txt"
+
+rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+p99() { awk '$1=="99%" {print $2}' "$1"; }
+non2xx() { awk '/Non-2xx/ {print $NF}' "$1"; }
+M=$(rps "$TMP/wrk-muster.txt"); N=$(rps "$TMP/wrk-nginx.txt")
+echo
+echo "muster  $M req/s  p99 $(p99 "$TMP/wrk-muster.txt")  non-2xx: $(non2xx "$TMP/wrk-muster.txt" || true)"
+echo "nginx   $N req/s  p99 $(p99 "$TMP/wrk-nginx.txt")"
+python3 -c "print('ratio muster/nginx: %.2f' % ($M / $N))"
+RSS=$(ps -o rss= -p "${PIDS[0]}")
+echo "muster RSS: $((RSS / 1024)) MiB"
+AUDITED=$(sqlite3 "$TMP/reg.db" "select count(*) from audit_log where action='person.read'" 2>/dev/null || echo "?")
+echo "person reads audited so far: $AUDITED"
