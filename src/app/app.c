@@ -80,3 +80,9 @@ void app_facts(const struct summons_set *set, struct sm_facts *facts)
 		facts[i].n_events = r->n_events;
 	}
 }
+
+void app_feed_changed(struct app *a)
+{
+	if (a->on_feed_change)
+		a->on_feed_change(a->feed_ctx);
+}

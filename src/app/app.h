@@ -24,7 +24,14 @@ struct app {
 	char *profile_text;
 	int test_clock;           /* honour Muster-Test-Now */
 	int64_t clock_high;       /* test clock: latest instant seen (atomic) */
+	/* Called after a write that added restriction changes (the feed grew);
+	 * may be NULL. Must not block. */
+	void (*on_feed_change)(void *ctx);
+	void *feed_ctx;
 };
+
+/* Tell the listener that the feed grew (used by app_*.c). */
+void app_feed_changed(struct app *a);
 
 /* Open the register at path and load its profile. *out is NULL on failure. */
 enum mu_err app_open(const char *path, const struct store_options *opt,

@@ -263,6 +263,8 @@ static enum mu_err reconcile_once(struct app *a, const char *nid, int64_t now,
 	if (rc == MU_OK) {
 		struct restr_update u = {nid, set->pver, &next, ch, n};
 		rc = store_restr_apply(a->st, &u, ctx);
+		if (rc == MU_OK && n)
+			app_feed_changed(a);
 	}
 	free(ch);
 	summons_set_free(set);

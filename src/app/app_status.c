@@ -179,8 +179,8 @@ json_t *app_summons_json(struct app *a, const struct summons_rec *r, int64_t at)
 	return o;
 }
 
-enum mu_err app_check(struct app *a, const char *nid, enum restr_kind kind,
-		      int64_t at, int *permitted, int64_t *since, char *basis,
+static enum mu_err check_facts(struct app *a, const char *nid, enum restr_kind kind,
+			       int64_t at, int *permitted, int64_t *since, char *basis,
 		      size_t basis_size)
 {
 	struct summons_set *set = NULL;
@@ -209,4 +209,29 @@ enum mu_err app_check(struct app *a, const char *nid, enum restr_kind kind,
 	free(ev);
 	summons_set_free(set);
 	return rc;
+}
+
+enum mu_err app_check(struct app *a, const char *nid, enum restr_kind kind,
+		      int64_t at, int *permitted, int64_t *since, char *basis,
+		      size_t basis_size)
+{
+	struct check_row row;
+	enum mu_err rc = store_restr_check(a->st, nid, kind, &row);
+
+	*permitted = 1;
+	*since = MU_T_NONE;
+	if (rc)
+		return rc;
+	if (!row.person_found)
+		return MU_OK; /* no register entry, no restriction */
+	/* The materialised state holds over [reconciled_at, next_due). */
+	if (row.reconciled_at <= at && (row.next_due == MU_T_NONE || at < row.next_due)) {
+		if (row.imposed) {
+			*permitted = 0;
+			*since = row.since;
+			snprintf(basis, basis_size, "%s", row.basis);
+		}
+		return MU_OK;
+	}
+	return check_facts(a, nid, kind, at, permitted, since, basis, basis_size);
 }

@@ -101,6 +101,8 @@ static enum mu_err issue_once(struct app *a, const struct summons *sm,
 	if (rc == MU_OK) {
 		struct restr_update u = {sm->national_id, set->pver, &next, ch, n};
 		rc = store_summons_create(a->st, sm, &u, ctx, err);
+		if (rc == MU_OK && n)
+			app_feed_changed(a);
 	}
 	free(ch);
 	summons_set_free(set);
@@ -202,6 +204,8 @@ static enum mu_err event_once(struct app *a, const struct summons_rec *r,
 	if (rc == MU_OK) {
 		struct restr_update u = {r->s.national_id, set->pver, &next, ch, n};
 		rc = store_event_append(a->st, r->s.id, ev, &u, ctx, seq, err);
+		if (rc == MU_OK && n)
+			app_feed_changed(a);
 	}
 	free(ch);
 	summons_set_free(set);

@@ -17,6 +17,7 @@ int cmd_serve(int argc, char **argv)
 		{"test-clock", no_argument, NULL, 'c'},
 		{"no-access-log", no_argument, NULL, 'q'},
 		{"audit-queue", required_argument, NULL, 'a'},
+		{"audit-flush-ms", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
 	struct server_opts so = {.listen = "127.0.0.1:8080", .access_log = 1,
@@ -37,6 +38,7 @@ int cmd_serve(int argc, char **argv)
 		case 'c': test_clock = 1; break;
 		case 'q': so.access_log = 0; break;
 		case 'a': sto.audit_queue_max = strtoul(optarg, NULL, 10); break;
+		case 'f': sto.audit_flush_ms = (int)strtol(optarg, NULL, 10); break;
 		default: return cli_usage("serve", "bad option");
 		}
 	}

@@ -41,6 +41,10 @@ struct api_req {
 	int responded;
 	unsigned status;                /* for the access log */
 	size_t resp_bytes;
+	/* long-poll (api_wait) */
+	int64_t wait_deadline_ms;       /* monotonic ms; 0 = not waiting */
+	int wait_requested;
+	uint64_t feed_gen_seen;
 };
 
 typedef void (*api_handler)(struct api_req *r);
@@ -77,8 +81,28 @@ int api_may_see_person(const struct api_req *r, const struct person *p);
 int api_audit_read(struct api_req *r, const char *action, const char *nid,
 		   const char *subject_type, const char *subject_id);
 
+/* Long-poll. The handler has nothing to answer yet: returns 0 and the
+ * server calls the handler again when the feed grows or wait_ms (from the
+ * first call) have passed; the handler must return without answering.
+ * Returns 1 when the handler must answer now (deadline passed, or the
+ * server is stopping). Call api_feed_mark first, before reading. */
+int api_wait(struct api_req *r, int wait_ms);
+/* Note the feed generation before reading it (no lost wake-ups). */
+void api_feed_mark(struct api_req *r);
+
+/* Server counters for /metrics. */
+struct api_counters {
+	uint64_t requests, r2xx, r4xx, r5xx, r503, waiting;
+};
+void api_counters_get(struct api_counters *c);
+
 /* The body as an object, or answer 400 and return NULL. */
 json_t *api_body_object(struct api_req *r);
+
+/* Answer one agency check into *out and queue its audit record. Returns -1
+ * (having answered 503/500) when it cannot be audited or read. */
+int api_check_one(struct api_req *r, enum restr_kind kind, const char *nid,
+		  json_t **out);
 
 /* Handlers (h_*.c). */
 void h_healthz(struct api_req *r);
@@ -98,6 +122,10 @@ void h_me_status(struct api_req *r);
 void h_me_access_log(struct api_req *r);
 void h_checks_get(struct api_req *r);
 void h_feed(struct api_req *r);
+void h_feed_ack(struct api_req *r);
+void h_feed_lag(struct api_req *r);
+void h_metrics(struct api_req *r);
+void h_checks_batch(struct api_req *r);
 void h_tokens_create(struct api_req *r);
 void h_tokens_list(struct api_req *r);
 void h_tokens_revoke(struct api_req *r);

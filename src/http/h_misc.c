@@ -9,7 +9,6 @@
 #include "http/api.h"
 #include "http/auth.h"
 
-#define FEED_LIMIT_MAX 1000
 #define ACCESS_LOG_MAX 500
 
 static json_t *time_json(int64_t t)
@@ -20,14 +19,53 @@ static json_t *time_json(int64_t t)
 	return json_string(buf);
 }
 
-void h_checks_get(struct api_req *r)
+static const char *agency_name(enum restr_kind k)
 {
-	int kind = restr_kind_parse(r->params[0]), permitted;
-	const char *nid = r->params[1];
+	static const char *const names[RK__COUNT] = {
+		"The border service", "A bank or credit organisation",
+		"The real-estate registry", "The tax service (business registration)",
+		"The traffic police (vehicle registration)", "The traffic police (driving)",
+		"The passport office",
+	};
+	return (unsigned)k < RK__COUNT ? names[k] : "An agency";
+}
+
+int api_check_one(struct api_req *r, enum restr_kind kind, const char *nid,
+		  json_t **out)
+{
 	char basis[SUMMONS_ID_MAX + 1] = "";
 	struct audit_ctx c = api_ctx(r, NULL);
 	struct audit_entry e;
 	int64_t since;
+	int permitted;
+
+	*out = NULL;
+	if (app_check(r->app, nid, kind, r->now, &permitted, &since, basis,
+		      sizeof(basis)) != MU_OK) {
+		api_fail(r, MU_EIO, NULL, "cannot read the register");
+		return -1;
+	}
+	audit_entry_from_ctx(&e, &c, "check", "person", nid, nid);
+	snprintf(e.purpose, sizeof(e.purpose), "%s", restr_kind_name(kind));
+	snprintf(e.detail, sizeof(e.detail), "{\"permitted\":%s}",
+		 permitted ? "true" : "false");
+	if (store_audit_read(r->app->st, &e) != MU_OK) {
+		api_fail(r, MU_EBUSY, NULL, "the audit queue is full; the check was refused "
+			 "rather than left unaudited, retry shortly");
+		return -1;
+	}
+	*out = json_pack("{s:b}", "permitted", permitted);
+	if (!permitted) {
+		json_object_set_new(*out, "since", time_json(since));
+		json_object_set_new(*out, "reference", json_string(basis));
+	}
+	return 0;
+}
+
+void h_checks_get(struct api_req *r)
+{
+	int kind = restr_kind_parse(r->params[0]);
+	const char *nid = r->params[1];
 	json_t *o;
 
 	if (kind < 0) {
@@ -44,25 +82,8 @@ void h_checks_get(struct api_req *r)
 			 "national_id must be 4-32 characters of A-Z, 0-9 and '-'");
 		return;
 	}
-	if (app_check(r->app, nid, kind, r->now, &permitted, &since, basis,
-		      sizeof(basis)) != MU_OK) {
-		api_fail(r, MU_EIO, NULL, "cannot read the register");
-		return;
-	}
-	audit_entry_from_ctx(&e, &c, "check", "person", nid, nid);
-	snprintf(e.purpose, sizeof(e.purpose), "%s", r->params[0]);
-	snprintf(e.detail, sizeof(e.detail), "{\"permitted\":%s}",
-		 permitted ? "true" : "false");
-	if (store_audit_read(r->app->st, &e) != MU_OK) {
-		api_fail(r, MU_EBUSY, NULL, "the audit queue is full; retry shortly");
-		return;
-	}
-	o = json_pack("{s:b}", "permitted", permitted);
-	if (!permitted) {
-		json_object_set_new(o, "since", time_json(since));
-		json_object_set_new(o, "reference", json_string(basis));
-	}
-	api_json(r, 200, o);
+	if (api_check_one(r, kind, nid, &o) == 0)
+		api_json(r, 200, o);
 }
 
 static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -79,44 +100,6 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 	return 0;
 }
 
-void h_feed(struct api_req *r)
-{
-	int64_t after = 0, limit = 100, next;
-	struct restr_change *v;
-	size_t n = 0;
-	json_t *arr;
-
-	if (parse_i64(api_query(r, "after"), 0, INT64_MAX, &after)) {
-		api_fail(r, MU_EINVAL, "after", "after must be a cursor from an earlier page");
-		return;
-	}
-	if (parse_i64(api_query(r, "limit"), 1, FEED_LIMIT_MAX, &limit)) {
-		api_fail(r, MU_EINVAL, "limit", "limit must be 1..%d", FEED_LIMIT_MAX);
-		return;
-	}
-	v = calloc((size_t)limit, sizeof(*v));
-	if (!v || store_feed_read(r->app->st, after, (size_t)limit, v, &n) != MU_OK) {
-		free(v);
-		api_fail(r, MU_EIO, NULL, "cannot read the feed");
-		return;
-	}
-	arr = json_array();
-	next = after;
-	for (size_t i = 0; i < n; i++) {
-		next = v[i].cursor;
-		if (r->tok.role == ROLE_AGENCY &&
-		    strcmp(r->tok.agency, restr_kind_name(v[i].kind)) != 0)
-			continue;
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:o, s:s}",
-			"cursor", (json_int_t)v[i].cursor, "national_id", v[i].national_id,
-			"kind", restr_kind_name(v[i].kind),
-			"change", v[i].imposed ? "imposed" : "lifted",
-			"at", time_json(v[i].at), "reference", v[i].basis));
-	}
-	free(v);
-	api_json(r, 200, json_pack("{s:o, s:I}", "events", arr, "next", (json_int_t)next));
-}
-
 /* A sentence for the person about one audit entry. */
 static void describe(const struct audit_entry *e, char *buf, size_t size)
 {
@@ -124,8 +107,8 @@ static void describe(const struct audit_entry *e, char *buf, size_t size)
 	int k = restr_kind_parse(e->purpose);
 
 	if (!strcmp(e->action, "check") && k >= 0) {
-		snprintf(buf, size, "An agency (%s checks) checked whether you may %s; "
-			 "answer: %s", e->purpose, restr_kind_phrase(k),
+		snprintf(buf, size, "%s checked whether you may %s; answer: %s",
+			 agency_name(k), restr_kind_phrase(k),
 			 strstr(e->detail, "true") ? "permitted" : "not permitted");
 		return;
 	}

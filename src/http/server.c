@@ -29,6 +29,7 @@
 
 struct reqstate {
 	struct api_req r;
+	struct reqstate *next_waiter;
 	char *body;
 	size_t body_len;
 	int too_big;
@@ -45,6 +46,13 @@ struct server {
 	pthread_mutex_t sched_mu;
 	pthread_cond_t sched_cv;
 	int sched_stop;
+	/* long-poll waiters, woken by the feed or their deadline */
+	pthread_mutex_t wait_mu;
+	pthread_cond_t wait_cv;
+	struct reqstate *waiters;
+	uint64_t feed_gen;        /* atomic */
+	int stopping;             /* atomic */
+	struct api_counters ctr;  /* atomic fields */
 };
 
 static struct server *g_srv;
@@ -80,6 +88,10 @@ static void respond(struct api_req *r, unsigned status, const char *ctype,
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"muster\"");
 	MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
+	__atomic_add_fetch(status >= 500 ? &g_srv->ctr.r5xx : status >= 400 ? &g_srv->ctr.r4xx
+						       : &g_srv->ctr.r2xx, 1, __ATOMIC_RELAXED);
+	if (status == 503)
+		__atomic_add_fetch(&g_srv->ctr.r503, 1, __ATOMIC_RELAXED);
 	r->responded = 1;
 	r->status = status;
 	r->resp_bytes = len;
@@ -287,6 +299,125 @@ json_t *api_body_object(struct api_req *r)
 	return r->body;
 }
 
+/* ---- long-poll ---------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void api_feed_mark(struct api_req *r)
+{
+	r->feed_gen_seen = __atomic_load_n(&g_srv->feed_gen, __ATOMIC_SEQ_CST);
+}
+
+int api_wait(struct api_req *r, int wait_ms)
+{
+	if (__atomic_load_n(&g_srv->stopping, __ATOMIC_SEQ_CST))
+		return 1;
+	if (!r->wait_deadline_ms)
+		r->wait_deadline_ms = mono_ms() + wait_ms;
+	else if (mono_ms() >= r->wait_deadline_ms)
+		return 1;
+	r->wait_requested = 1;
+	return 0;
+}
+
+void api_counters_get(struct api_counters *c)
+{
+	c->requests = __atomic_load_n(&g_srv->ctr.requests, __ATOMIC_RELAXED);
+	c->r2xx = __atomic_load_n(&g_srv->ctr.r2xx, __ATOMIC_RELAXED);
+	c->r4xx = __atomic_load_n(&g_srv->ctr.r4xx, __ATOMIC_RELAXED);
+	c->r5xx = __atomic_load_n(&g_srv->ctr.r5xx, __ATOMIC_RELAXED);
+	c->r503 = __atomic_load_n(&g_srv->ctr.r503, __ATOMIC_RELAXED);
+	c->waiting = __atomic_load_n(&g_srv->ctr.waiting, __ATOMIC_RELAXED);
+}
+
+static void feed_changed(void *ctx)
+{
+	struct server *s = ctx;
+
+	__atomic_add_fetch(&s->feed_gen, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&s->wait_mu);
+	pthread_cond_signal(&s->wait_cv);
+	pthread_mutex_unlock(&s->wait_mu);
+}
+
+/* Park a request that asked to wait (called from the access handler). */
+static void park(struct reqstate *rs)
+{
+	struct server *s = g_srv;
+
+	rs->r.wait_requested = 0;
+	MHD_suspend_connection(rs->r.conn);
+	__atomic_add_fetch(&s->ctr.waiting, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&s->wait_mu);
+	rs->next_waiter = s->waiters;
+	s->waiters = rs;
+	pthread_cond_signal(&s->wait_cv);
+	pthread_mutex_unlock(&s->wait_mu);
+}
+
+/* Take the waiters that must wake now off the list (s->wait_mu held). */
+static struct reqstate *due_waiters(struct server *s, int64_t now, int64_t *next)
+{
+	struct reqstate *due = NULL, **pp = &s->waiters;
+	uint64_t gen = __atomic_load_n(&s->feed_gen, __ATOMIC_SEQ_CST);
+	int stop = __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
+
+	*next = now + 1000;
+	while (*pp) {
+		struct reqstate *rs = *pp;
+		if (stop || rs->r.feed_gen_seen != gen || rs->r.wait_deadline_ms <= now) {
+			*pp = rs->next_waiter;
+			rs->next_waiter = due;
+			due = rs;
+			continue;
+		}
+		if (rs->r.wait_deadline_ms < *next)
+			*next = rs->r.wait_deadline_ms;
+		pp = &rs->next_waiter;
+	}
+	return due;
+}
+
+static void *waker_main(void *arg)
+{
+	struct server *s = arg;
+
+	pthread_mutex_lock(&s->wait_mu);
+	for (;;) {
+		int64_t next;
+		struct reqstate *due = due_waiters(s, mono_ms(), &next);
+		pthread_mutex_unlock(&s->wait_mu);
+		for (struct reqstate *rs = due, *nx; rs; rs = nx) {
+			nx = rs->next_waiter;
+			__atomic_sub_fetch(&s->ctr.waiting, 1, __ATOMIC_RELAXED);
+			MHD_resume_connection(rs->r.conn);
+		}
+		pthread_mutex_lock(&s->wait_mu);
+		if (__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST) == 2 && !s->waiters)
+			break;
+		if (!s->waiters || next > mono_ms()) {
+			struct timespec ts;
+			int64_t ms = s->waiters ? next - mono_ms() : 1000;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += ms / 1000;
+			ts.tv_nsec += (ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&s->wait_cv, &s->wait_mu, &ts);
+		}
+	}
+	pthread_mutex_unlock(&s->wait_mu);
+	return NULL;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static int parse_body(struct reqstate *rs)
@@ -294,7 +425,7 @@ static int parse_body(struct reqstate *rs)
 	json_error_t je;
 	struct api_req *r = &rs->r;
 
-	if (!rs->body_len)
+	if (!rs->body_len || r->body)
 		return 0;
 	if (json_too_deep(rs->body, rs->body_len)) {
 		api_fail(r, MU_EINVAL, NULL, "the JSON body nests deeper than %d levels",
@@ -316,6 +447,25 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
 	size_t *n = cls;
 	*n += strlen(key) + (value ? strlen(value) : 0) + 4;
 	return MHD_YES;
+}
+
+/* Length of "?k=v&k=v" as libmicrohttpd parsed it (decoded, so at most
+ * the length on the wire). */
+static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	size_t *n = cls;
+	*n += 1 + strlen(key) + (value ? 1 + strlen(value) : 0);
+	return MHD_YES;
+}
+
+/* The URL limit covers the path and the query. */
+static size_t url_length(struct api_req *r)
+{
+	size_t n = strlen(r->path);
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_arg, &n);
+	return n;
 }
 
 static int check_limits(struct reqstate *rs)
@@ -400,7 +550,7 @@ static void dispatch(struct reqstate *rs)
 	if (authenticate(r, rt) || parse_body(rs))
 		return;
 	rt->handler(r);
-	if (!r->responded)
+	if (!r->responded && !r->wait_requested)
 		api_fail(r, MU_EINTERNAL, NULL, "the handler gave no answer");
 }
 
@@ -425,6 +575,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			 (unsigned long long)__atomic_add_fetch(&g_srv->next_rid, 1,
 								__ATOMIC_RELAXED));
 		__atomic_add_fetch(&g_srv->in_flight, 1, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&g_srv->ctr.requests, 1, __ATOMIC_RELAXED);
 		*req_cls = rs;
 		return MHD_YES;
 	}
@@ -442,10 +593,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (strlen(url) > API_URL_MAX)
+	if (rs->r.responded)
+		return MHD_YES;
+	if (url_length(&rs->r) > API_URL_MAX)
 		problem(&rs->r, 414, "too_large", NULL, "the URL exceeds 2048 bytes");
 	else
 		dispatch(rs);
+	if (!rs->r.responded && rs->r.wait_requested)
+		park(rs);
 	return MHD_YES;
 }
 
@@ -529,7 +684,8 @@ static enum mu_err parse_listen(const char *listen, struct sockaddr_in *sa,
 static struct MHD_Daemon *start_daemon(struct sockaddr_in *sa, unsigned threads)
 {
 	return MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+		MHD_ALLOW_SUSPEND_RESUME,
 		ntohs(sa->sin_port), NULL, NULL, on_request, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -546,6 +702,10 @@ static void drain(struct server *s, struct MHD_Daemon *d)
 	int waited = 0;
 
 	MHD_quiesce_daemon(d);
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&s->wait_mu);
+	pthread_cond_signal(&s->wait_cv);
+	pthread_mutex_unlock(&s->wait_mu);
 	while (__atomic_load_n(&s->in_flight, __ATOMIC_SEQ_CST) > 0 &&
 	       waited < s->opts->drain_seconds * 100) {
 		usleep(10000);
@@ -567,7 +727,7 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	struct server s = {.app = a, .opts = o};
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d;
-	pthread_t sched;
+	pthread_t sched, waker;
 	sigset_t set;
 	int sig;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -579,6 +739,10 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	g_srv = &s;
 	pthread_mutex_init(&s.sched_mu, NULL);
 	pthread_cond_init(&s.sched_cv, NULL);
+	pthread_mutex_init(&s.wait_mu, NULL);
+	pthread_cond_init(&s.wait_cv, NULL);
+	a->on_feed_change = feed_changed;
+	a->feed_ctx = &s;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -596,10 +760,16 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
 	print_listen(d, host);
 	pthread_create(&sched, NULL, scheduler_main, &s);
+	pthread_create(&waker, NULL, waker_main, &s);
 	sigwait(&set, &sig);
 	fprintf(stderr, "muster: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	drain(&s, d);
 	MHD_stop_daemon(d);
+	pthread_mutex_lock(&s.wait_mu);
+	__atomic_store_n(&s.stopping, 2, __ATOMIC_SEQ_CST);
+	pthread_cond_signal(&s.wait_cv);
+	pthread_mutex_unlock(&s.wait_mu);
+	pthread_join(waker, NULL);
 	pthread_mutex_lock(&s.sched_mu);
 	s.sched_stop = 1;
 	pthread_cond_signal(&s.sched_cv);
@@ -609,6 +779,9 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 		fprintf(stderr, "muster: could not flush the audit queue\n");
 	fprintf(stderr, "muster: stopped\n");
 out:
+	a->on_feed_change = NULL;
+	pthread_cond_destroy(&s.wait_cv);
+	pthread_mutex_destroy(&s.wait_mu);
 	pthread_cond_destroy(&s.sched_cv);
 	pthread_mutex_destroy(&s.sched_mu);
 	g_srv = NULL;

@@ -88,6 +88,16 @@ extern const struct store_ops sq_ops;
 #define SQ_COPY(dst, st, i) snprintf((dst), sizeof(dst), "%s", SQ_TEXT(st, i))
 
 enum mu_err sq_audit_read(struct store *st, const struct audit_entry *e);
+
+/* sqlite_feed.c */
+enum mu_err sqf_restr_check(struct store *st, const char *nid, enum restr_kind kind,
+			    struct check_row *out);
+enum mu_err sqf_feed_read_kind(struct store *st, int64_t after, const char *kind,
+			       size_t limit, struct restr_change *out, size_t *n,
+			       int64_t *scanned_to);
+enum mu_err sqf_feed_ack(struct store *st, const char *token_id, const char *kind,
+			 int64_t cursor, int64_t at);
+enum mu_err sqf_feed_lags(struct store *st, struct feed_lag **out, size_t *n);
 enum mu_err sq_flush(struct store *st);
 
 #endif

@@ -1310,4 +1310,8 @@ const struct store_ops sq_ops = {
 	.audit_list = m_audit_list,
 	.audit_verify = m_audit_verify,
 	.flush = sq_flush,
+	.restr_check = sqf_restr_check,
+	.feed_read_kind = sqf_feed_read_kind,
+	.feed_ack = sqf_feed_ack,
+	.feed_lags = sqf_feed_lags,
 };

@@ -250,3 +250,31 @@ enum mu_err store_flush(struct store *st)
 	assert(st && st->ops && st->ops->flush);
 	return st->ops->flush(st);
 }
+
+enum mu_err store_restr_check(struct store *st, const char *nid, enum restr_kind kind,
+			      struct check_row *out)
+{
+	CALL(restr_check, nid, kind, out);
+}
+
+enum mu_err store_feed_read_kind(struct store *st, int64_t after, const char *kind,
+				 size_t limit, struct restr_change *out, size_t *n,
+				 int64_t *scanned_to)
+{
+	*n = 0;
+	*scanned_to = after;
+	CALL(feed_read_kind, after, kind, limit, out, n, scanned_to);
+}
+
+enum mu_err store_feed_ack(struct store *st, const char *token_id, const char *kind,
+			   int64_t cursor, int64_t at)
+{
+	CALL(feed_ack, token_id, kind, cursor, at);
+}
+
+enum mu_err store_feed_lags(struct store *st, struct feed_lag **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(feed_lags, out, n);
+}

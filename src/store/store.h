@@ -133,6 +133,28 @@ struct audit_filter {
 	size_t limit;
 };
 
+/* The materialised answer to one check. */
+struct check_row {
+	int person_found;
+	int imposed;
+	int64_t since;
+	char basis[SUMMONS_ID_MAX + 1];
+	int64_t reconciled_at;
+	int64_t next_due;          /* MU_T_NONE if none */
+};
+
+/* One agency's position in the feed. */
+struct feed_lag {
+	char token_id[TOKEN_ID_LEN + 1];
+	char kind[32];
+	char label[64];
+	int64_t acked;             /* 0 if never acked */
+	int64_t acked_at;
+	int64_t latest;            /* newest cursor of that kind */
+	int64_t behind;            /* changes of that kind after acked */
+	int64_t oldest_unacked_at; /* recorded_at of the first unapplied, 0 if none */
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *st);
@@ -182,6 +204,14 @@ struct store_ops {
 	enum mu_err (*audit_verify)(struct store *st, int64_t *n_entries, int64_t *bad_idx,
 				    struct mu_error *err);
 	enum mu_err (*flush)(struct store *st);
+	enum mu_err (*restr_check)(struct store *st, const char *nid, enum restr_kind kind,
+				   struct check_row *out);
+	enum mu_err (*feed_read_kind)(struct store *st, int64_t after, const char *kind,
+				      size_t limit, struct restr_change *out, size_t *n,
+				      int64_t *scanned_to);
+	enum mu_err (*feed_ack)(struct store *st, const char *token_id, const char *kind,
+				int64_t cursor, int64_t at);
+	enum mu_err (*feed_lags)(struct store *st, struct feed_lag **out, size_t *n);
 };
 
 struct store {
@@ -273,6 +303,21 @@ enum mu_err store_audit_verify(struct store *st, int64_t *n_entries, int64_t *ba
 			       struct mu_error *err) MU_MUSTCHECK;
 /* Wait until every queued audit record is committed. */
 enum mu_err store_flush(struct store *st) MU_MUSTCHECK;
+
+/* The materialised restriction of one kind for a check, one indexed
+ * lookup whether or not the person exists (same cost either way). */
+enum mu_err store_restr_check(struct store *st, const char *nid, enum restr_kind kind,
+			      struct check_row *out) MU_MUSTCHECK;
+/* Feed changes after `after`, only of `kind` (NULL = all); *scanned_to is
+ * the cursor to continue from (it passes changes of other kinds). */
+enum mu_err store_feed_read_kind(struct store *st, int64_t after, const char *kind,
+				 size_t limit, struct restr_change *out, size_t *n,
+				 int64_t *scanned_to) MU_MUSTCHECK;
+/* Record that agency token_id has applied the feed up to cursor. */
+enum mu_err store_feed_ack(struct store *st, const char *token_id, const char *kind,
+			   int64_t cursor, int64_t at) MU_MUSTCHECK;
+/* Every active agency token's position in the feed (caller frees *out). */
+enum mu_err store_feed_lags(struct store *st, struct feed_lag **out, size_t *n) MU_MUSTCHECK;
 
 /* Fill an audit entry from a context. */
 void audit_entry_from_ctx(struct audit_entry *e, const struct audit_ctx *a,
