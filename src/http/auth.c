@@ -3,10 +3,12 @@
  */
 #include "http/auth.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "domain/rules.h"
 #include "util/rand.h"
@@ -80,6 +82,69 @@ enum mu_err auth_token_create(struct store *st, struct token *t, int64_t now,
 	return MU_OK;
 }
 
+/* A small cache of recently seen tokens, so a request does not pay a
+ * database lookup for its credentials. Entries live AUTH_CACHE_TTL_MS; a
+ * revocation through this process clears the cache at once, one made by
+ * another process (muster token revoke) takes effect within the TTL. */
+#define AUTH_CACHE_SLOTS 1024
+#define AUTH_CACHE_TTL_MS 1000
+
+struct auth_slot {
+	unsigned char hash[32];
+	struct token tok;
+	int64_t expires_ms;
+};
+
+static struct auth_slot auth_cache[AUTH_CACHE_SLOTS];
+static pthread_mutex_t auth_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t slot_of(const unsigned char hash[32])
+{
+	size_t h;
+
+	memcpy(&h, hash, sizeof(h));
+	return h % AUTH_CACHE_SLOTS;
+}
+
+static int cache_get(const unsigned char hash[32], struct token *out)
+{
+	struct auth_slot *sl = &auth_cache[slot_of(hash)];
+	int hit;
+
+	pthread_mutex_lock(&auth_mu);
+	hit = sl->expires_ms > now_ms() && memcmp(sl->hash, hash, 32) == 0;
+	if (hit)
+		*out = sl->tok;
+	pthread_mutex_unlock(&auth_mu);
+	return hit;
+}
+
+static void cache_put(const unsigned char hash[32], const struct token *t)
+{
+	struct auth_slot *sl = &auth_cache[slot_of(hash)];
+
+	pthread_mutex_lock(&auth_mu);
+	memcpy(sl->hash, hash, 32);
+	sl->tok = *t;
+	sl->expires_ms = now_ms() + AUTH_CACHE_TTL_MS;
+	pthread_mutex_unlock(&auth_mu);
+}
+
+void auth_cache_clear(void)
+{
+	pthread_mutex_lock(&auth_mu);
+	memset(auth_cache, 0, sizeof(auth_cache));
+	pthread_mutex_unlock(&auth_mu);
+}
+
 enum mu_err auth_check(struct store *st, const char *header, struct token *out)
 {
 	unsigned char hash[32];
@@ -95,7 +160,10 @@ enum mu_err auth_check(struct store *st, const char *header, struct token *out)
 	if (len != AUTH_TOKEN_LEN || strncmp(tok, "mu_", 3) != 0)
 		return MU_EUNAUTH;
 	auth_hash(tok, len, hash);
+	if (cache_get(hash, out))
+		return MU_OK;
 	if (store_token_lookup(st, hash, out) != MU_OK || out->revoked_at)
 		return MU_EUNAUTH;
+	cache_put(hash, out);
 	return MU_OK;
 }

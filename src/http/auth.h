@@ -33,6 +33,9 @@ enum mu_err auth_token_validate(struct store *st, const struct token *t,
 enum mu_err auth_check(struct store *st, const char *header,
 		       struct token *out) MU_MUSTCHECK;
 
+/* Forget every cached token (after a revocation). */
+void auth_cache_clear(void);
+
 /* SHA-256 of the secret. */
 void auth_hash(const char *secret, size_t len, unsigned char out[32]);
 

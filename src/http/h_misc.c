@@ -237,6 +237,7 @@ void h_tokens_revoke(struct api_req *r)
 	struct audit_ctx c = api_ctx(r, "revoke token");
 	enum mu_err rc = store_token_revoke(r->app->st, r->params[0], &c);
 
+	auth_cache_clear();
 	if (rc == MU_ENOTFOUND)
 		api_fail(r, rc, "id", "no active token %.20s", r->params[0]);
 	else if (rc)

@@ -690,7 +690,7 @@ static struct MHD_Daemon *start_daemon(struct sockaddr_in *sa, unsigned threads)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(API_HEADER_MAX * 2 + 16384),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(API_HEADER_MAX + 8192),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
