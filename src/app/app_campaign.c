@@ -1,0 +1,509 @@
+/*
+ * app_campaign.c: call-up campaigns. A campaign is never one click: a
+ * draft computes a visible, deterministic selection; a commissar who did
+ * not create it approves, and every summons is issued in one transaction;
+ * a commissar can cancel the whole campaign, which cancels its summonses.
+ *
+ * Selection order (documented in docs/campaigns.md): persons born in the
+ * window, in ascending national_id; each is excluded for the first reason
+ * that applies (removed, fitness category, open summons for the same
+ * purpose, selected by another open campaign); eligible persons are placed
+ * in the first free slot of their office until the quota is reached.
+ */
+#include "app/app_campaign.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/campaign.h"
+#include "domain/protect.h"
+#include "util/rand.h"
+
+#define MAX_OFFICES 512
+
+struct office_plan {
+	struct office o;
+	struct slot_plan plan;
+	int wanted;               /* in the criteria (or no office filter) */
+	int64_t placed;
+};
+
+struct selection {
+	struct app *app;
+	int64_t now;
+	const struct campaign_req *req;
+	struct office_plan *offices;
+	size_t n_offices;
+	struct campaign_member *m;
+	size_t n, cap;
+	int64_t excluded[EXCL__COUNT];
+	int64_t eligible, no_capacity;
+	enum mu_err rc;
+};
+
+static const char *const excl_names[EXCL__COUNT] = {
+	"removed", "fitness", "open_summons", "other_campaign",
+};
+
+static int in_list(const json_t *list, const char *v)
+{
+	size_t i;
+	json_t *x;
+
+	if (!list)
+		return 1;
+	json_array_foreach(list, i, x)
+		if (json_is_string(x) && !strcmp(json_string_value(x), v))
+			return 1;
+	return 0;
+}
+
+static struct office_plan *find_office(struct selection *s, const char *id)
+{
+	for (size_t i = 0; i < s->n_offices; i++)
+		if (!strcmp(s->offices[i].o.id, id))
+			return &s->offices[i];
+	return NULL;
+}
+
+static int matches(const struct campaign_req *r, const struct person *p)
+{
+	char fit[2] = {p->fitness, 0}, sex[2] = {p->sex, 0};
+
+	return in_list(r->regions, p->region) && in_list(r->offices, p->office) &&
+	       in_list(r->fitness, fit) && (!r->sex || !strcmp(r->sex, sex));
+}
+
+/* Does a protection bar this person from the campaign's purpose? The
+ * due-process facts (exemptions, fitness decisions) are loaded only for
+ * persons who have any. */
+static int barred(struct app *a, const struct person *p, int purpose, int64_t at)
+{
+	struct protect_facts pf = {p, NULL, a->profile};
+	struct mu_error e;
+
+	return protect_issue(&pf, purpose, at, NULL, NULL, &e) != MU_OK;
+}
+
+static int exclusion(const struct selection *s, const struct campaign_candidate *c)
+{
+	const struct campaign_req *r = s->req;
+
+	if (c->p.status == PS_REMOVED)
+		return EXCL_REMOVED;
+	if (barred(s->app, &c->p, r->purpose, s->now))
+		return EXCL_FITNESS;
+	if (c->open_summons)
+		return EXCL_OPEN_SUMMONS;
+	if (c->other_campaign)
+		return EXCL_OTHER_CAMPAIGN;
+	return -1;
+}
+
+static int add_member(struct selection *s, const struct person *p, int64_t at)
+{
+	struct campaign_member *m;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct campaign_member *nw = realloc(s->m, cap * sizeof(*nw));
+		if (!nw) {
+			s->rc = MU_ENOMEM;
+			return 1;
+		}
+		s->m = nw;
+		s->cap = cap;
+	}
+	m = &s->m[s->n++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->national_id, sizeof(m->national_id), "%s", p->national_id);
+	snprintf(m->office, sizeof(m->office), "%s", p->office);
+	m->report_at = at;
+	return 0;
+}
+
+static int consider(void *ctx, const struct campaign_candidate *c)
+{
+	struct selection *s = ctx;
+	struct office_plan *op;
+	int why;
+	int64_t at;
+
+	if (!matches(s->req, &c->p))
+		return 0;
+	why = exclusion(s, c);
+	if (why >= 0) {
+		s->excluded[why]++;
+		return 0;
+	}
+	s->eligible++;
+	if ((int64_t)s->n >= s->req->quota)
+		return 0;
+	op = find_office(s, c->p.office);
+	at = op ? campaign_plan_next(&op->plan) : 0;
+	if (!at) {
+		s->no_capacity++;
+		return 0;
+	}
+	op->placed++;
+	return add_member(s, &c->p, at);
+}
+
+static enum mu_err load_plans(struct app *a, const struct campaign_req *r,
+			      struct selection *s, struct mu_error *err)
+{
+	struct office *v = NULL;
+	size_t n = 0;
+	enum mu_err rc = store_office_list(a->st, &v, &n);
+
+	if (rc)
+		return mu_fail(err, rc, NULL, "cannot read the offices");
+	s->offices = calloc(n + 1, sizeof(*s->offices));
+	if (!s->offices) {
+		free(v);
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < n && rc == MU_OK; i++) {
+		struct office_plan *op = &s->offices[s->n_offices++];
+		op->o = v[i];
+		if (campaign_plan_init(&op->plan, op->o.timezone, op->o.daily_capacity,
+				       r->report_from, r->report_to) != MU_OK)
+			rc = mu_fail(err, MU_EINVAL, "report_to", "the report window must "
+				     "be at most %d days", CAMPAIGN_MAX_DAYS);
+	}
+	free(v);
+	return rc;
+}
+
+static void selection_hash(const struct selection *s, char hex[65])
+{
+	crypto_hash_sha256_state h;
+	unsigned char out[32];
+	char line[128];
+
+	crypto_hash_sha256_init(&h);
+	for (size_t i = 0; i < s->n; i++) {
+		int len = snprintf(line, sizeof(line), "%s|%s|%lld\n", s->m[i].national_id,
+				   s->m[i].office, (long long)s->m[i].report_at);
+		crypto_hash_sha256_update(&h, (const unsigned char *)line, (size_t)len);
+	}
+	crypto_hash_sha256_final(&h, out);
+	sodium_bin2hex(hex, 65, out, 32);
+}
+
+static json_t *summary_json(const struct selection *s)
+{
+	json_t *o = json_object(), *ex = json_object(), *by_office = json_object();
+	json_t *by_region = json_object();
+	int64_t capacity = 0;
+
+	for (int i = 0; i < EXCL__COUNT; i++)
+		json_object_set_new(ex, excl_names[i], json_integer(s->excluded[i]));
+	for (size_t i = 0; i < s->n_offices; i++) {
+		const struct office_plan *op = &s->offices[i];
+		json_t *reg;
+		if (in_list(s->req->offices, op->o.id) && in_list(s->req->regions, op->o.region))
+			capacity += campaign_plan_capacity(&op->plan);
+		if (!op->placed)
+			continue;
+		json_object_set_new(by_office, op->o.id, json_integer(op->placed));
+		reg = json_object_get(by_region, op->o.region);
+		json_object_set_new(by_region, op->o.region,
+				    json_integer((reg ? json_integer_value(reg) : 0) + op->placed));
+	}
+	json_object_set_new(o, "by_region", by_region);
+	json_object_set_new(o, "by_office", by_office);
+	json_object_set_new(o, "excluded", ex);
+	json_object_set_new(o, "eligible", json_integer(s->eligible));
+	json_object_set_new(o, "capacity", json_integer(capacity));
+	json_object_set_new(o, "unplaced_no_capacity", json_integer(s->no_capacity));
+	json_object_set_new(o, "quota_met", json_boolean((int64_t)s->n >= s->req->quota));
+	return o;
+}
+
+static enum mu_err select_members(struct app *a, const struct campaign_req *r,
+				  const char *self_id, struct selection *s,
+				  struct mu_error *err)
+{
+	enum mu_err rc;
+
+	memset(s, 0, sizeof(*s));
+	s->req = r;
+	s->app = a;
+	s->now = r->report_from;
+	if ((rc = load_plans(a, r, s, err)))
+		return rc;
+	rc = store_campaign_scan(a->st, r->purpose, r->born_from, r->born_to, self_id,
+				 consider, s);
+	if (rc == MU_OK)
+		rc = s->rc;
+	if (rc)
+		return mu_fail(err, rc, NULL, "the selection could not be computed");
+	return MU_OK;
+}
+
+static void selection_free(struct selection *s)
+{
+	free(s->offices);
+	free(s->m);
+}
+
+static void fill_summary(struct campaign *c, struct selection *s)
+{
+	json_t *sum = summary_json(s);
+	char *txt = json_dumps(sum, JSON_COMPACT);
+
+	snprintf(c->summary, sizeof(c->summary), "%s", txt ? txt : "{}");
+	free(txt);
+	json_decref(sum);
+	selection_hash(s, c->selection_hash);
+	c->selected = (int64_t)s->n;
+}
+
+enum mu_err app_campaign_draft(struct app *a, const struct campaign_req *r,
+			       const struct audit_ctx *ctx, struct campaign *out,
+			       struct mu_error *err)
+{
+	struct selection s;
+	char rnd[16];
+	enum mu_err rc = select_members(a, r, NULL, &s, err);
+
+	if (rc) {
+		selection_free(&s);
+		return rc;
+	}
+	memset(out, 0, sizeof(*out));
+	rand_base32(rnd, sizeof(rnd), 10);
+	snprintf(out->id, sizeof(out->id), "C-%s", rnd);
+	snprintf(out->name, sizeof(out->name), "%s", r->name);
+	snprintf(out->legal_basis, sizeof(out->legal_basis), "%s", r->legal_basis);
+	snprintf(out->criteria, sizeof(out->criteria), "%s", r->criteria_text);
+	snprintf(out->state, sizeof(out->state), "draft");
+	snprintf(out->created_by, sizeof(out->created_by), "%s", ctx->token_id ? ctx->token_id : "");
+	out->purpose = r->purpose;
+	out->report_from = r->report_from;
+	out->report_to = r->report_to;
+	out->quota = r->quota;
+	out->created_at = ctx->at;
+	fill_summary(out, &s);
+	rc = store_campaign_put(a->st, out, s.m, s.n, 0, ctx, err);
+	selection_free(&s);
+	return rc;
+}
+
+enum mu_err app_campaign_recompute(struct app *a, struct campaign *c,
+				   const struct campaign_req *r,
+				   const struct audit_ctx *ctx, struct mu_error *err)
+{
+	struct selection s;
+	enum mu_err rc = select_members(a, r, c->id, &s, err);
+
+	if (rc == MU_OK) {
+		fill_summary(c, &s);
+		rc = store_campaign_put(a->st, c, s.m, s.n, 1, ctx, err);
+	}
+	selection_free(&s);
+	return rc;
+}
+
+/* When will this new summons first change anything, with no new events? */
+static int64_t first_change(struct app *a, const struct campaign_member *m,
+			    const char *zone, int64_t now)
+{
+	struct sm_event ev[2] = {
+		{1, EV_ISSUED, now, now, MU_T_NONE, AO_NONE},
+		{2, EV_PUBLISHED, now, now, MU_T_NONE, AO_NONE},
+	};
+	struct sm_facts f = {m->summons_id, zone, now, m->report_at, ev, 2};
+	struct sm_eval *e = malloc(sizeof(*e));
+	int64_t t = now;
+
+	if (e && rules_eval(a->profile, &f, now, e) == MU_OK)
+		t = rules_next_change(e, 1, now);
+	free(e);
+	return t;
+}
+
+static enum mu_err prepare_members(struct app *a, const struct campaign *c,
+				   struct campaign_member *m, size_t n, int64_t now)
+{
+	struct office o;
+	char last_office[OFFICE_ID_MAX + 1] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		char rnd[16];
+		rand_base32(rnd, sizeof(rnd), 12);
+		snprintf(m[i].summons_id, sizeof(m[i].summons_id), "S-%s", rnd);
+		rand_base32(m[i].vcode, sizeof(m[i].vcode), VCODE_LEN);
+		if (strcmp(last_office, m[i].office)) {
+			if (store_office_get(a->st, m[i].office, &o) != MU_OK)
+				return MU_EIO;
+			snprintf(last_office, sizeof(last_office), "%s", m[i].office);
+		}
+		m[i].next_due = first_change(a, &m[i], o.timezone, now);
+		if (m[i].report_at <= now)
+			m[i].excluded = 1; /* its slot has passed: cannot be summoned */
+	}
+	(void)c;
+	return MU_OK;
+}
+
+/* Drop members whose fitness now bars the purpose (the store re-checks
+ * removal and open summonses inside the issuing transaction). */
+static void recheck_fitness(struct app *a, const struct campaign *c,
+			    struct campaign_member *m, size_t *n, json_t *excluded)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		struct person p;
+		if (!m[i].excluded && store_person_get(a->st, m[i].national_id, &p) == MU_OK &&
+		    !barred(a, &p, c->purpose, c->approved_at)) {
+			m[k++] = m[i];
+			continue;
+		}
+		json_array_append_new(excluded, json_pack("{s:s, s:s}", "national_id",
+			m[i].national_id, "reason", m[i].excluded ? "slot_passed" : "ineligible"));
+	}
+	*n = k;
+}
+
+enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
+				 const struct audit_ctx *ctx, json_t **report,
+				 struct mu_error *err)
+{
+	struct campaign_member *m = NULL;
+	size_t n = 0, issued = 0;
+	json_t *excluded = json_array();
+	enum mu_err rc;
+
+	*report = NULL;
+	if (strcmp(c->state, "draft")) {
+		json_decref(excluded);
+		return mu_fail(err, MU_ECONFLICT, "state", "campaign %s is %s, not a draft",
+			       c->id, c->state);
+	}
+	if (ctx->token_id && !strcmp(ctx->token_id, c->created_by)) {
+		json_decref(excluded);
+		return mu_fail(err, MU_EFORBIDDEN, NULL, "the creator of a campaign can never "
+			       "approve it: a second officer must");
+	}
+	rc = store_campaign_members(a->st, c->id, &m, &n);
+	if (rc == MU_OK)
+		rc = prepare_members(a, c, m, n, ctx->at);
+	if (rc == MU_OK) {
+		snprintf(c->approved_by, sizeof(c->approved_by), "%s", ctx->token_id ? ctx->token_id : "");
+		c->approved_at = ctx->at;
+		recheck_fitness(a, c, m, &n, excluded);
+		rc = store_campaign_issue(a->st, c, m, n, ctx, &issued, err);
+	}
+	for (size_t i = 0; rc == MU_OK && i < n; i++)
+		if (m[i].excluded)
+			json_array_append_new(excluded, json_pack("{s:s, s:s}", "national_id",
+				m[i].national_id, "reason", "removed_or_open_summons"));
+	free(m);
+	if (rc) {
+		json_decref(excluded);
+		if (!err || !err->detail[0])
+			mu_fail(err, rc, NULL, "the campaign could not be issued");
+		return rc;
+	}
+	*report = json_pack("{s:s, s:s, s:I, s:o}", "id", c->id, "state", "issued",
+			    "issued", (json_int_t)issued, "excluded", excluded);
+	return MU_OK;
+}
+
+enum mu_err app_campaign_cancel(struct app *a, const struct campaign *c,
+				const char *reason, const struct audit_ctx *ctx,
+				size_t *cancelled, struct mu_error *err)
+{
+	struct summons_set *set = NULL;
+	char ref[128];
+	enum mu_err rc = store_campaign_cancel(a->st, c->id, reason, ctx, err);
+
+	*cancelled = 0;
+	if (rc == MU_OK)
+		rc = store_campaign_summonses(a->st, c->id, &set);
+	snprintf(ref, sizeof(ref), "campaign %s cancelled: %.80s", c->id, reason);
+	for (size_t i = 0; rc == MU_OK && i < set->n; i++) {
+		struct event_rec e = {0};
+		struct mu_error e2 = {0};
+		e.ev.type = EV_CANCELLED;
+		e.ev.at = e.ev.recorded_at = ctx->at;
+		e.ev.new_report_at = MU_T_NONE;
+		snprintf(e.actor, sizeof(e.actor), "%s", ctx->token_id ? ctx->token_id : "");
+		snprintf(e.actor_role, sizeof(e.actor_role), "%s", ctx->role ? ctx->role : "");
+		snprintf(e.reference, sizeof(e.reference), "%s", ref);
+		/* an ended summons refuses the event: that is fine, skip it */
+		if (app_record_event(a, set->items[i].s.id, &e, ctx, NULL, &e2) == MU_OK)
+			(*cancelled)++;
+	}
+	summons_set_free(set);
+	return rc;
+}
+
+json_t *app_campaign_json(struct app *a, const struct campaign *c, int64_t at)
+{
+	char from[MU_RFC3339_MAX], to[MU_RFC3339_MAX];
+	json_t *o, *crit = json_loads(c->criteria, 0, NULL), *sum = json_loads(c->summary, 0, NULL);
+
+	mu_time_format(c->report_from, from, sizeof(from));
+	mu_time_format(c->report_to, to, sizeof(to));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:s, s:s}",
+		      "id", c->id, "name", c->name, "legal_basis", c->legal_basis,
+		      "purpose", purpose_name(c->purpose) ?: "", "report_from", from,
+		      "report_to", to, "quota", (json_int_t)c->quota, "state", c->state,
+		      "selected", (json_int_t)c->selected, "issued", (json_int_t)c->issued,
+		      "selection_hash", c->selection_hash, "created_by", c->created_by);
+	json_object_set_new(o, "criteria", crit ? crit : json_object());
+	json_object_set_new(o, "selection", sum ? sum : json_object());
+	if (c->approved_by[0])
+		json_object_set_new(o, "approved_by", json_string(c->approved_by));
+	if (c->cancel_reason[0])
+		json_object_set_new(o, "cancel_reason", json_string(c->cancel_reason));
+	if (strcmp(c->state, "draft"))
+		app_campaign_counts(a, c, at, o);
+	return o;
+}
+
+void app_campaign_counts(struct app *a, const struct campaign *c, int64_t at, json_t *o)
+{
+	struct summons_set *set = NULL;
+	struct sm_facts f;
+	struct sm_eval *ev = malloc(sizeof(*ev));
+	json_t *by_state = json_object(), *by_office = json_object(), *by_channel = json_object();
+	int64_t reported = 0;
+
+	if (!ev || store_campaign_summonses(a->st, c->id, &set) != MU_OK) {
+		free(ev);
+		json_decref(by_state);
+		json_decref(by_office);
+		json_decref(by_channel);
+		return;
+	}
+	for (int k = SS_PENDING; k <= SS_CANCELLED; k++)
+		json_object_set_new(by_state, summons_state_name(k), json_integer(0));
+	for (size_t i = 0; i < set->n; i++) {
+		const char *st, *ch;
+		json_t *x;
+		app_facts(&(struct summons_set){1, &set->items[i], 0}, &f);
+		if (rules_eval(a->profile, &f, at, ev) != MU_OK)
+			continue;
+		st = summons_state_name(ev->state);
+		json_object_set_new(by_state, st, json_integer(json_integer_value(json_object_get(by_state, st)) + 1));
+		x = json_object_get(by_office, set->items[i].s.office);
+		json_object_set_new(by_office, set->items[i].s.office, json_integer((x ? json_integer_value(x) : 0) + 1));
+		ch = ev->delivered_at != MU_T_NONE ? ev_type_name(ev->delivered_by) : "not_delivered";
+		x = json_object_get(by_channel, ch);
+		json_object_set_new(by_channel, ch, json_integer((x ? json_integer_value(x) : 0) + 1));
+		reported += ev->state == SS_REPORTED;
+	}
+	json_object_set_new(o, "counts", json_pack("{s:o, s:o, s:o}", "by_state", by_state,
+						   "by_office", by_office, "by_channel", by_channel));
+	json_object_set_new(o, "reported", json_integer(reported));
+	json_object_set_new(o, "reported_of_quota", json_real(c->quota ? (double)reported / (double)c->quota : 0));
+	free(ev);
+	summons_set_free(set);
+}

@@ -1,0 +1,215 @@
+"""Call-up campaigns end to end: selection and its exclusions, determinism,
+capacity spread across time zones, four eyes, approval after a concurrent
+change, all-or-nothing issuance under kill -9, cancellation lifting bars,
+and the report adding up."""
+import datetime as dt
+import os
+import signal
+import sqlite3
+import sys
+import threading
+import time
+import zoneinfo
+
+sys.path.insert(0, os.path.dirname(__file__))
+from lib import Ctx, Server, check, eq, run, run_cli, with_ctx  # noqa: E402
+
+NOW = "2026-02-20T10:00:00Z"       # a Friday
+FROM = "2026-03-02T00:00:00Z"      # Monday
+TO = "2026-03-06T23:59:59Z"        # Friday
+
+
+def setup_register(c):
+    c.srv.post("/v1/offices", {"id": "KGD", "name": "Kaliningrad", "region": "West",
+                               "timezone": "Europe/Kaliningrad", "daily_capacity": 2},
+               token=c.admin, now=NOW)
+    c.srv.post("/v1/offices", {"id": "PKC", "name": "Kamchatka", "region": "East",
+                               "timezone": "Asia/Kamchatka", "daily_capacity": 3},
+               token=c.admin, now=NOW)
+    ids = []
+    for i in range(16):
+        off = "KGD" if i % 2 == 0 else "PKC"
+        nid = "C-%04d" % i
+        c.person(nid, office=off, region="West" if off == "KGD" else "East",
+                 birth_date="2005-0%d-10" % (1 + i % 9))
+        ids.append(nid)
+    return ids
+
+
+def draft(c, quota=100, extra=None, now=NOW):
+    body = {"name": "Spring call-up", "legal_basis": "Decree 123 of 2026-02-01",
+            "purpose": "dispatch", "report_from": FROM, "report_to": TO, "quota": quota,
+            "criteria": {"born_from": "2005-01-01", "born_to": "2005-12-31"}}
+    if extra:
+        body["criteria"].update(extra)
+    return c.srv.post("/v1/campaigns", body, token=c.admin, now=now)
+
+
+@with_ctx()
+def test_exclusions_each_with_its_own_person(c):
+    setup_register(c)
+    clerk = c.token("clerk")
+    # removed
+    eq(c.srv.post("/v1/persons/C-0000/removal", {"reason": "deceased", "date": "2026-01-05"},
+                  token=c.admin, now=NOW).status, 200)
+    # fitness D
+    eq(c.srv.patch("/v1/persons/C-0001", {"fitness": "D"}, token=c.admin, now=NOW).status, 200)
+    # open summons for the same purpose
+    r = c.srv.post("/v1/summonses", {"national_id": "C-0002", "purpose": "dispatch",
+                                     "report_at": "2026-02-25T09:00:00+02:00"},
+                   token=clerk, now=NOW)
+    eq(r.status, 201, "summons")
+    # selected by another open campaign
+    r = draft(c, quota=1, extra={"offices": ["KGD"]})
+    eq(r.status, 201, "first draft: %r" % r)
+    eq(r.json["selected"], 1)
+    first = c.srv.get("/v1/campaigns/%s/members" % r.json["id"], token=c.admin).json
+    taken = first["members"][0]["national_id"]
+    eq(taken, "C-0004", "first eligible KGD person in id order")
+    r = draft(c)
+    eq(r.status, 201)
+    ex = r.json["selection"]["excluded"]
+    eq(ex, {"removed": 1, "fitness": 1, "open_summons": 1, "other_campaign": 1}, "exclusions")
+    members = c.srv.get("/v1/campaigns/%s/members?limit=100" % r.json["id"], token=c.admin).json
+    got = {m["national_id"] for m in members["members"]}
+    for bad in ("C-0000", "C-0001", "C-0002", taken):
+        check(bad not in got, "%s must be excluded" % bad)
+    eq(r.json["state"], "draft")
+
+
+@with_ctx()
+def test_determinism_and_capacity_across_zones(c):
+    setup_register(c)
+    r = draft(c)
+    eq(r.status, 201, "draft: %r" % r)
+    cid = r.json["id"]
+    h = r.json["selection_hash"]
+    m1 = c.srv.get("/v1/campaigns/%s/members?limit=100" % cid, token=c.admin).json
+    r2 = c.srv.post("/v1/campaigns/%s/recompute" % cid, {}, token=c.admin, now=NOW)
+    eq(r2.status, 200, "recompute: %r" % r2)
+    eq(r2.json["selection_hash"], h, "same register, same selection")
+    m2 = c.srv.get("/v1/campaigns/%s/members?limit=100" % cid, token=c.admin).json
+    eq(m1, m2, "members identical")
+    ids = [m["national_id"] for m in m1["members"]]
+    eq(ids, sorted(ids), "selection order is ascending national_id")
+    zones = {"KGD": zoneinfo.ZoneInfo("Europe/Kaliningrad"), "PKC": zoneinfo.ZoneInfo("Asia/Kamchatka")}
+    caps = {"KGD": 2, "PKC": 3}
+    per_day = {}
+    for m in m1["members"]:
+        t = dt.datetime.strptime(m["report_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+        loc = t.astimezone(zones[m["office"]])
+        check(9 <= loc.hour < 17, "%s outside office hours: %s" % (m, loc))
+        check(loc.weekday() < 5, "weekend slot %s" % loc)
+        key = (m["office"], loc.date())
+        per_day[key] = per_day.get(key, 0) + 1
+        check(FROM <= m["report_at"] <= TO, "outside the window")
+    for (off, day), n in per_day.items():
+        check(n <= caps[off], "%s gets %d on %s, capacity %d" % (off, n, day, caps[off]))
+    eq(len(m1["members"]), 16, "all fit: KGD 2x5 >= 8, PKC 3x5 >= 8")
+    # a window too small: says so and how many fit
+    c2 = draft(c, quota=100, extra={"born_from": "2005-01-01"}, now=NOW)
+    eq(c2.json["selected"], 0, "everyone already selected by the other draft")
+
+
+@with_ctx()
+def test_window_too_small_says_how_many_fit(c):
+    setup_register(c)
+    body = {"name": "Tight", "purpose": "medical_exam", "report_from": FROM,
+            "report_to": "2026-03-02T23:00:00Z", "quota": 16,
+            "criteria": {"born_from": "2005-01-01", "born_to": "2005-12-31"}}
+    r = c.srv.post("/v1/campaigns", body, token=c.admin, now=NOW)
+    eq(r.status, 201)
+    sel = r.json["selection"]
+    check(r.json["selected"] < 16, "cannot all fit in one day")
+    eq(sel["quota_met"], False)
+    check(sel["unplaced_no_capacity"] > 0, "says how many did not fit")
+    eq(r.json["selected"] + sel["unplaced_no_capacity"], 16)
+
+
+@with_ctx()
+def test_four_eyes_concurrent_change_and_cancel(c):
+    setup_register(c)
+    commissar = c.token("commissar")
+    clerk = c.token("clerk")
+    r = draft(c, quota=6)
+    cid = r.json["id"]
+    # the creator (admin) cannot approve; a clerk cannot either
+    eq(c.srv.post("/v1/campaigns/%s/approve" % cid, {}, token=c.admin, now=NOW).status, 403)
+    eq(c.srv.post("/v1/campaigns/%s/approve" % cid, {}, token=clerk, now=NOW).status, 403)
+    members = c.srv.get("/v1/campaigns/%s/members" % cid, token=c.admin).json["members"]
+    gone = members[0]["national_id"]
+    eq(c.srv.post("/v1/persons/%s/removal" % gone, {"reason": "deregistered",
+                  "date": "2026-02-19"}, token=c.admin, now=NOW).status, 200)
+    r = c.srv.post("/v1/campaigns/%s/approve" % cid, {}, token=commissar, now=NOW)
+    eq(r.status, 200, "approve: %r" % r)
+    eq(r.json["issued"], 5)
+    eq([x["national_id"] for x in r.json["excluded"]], [gone], "newly ineligible reported")
+    eq(c.srv.post("/v1/campaigns/%s/approve" % cid, {}, token=commissar, now=NOW).status, 409)
+    rep = c.srv.get("/v1/campaigns/%s" % cid, token=commissar, now=NOW).json
+    eq(rep["state"], "issued")
+    eq(sum(rep["counts"]["by_state"].values()), 5, "counts add up")
+    eq(sum(rep["counts"]["by_office"].values()), 5)
+    # 8 days later every summons is deemed delivered: exit bars
+    later = "2026-02-28T12:00:00Z"
+    rep = c.srv.get("/v1/campaigns/%s" % cid, token=commissar, now=later).json
+    eq(rep["counts"]["by_state"]["delivered"], 5, "deemed delivered")
+    feed = c.srv.get("/v1/feed/restrictions?limit=1000", token=c.admin, now=later).json["events"]
+    eq(sum(1 for e in feed if e["change"] == "imposed"), 5, "5 exit bars imposed")
+    r = c.srv.post("/v1/campaigns/%s/cancel" % cid, {"reason": "decree withdrawn"},
+                   token=commissar, now=later)
+    eq(r.status, 200, "cancel: %r" % r)
+    eq(r.json["summonses_cancelled"], 5)
+    feed = c.srv.get("/v1/feed/restrictions?limit=1000", token=c.admin, now=later).json["events"]
+    eq(sum(1 for e in feed if e["change"] == "lifted"), 5, "every bar lifted")
+    rep = c.srv.get("/v1/campaigns/%s" % cid, token=commissar, now=later).json
+    eq(rep["state"], "cancelled")
+    eq(rep["counts"]["by_state"]["cancelled"], 5)
+
+
+def test_all_or_nothing_under_kill9():
+    c = Ctx(serve=False)
+    try:
+        os.unlink(c.db)
+        code, out, err = run_cli("demo", "--db", c.db, "--persons", "6000", "--no-serve")
+        eq(code, 0, "demo: " + err)
+        tokens = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[-1].startswith("mu_"):
+                tokens[" ".join(parts[:-1])] = parts[-1]
+        admin, commissar = tokens["admin"], tokens["commissar"]
+        srv = Server(c.db, test_clock=False)
+        today = dt.datetime.now(dt.timezone.utc)
+        body = {"name": "Big", "purpose": "medical_exam",
+                "report_from": (today + dt.timedelta(days=3)).strftime("%Y-%m-%dT00:00:00Z"),
+                "report_to": (today + dt.timedelta(days=60)).strftime("%Y-%m-%dT00:00:00Z"),
+                "quota": 5000, "criteria": {"born_from": "1900-01-01", "born_to": "2100-01-01"}}
+        r = srv.post("/v1/campaigns", body, token=admin)
+        eq(r.status, 201, "draft: %r" % r)
+        cid, selected = r.json["id"], r.json["selected"]
+        check(selected > 1000, "a big selection")
+        def approve():
+            try:
+                srv.post("/v1/campaigns/%s/approve" % cid, {}, token=commissar)
+            except OSError:
+                pass  # the server was killed under us: that is the point
+        t = threading.Thread(target=approve)
+        t.start()
+        time.sleep(0.05)
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait()
+        t.join(10)
+        db = sqlite3.connect(c.db)
+        eq(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        n = db.execute("SELECT count(*) FROM summonses WHERE campaign = ?", (cid,)).fetchone()[0]
+        state = db.execute("SELECT state, issued FROM campaigns WHERE id = ?", (cid,)).fetchone()
+        db.close()
+        check(n == 0 and state[0] == "draft" or n == state[1] and state[0] == "issued",
+              "all or nothing: %d summonses, campaign %r" % (n, state))
+    finally:
+        import shutil
+        shutil.rmtree(c.dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    run(globals())
