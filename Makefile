@@ -50,5 +50,14 @@ lint: build
 	@! grep -rnE '\b(strcpy|sprintf|atoi|gets)\(' src || \
 	  (echo "lint: banned function" >&2; exit 1)
 
+# The CSV and NDJSON readers under libFuzzer (clang), FUZZ_SECONDS each;
+# make test runs them for a few seconds through ctest (fuzz/fuzz.cmake).
+FUZZ_SECONDS ?= 120
+fuzz: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) --target fuzz_csv_bin fuzz_ndjson_bin
+	for r in csv ndjson; do mkdir -p $(BUILD)/fuzz-corpus/$$r && \
+	  $(BUILD)/fuzz_$$r -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+	    $(BUILD)/fuzz-corpus/$$r fuzz/corpus/$$r || exit 1; done
+
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -57,6 +57,8 @@ struct issue_req {
 	const char *purpose;
 	int64_t report_at;
 	const char *campaign;     /* may be NULL */
+	const char *override_id;  /* may be NULL: an approved override of a
+				     due-process bar (app_due.h) */
 };
 enum mu_err app_issue(struct app *a, const struct issue_req *r,
 		      const struct audit_ctx *ctx, struct summons *out,

@@ -6,6 +6,7 @@
  * answer, for the present, the past and a projected future.
  */
 #include "app/app.h"
+#include "app/app_due.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,8 @@ enum mu_err app_status(struct app *a, const char *nid, int64_t at, json_t **out,
 		json_array_append_new(sums, summons_core(a, &set->items[i], &ev[i]));
 		add_in_force(a, &facts[i], &ev[i], &set->items[i], at, res);
 	}
+	if (rc == MU_OK) /* fitness, exemptions, appeals, ... (app_due_json.c) */
+		rc = app_due_status(a, nid, at, o, err);
 	if (rc == MU_OK) {
 		json_object_set_new(o, "next_change",
 				    time_or_null(rules_next_change(ev, set->n, at)));
@@ -179,34 +182,101 @@ json_t *app_summons_json(struct app *a, const struct summons_rec *r, int64_t at)
 	return o;
 }
 
-static enum mu_err check_facts(struct app *a, const char *nid, enum restr_kind kind,
-			       int64_t at, int *permitted, int64_t *since, char *basis,
-		      size_t basis_size)
-{
-	struct summons_set *set = NULL;
-	struct sm_facts f;
-	struct sm_eval *ev = malloc(sizeof(*ev));
-	enum mu_err rc = ev ? store_summons_of_person(a->st, nid, &set) : MU_ENOMEM;
+/* One interval of the checked kind and the summons it comes from. */
+struct check_iv {
+	int64_t from, until;
+	size_t summons;
+};
 
-	*permitted = 1;
-	*since = MU_T_NONE;
-	if (rc == MU_ENOTFOUND)
-		rc = MU_OK; /* unknown: no register entry, no restriction */
-	for (size_t i = 0; rc == MU_OK && set && i < set->n; i++) {
+/* The intervals of `kind` over every summons of the set, evaluated at `at`.
+ * *out is malloc'ed (NULL when there are none). */
+static enum mu_err kind_intervals(struct app *a, const struct summons_set *set,
+				  enum restr_kind kind, int64_t at,
+				  struct check_iv **out, size_t *n)
+{
+	struct sm_eval *ev = malloc(sizeof(*ev));
+	struct sm_facts f;
+	enum mu_err rc = ev ? MU_OK : MU_ENOMEM;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; rc == MU_OK && i < set->n; i++) {
 		app_facts(&(struct summons_set){1, &set->items[i], 0}, &f);
 		rc = rules_eval(a->profile, &f, at, ev);
 		for (size_t k = 0; rc == MU_OK && k < ev->n_intervals; k++) {
 			const struct rule_interval *iv = &ev->intervals[k];
-			if (iv->kind != kind || !(iv->from <= at && at < iv->until))
+			struct check_iv *nv;
+			if (iv->kind != kind || iv->from >= iv->until)
 				continue;
-			if (*permitted || iv->from < *since) {
-				*since = iv->from;
-				snprintf(basis, basis_size, "%s", set->items[i].s.id);
+			nv = realloc(*out, (*n + 1) * sizeof(*nv));
+			if (!nv) {
+				rc = MU_ENOMEM;
+				break;
 			}
-			*permitted = 0;
+			*out = nv;
+			(*out)[(*n)++] = (struct check_iv){iv->from, iv->until, i};
 		}
 	}
 	free(ev);
+	return rc;
+}
+
+/* The answer the materialised state gives (app_reconcile.c): barred since
+ * the start of the continuous bar that holds at `at`, the union over every
+ * summons (intervals that overlap or touch merge), with the summons whose
+ * interval began it as the reference; so the exact fallback answers as the
+ * one-lookup path and the feed do. 0 when no bar holds at `at`. */
+static int bar_at(const struct check_iv *iv, size_t n, int64_t at, int64_t *start,
+		  size_t *which)
+{
+	int found = 0, moved = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (iv[i].from <= at && at < iv[i].until && (!found || iv[i].from < *start)) {
+			*start = iv[i].from;
+			found = 1;
+		}
+	}
+	while (found && moved) {
+		moved = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (iv[i].from < *start && iv[i].until >= *start) {
+				*start = iv[i].from;
+				moved = 1;
+			}
+		}
+	}
+	for (size_t i = 0; found && i < n; i++) {
+		if (iv[i].from == *start) {
+			*which = iv[i].summons;
+			break;
+		}
+	}
+	return found;
+}
+
+static enum mu_err check_facts(struct app *a, const char *nid, enum restr_kind kind,
+			       int64_t at, int *permitted, int64_t *since, char *basis,
+			       size_t basis_size)
+{
+	struct summons_set *set = NULL;
+	struct check_iv *iv = NULL;
+	size_t n = 0, which = 0;
+	enum mu_err rc = store_summons_of_person(a->st, nid, &set);
+
+	*permitted = 1;
+	*since = MU_T_NONE;
+	if (rc == MU_ENOTFOUND)
+		return MU_OK; /* unknown: no register entry, no restriction */
+	if (rc == MU_OK)
+		rc = kind_intervals(a, set, kind, at, &iv, &n);
+	if (rc == MU_OK && bar_at(iv, n, at, since, &which)) {
+		*permitted = 0;
+		snprintf(basis, basis_size, "%s", set->items[which].s.id);
+	} else {
+		*since = MU_T_NONE;
+	}
+	free(iv);
 	summons_set_free(set);
 	return rc;
 }

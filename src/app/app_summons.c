@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/protect.h"
+#include "app/app_due.h"
 #include "util/rand.h"
 
 #define WRITE_TRIES 8
@@ -109,10 +109,14 @@ static enum mu_err issue_once(struct app *a, const struct summons *sm,
 	return rc;
 }
 
+/* Validate the request and fill *sm; last, the protections (app_due.c),
+ * which may claim an override (*claimed: settle it after the write). */
 static enum mu_err issue_prepare(struct app *a, const struct issue_req *r,
-				 int64_t now, struct summons *sm,
-				 struct office *o, struct mu_error *err)
+				 const struct audit_ctx *ctx, struct summons *sm,
+				 struct office *o, struct override_rec *ovr,
+				 int *claimed, struct mu_error *err)
 {
+	int64_t now = ctx->at;
 	struct person p;
 	int pu = purpose_parse(r->purpose ? r->purpose : "");
 	enum mu_err rc;
@@ -124,17 +128,15 @@ static enum mu_err issue_prepare(struct app *a, const struct issue_req *r,
 		return mu_fail(err, MU_EINVAL, "purpose",
 			       "purpose must be one of medical_exam, data_clarification, "
 			       "dispatch, training, mobilization");
-	if (r->report_at == MU_T_NONE || r->report_at <= now)
-		return mu_fail(err, MU_EINVAL, "report_at",
-			       "report_at must lie after the issue instant");
+	if ((rc = rules_check_report(now, r->report_at, "report_at",
+				     "the issue instant", err)))
+		return rc;
 	rc = store_person_get(a->st, r->national_id, &p);
 	if (rc == MU_ENOTFOUND)
 		return mu_fail(err, MU_ENOTFOUND, "national_id",
 			       "no person %s on the register", r->national_id);
 	if (rc)
 		return mu_fail(err, rc, NULL, "cannot read the register");
-	if ((rc = protect_issue(&p, pu, err)))
-		return rc;
 	memset(sm, 0, sizeof(*sm));
 	snprintf(sm->office, sizeof(sm->office), "%s",
 		 r->office && r->office[0] ? r->office : p.office);
@@ -146,7 +148,7 @@ static enum mu_err issue_prepare(struct app *a, const struct issue_req *r,
 	sm->issued_at = now;
 	sm->report_at = r->report_at;
 	snprintf(sm->campaign, sizeof(sm->campaign), "%s", r->campaign ? r->campaign : "");
-	return MU_OK;
+	return app_protect_issue(a, &p, pu, r->override_id, ctx, ovr, claimed, err);
 }
 
 enum mu_err app_issue(struct app *a, const struct issue_req *r,
@@ -155,8 +157,10 @@ enum mu_err app_issue(struct app *a, const struct issue_req *r,
 {
 	struct summons sm;
 	struct office o;
+	struct override_rec ovr;
 	char rnd[16];
-	enum mu_err rc = issue_prepare(a, r, ctx->at, &sm, &o, err);
+	int claimed = 0;
+	enum mu_err rc = issue_prepare(a, r, ctx, &sm, &o, &ovr, &claimed, err);
 
 	if (rc)
 		return rc;
@@ -170,6 +174,8 @@ enum mu_err app_issue(struct app *a, const struct issue_req *r,
 		mu_error_clear(err);
 		rc = issue_once(a, &sm, &o, ctx, err);
 	}
+	if (claimed)
+		app_override_settle(a, &ovr, rc == MU_OK ? sm.id : NULL, ctx);
 	if (rc == MU_OK)
 		*out = sm;
 	else if (err && !err->detail[0])
@@ -230,6 +236,8 @@ enum mu_err app_record_event(struct app *a, const char *summons_id,
 		rc = event_once(a, r, ev, ctx, seq, err);
 	}
 	summons_rec_free(r);
+	if (rc != MU_OK && err && !err->detail[0])
+		mu_fail(err, rc, NULL, "the event could not be recorded");
 	return rc;
 }
 

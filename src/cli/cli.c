@@ -20,7 +20,7 @@ const struct cli_cmd cli_commands[] = {
 	{"serve", cmd_serve, "serve the HTTP API",
 	 "usage: muster serve --db PATH [--listen HOST:PORT] [--threads N]\n"
 	 "                    [--test-clock] [--no-access-log] [--audit-queue N]\n"
-	 "                    [--audit-flush-ms MS]\n"
+	 "                    [--audit-flush-ms MS] [--web DIR]\n"
 	 "\n"
 	 "Serves the API (default 127.0.0.1:8080; port 0 picks a free port and\n"
 	 "prints it). Logs one line per request on stderr. SIGTERM or SIGINT stops\n"
@@ -32,20 +32,54 @@ const struct cli_cmd cli_commands[] = {
 	 "in a queue of --audit-queue entries (default 8192) that the writer\n"
 	 "commits every --audit-flush-ms (default 5). When the queue is full, reads\n"
 	 "answer 503 rather than go unaudited. A kill -9 can lose at most the\n"
-	 "records of the last flush interval; SIGTERM loses none.\n"},
-	{"import", cmd_import, "import offices or persons from CSV or NDJSON",
-	 "usage: muster import offices --db PATH FILE\n"
-	 "       muster import persons --db PATH FILE [--partial] [--source NAME]\n"
+	 "records of the last flush interval; SIGTERM loses none.\n"
 	 "\n"
-	 "FILE is .csv (header row, RFC 4180) or .ndjson; '-' reads stdin.\n"
-	 "All-or-nothing unless --partial. Bad rows are listed on stderr by line\n"
-	 "and field.\n"},
+	 "Also serves the web pages: the citizen portal at /portal and the clerk\n"
+	 "console at /console, embedded in the binary. --web DIR serves them from\n"
+	 "DIR (the source tree's web/) instead, for editing without a rebuild.\n"},
+	{"import", cmd_import, "import offices, persons or removals from CSV or NDJSON",
+	 "usage: muster import offices  --db PATH FILE [options]\n"
+	 "       muster import persons  --db PATH FILE [options]\n"
+	 "       muster import removals --db PATH FILE [options]\n"
+	 "\n"
+	 "FILE is CSV (header row, RFC 4180, UTF-8) or NDJSON (one object a line),\n"
+	 "told by its extension (.csv, .ndjson, .jsonl) or --format; '-' reads stdin.\n"
+	 "Columns: offices id, name, region, timezone[, daily_capacity]; persons\n"
+	 "national_id, family_name, given_name, patronymic, birth_date, sex,\n"
+	 "region, office, address, phone, email, fitness (optional columns may be\n"
+	 "left out: a known person then keeps the stored value); removals\n"
+	 "national_id, reason (deceased|over_age|deregistered), date.\n"
+	 "\n"
+	 "Every row is checked first, with the same rules as the API. All or\n"
+	 "nothing: one bad row and nothing is written; stderr lists the bad rows as\n"
+	 "'line N: field: reason', then exit status 1. A known id is updated (its\n"
+	 "earlier version stays in the history); an identical row changes nothing.\n"
+	 "Removing a person cancels their open summonses.\n"
+	 "\n"
+	 "  --format csv|ndjson  the file's format (needed for stdin)\n"
+	 "  --source NAME        who supplied the file (kept per field)\n"
+	 "  --partial            write the good rows; bad ones go to a reject file\n"
+	 "  --reject FILE        the reject file (default: FILE's name with\n"
+	 "                       .rejects.csv|.rejects.ndjson for its extension)\n"
+	 "  --last-wins          an id given twice: keep the last row (else an error)\n"
+	 "  --resume             go on with an interrupted import of the same file\n"
+	 "  --max-errors N       list at most N bad rows (default 100), then a count\n"
+	 "\n"
+	 "Writes commit in batches: after a crash the register holds whole batches\n"
+	 "and --resume goes on from the last one. A terminal gets a progress bar;\n"
+	 "otherwise one summary line is printed at the end. See docs/import.md.\n"},
 	{"demo", cmd_demo, "build a synthetic register, print tokens, serve",
-	 "usage: muster demo --db PATH [--persons N] [--listen HOST:PORT] [--no-serve]\n"
+	 "usage: muster demo --db PATH [--persons N] [--listen HOST:PORT]\n"
+	 "                   [--profile ru-2023|ru-2025|generic] [--test-clock]\n"
+	 "                   [--no-serve]\n"
 	 "\n"
-	 "Creates offices from Kaliningrad to Kamchatka, N synthetic persons\n"
-	 "(default 100000) and a token for each role, prints them, then serves\n"
-	 "with the test clock on.\n"},
+	 "Creates a new register (PATH must not exist) with offices from\n"
+	 "Kaliningrad to Kamchatka, N synthetic persons (10..50000000, default\n"
+	 "100000), a few showcase summonses and a token for each role, prints the\n"
+	 "tokens once, then serves (default 127.0.0.1:8080) until SIGTERM.\n"
+	 "--profile picks the legal profile (default ru-2023). --test-clock turns\n"
+	 "on the Muster-Test-Now header as for serve; it is off by default.\n"
+	 "--no-serve builds and prints, then exits.\n"},
 	{"token", cmd_token, "create, list or revoke access tokens",
 	 "usage: muster token create --db PATH --role ROLE [--office ID]\n"
 	 "                           [--agency KIND] [--person NATIONAL_ID] [--label TEXT]\n"
@@ -62,11 +96,19 @@ const struct cli_cmd cli_commands[] = {
 	 "\n"
 	 "Computes the person's legal position from the facts, as of now or of\n"
 	 "--at (a future instant is a projection assuming no new events).\n"},
-	{"audit", cmd_audit, "verify the audit log",
-	 "usage: muster audit verify --db PATH\n"
+	{"audit", cmd_audit, "verify the audit log or a receipt",
+	 "usage: muster audit verify --db PATH [--key PUBLIC_KEY]\n"
+	 "       muster audit verify-proof --key PUBLIC_KEY RECEIPT.json\n"
+	 "       muster audit key --db PATH\n"
 	 "\n"
-	 "Recomputes the hash chain of the whole audit log and names the first\n"
-	 "bad index. Exit 0 if intact, 1 if not.\n"},
+	 "verify recomputes the audit log's Merkle tree (RFC 9162) from every\n"
+	 "entry, compares it with the stored hashes and checks every signed tree\n"
+	 "head against the public key (default: the register's own). It opens the\n"
+	 "file read-only. Exit 0 if intact; 1 if not, naming the first bad index.\n"
+	 "verify-proof checks a receipt (GET /v1/me/summonses/ID/receipt) offline,\n"
+	 "with no database: the entry is in the tree whose head the key signed.\n"
+	 "key prints the log's public key (also printed by init and served at\n"
+	 "GET /v1/audit/key). See docs/audit.md.\n"},
 	{"help", cmd_help, "this text, or help on one command",
 	 "usage: muster help [COMMAND]\n"},
 	{NULL, NULL, NULL, NULL},

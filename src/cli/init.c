@@ -7,8 +7,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "audit/leaf.h"
 #include "cli/cli.h"
 #include "domain/rules.h"
+
+/* The audit log's public key (made by store_open): whoever checks
+ * receipts and signed heads needs it, so it is printed at birth. */
+static void print_log_key(struct store *st)
+{
+	unsigned char pk[32];
+	char hex[65];
+
+	if (store_audit_key(st, pk) == MU_OK)
+		printf("audit log public key (Ed25519): %s\n", audit_hex(pk, 32, hex));
+}
 
 static enum mu_err init_register(const char *db, const char *profile_id,
 				 char *secret, size_t size, struct mu_error *err)
@@ -33,6 +45,8 @@ static enum mu_err init_register(const char *db, const char *profile_id,
 	if (rc == MU_OK)
 		rc = cli_make_token(st, ROLE_ADMIN, NULL, NULL, NULL, "initial admin",
 				    secret, size, err);
+	if (rc == MU_OK)
+		print_log_key(st);
 	if (rc == MU_OK)
 		printf("register: %s\nprofile: %s (%s)\nschema: %d\nadmin token (shown once):\n",
 		       db, profile_id, profile_version(p), store_schema_version(st));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "http/api.h"
 #include "http/server.h"
 
 int cmd_serve(int argc, char **argv)
@@ -18,6 +19,7 @@ int cmd_serve(int argc, char **argv)
 		{"no-access-log", no_argument, NULL, 'q'},
 		{"audit-queue", required_argument, NULL, 'a'},
 		{"audit-flush-ms", required_argument, NULL, 'f'},
+		{"web", required_argument, NULL, 'w'},
 		{NULL, 0, NULL, 0},
 	};
 	struct server_opts so = {.listen = "127.0.0.1:8080", .access_log = 1,
@@ -39,6 +41,7 @@ int cmd_serve(int argc, char **argv)
 		case 'q': so.access_log = 0; break;
 		case 'a': sto.audit_queue_max = strtoul(optarg, NULL, 10); break;
 		case 'f': sto.audit_flush_ms = (int)strtol(optarg, NULL, 10); break;
+		case 'w': api_web_dir(optarg); break;
 		default: return cli_usage("serve", "bad option");
 		}
 	}

@@ -2,23 +2,49 @@
  * daycount.c: calendar days in an office's time zone (Rule D). See daycount.h.
  *
  * The system tz database is the only source of offsets: every conversion
- * sets TZ=":<zone>", calls tzset() and then localtime_r()/mktime(). TZ is
- * process-global, so all of that happens under one static mutex, and the
- * zone last set is remembered so that repeated calls for the same office do
- * not reload the zone file. TZ is NOT restored afterwards: muster itself
- * never relies on the process's local time (logs and the wire are UTC), and
- * no other module may call localtime()/mktime()/strftime("%Z") expecting a
- * particular TZ. A module that needs local time must come through here.
+ * that is not answered from the caches below sets TZ=":<zone>", calls
+ * tzset() and then localtime_r()/mktime(). TZ is process-global, so all of
+ * that happens under one static mutex (tz_lock), and the zone last set is
+ * remembered so that repeated calls for the same office do not reload the
+ * zone file. TZ is NOT restored afterwards: muster itself never relies on
+ * the process's local time (logs and the wire are UTC), and no other module
+ * may call localtime()/mktime()/strftime("%Z") expecting a particular TZ. A
+ * module that needs local time must come through here.
  *
- * Zone names are checked before use (daycount_zone_valid): a name that
- * glibc cannot load would silently mean UTC, which would shift every period
- * by hours. Valid names are remembered in a small cache under the same mutex.
+ * That slow path costs 10-100 us a call (glibc re-parses the zone's POSIX
+ * footer for every instant past the zone's last transition, and mktime
+ * converts a dozen times), so its answers are cached, lock-free:
+ *
+ *  - zones: each valid zone name gets a small id (1..ZONES_MAX-1) in an
+ *    open-addressing table that only grows. A name is written before its
+ *    slot is published (release/acquire), and never changes afterwards.
+ *    Zone names are checked before use: a name that glibc cannot load would
+ *    silently mean UTC, which would shift every period by hours.
+ *  - offsets: (zone, UTC hour) -> UTC offset. An hour is cached only when
+ *    localtime_r shows the same offset at its first and its last second;
+ *    the instant's local date and clock time are then t + offset, exactly
+ *    what localtime_r computes. This assumes no two transitions of a zone
+ *    lie within one hour of each other and cancel out; in the tz database
+ *    the closest pair is about a week apart. An hour that contains a
+ *    transition is never cached and always takes the slow path, which also
+ *    keeps local dates that run backwards (a fall-back at midnight) exact.
+ *  - midnights: (zone, local date) -> the instant daycount_local_midnight
+ *    answers, stored as its distance from 00:00 UTC of that date.
+ *
+ * Each cache entry packs the zone id, the key and the value into one 64-bit
+ * atomic word, so a reader sees a whole entry or another one, never a torn
+ * mix; the caches are direct-mapped (a collision overwrites), so their
+ * memory is fixed: ZONES_MAX names and 2 x CACHE_SLOTS words, about 700 KiB
+ * in all. Keys or values that do not fit an entry, and zones beyond
+ * ZONES_MAX, are simply answered by the slow path every time. The caches
+ * live as long as the process: a tzdata upgrade takes effect at restart.
  *
  * Must not: allocate, log, or know any offset by heart.
  */
 #include "domain/daycount.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +54,24 @@
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
 #define ZONE_NAME_MAX 96
-#define ZONE_CACHE 16
+#define ZONES_MAX 2048        /* zone ids 1..2047; id 0 means "not cached" */
+#define ZONE_SLOTS 4096       /* power of two, > ZONES_MAX: probes end */
+#define CACHE_BITS 15         /* 32768 words per cache */
+#define CACHE_SLOTS (1u << CACHE_BITS)
+#define VAL_BITS 20           /* signed value of an entry, in seconds */
+#define VAL_BIAS (1L << (VAL_BITS - 1))
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 static char tz_current[ZONE_NAME_MAX + 2]; /* ":<zone>" last set, guarded */
-static char zone_cache[ZONE_CACHE][ZONE_NAME_MAX + 1]; /* guarded */
-static unsigned zone_cache_next;                       /* guarded */
+
+/* zone_names[id] is written once, under tz_lock, before id is published in
+ * zone_slots; read without the lock after an acquire load of the slot. */
+static char zone_names[ZONES_MAX][ZONE_NAME_MAX + 1];
+static unsigned zones_n;                       /* guarded by tz_lock */
+static _Atomic uint32_t zone_slots[ZONE_SLOTS]; /* 0 empty, else zone id */
+
+static _Atomic uint64_t off_cache[CACHE_SLOTS]; /* (zone, UTC hour) */
+static _Atomic uint64_t mid_cache[CACHE_SLOTS]; /* (zone, local day) */
 
 /* Syntax check: IANA names are letters, digits, '/', '_', '-', '+'. */
 static int zone_name_ok(const char *zone)
@@ -71,32 +109,124 @@ static int zone_file_ok(const char *zone)
 	return got == sizeof(magic) && memcmp(magic, "TZif", 4) == 0;
 }
 
-/* Caller holds tz_lock. */
-static int zone_cached(const char *zone)
+/* ---- the zone registry ---- */
+
+static uint32_t name_hash(const char *s)
 {
-	for (unsigned i = 0; i < ZONE_CACHE; i++)
-		if (strcmp(zone_cache[i], zone) == 0)
-			return 1;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* Id of zone if it is registered, 0 if not. Lock-free. */
+static unsigned zone_find(const char *zone, uint32_t h)
+{
+	for (unsigned i = 0; i < ZONE_SLOTS; i++) {
+		unsigned id = atomic_load_explicit(
+			&zone_slots[(h + i) & (ZONE_SLOTS - 1)],
+			memory_order_acquire);
+		if (id == 0)
+			return 0;
+		if (strcmp(zone_names[id], zone) == 0)
+			return id;
+	}
 	return 0;
+}
+
+/* Register a zone whose file checks out: its id, 0 if the registry is full,
+ * -1 if the zone is not valid. Caller holds tz_lock. */
+static int zone_add(const char *zone, uint32_t h)
+{
+	unsigned id, i = h;
+
+	if (!zone_file_ok(zone))
+		return -1;
+	if (zones_n + 1 >= ZONES_MAX)
+		return 0;
+	id = ++zones_n;
+	snprintf(zone_names[id], sizeof(zone_names[id]), "%s", zone);
+	while (atomic_load_explicit(&zone_slots[i & (ZONE_SLOTS - 1)],
+				    memory_order_relaxed) != 0)
+		i++;
+	atomic_store_explicit(&zone_slots[i & (ZONE_SLOTS - 1)], id,
+			      memory_order_release);
+	return (int)id;
+}
+
+/* >0: the zone's id; 0: a valid zone the registry has no room for (served
+ * uncached); -1: not a valid zone. */
+static int zone_resolve(const char *zone)
+{
+	uint32_t h;
+	int id;
+
+	if (!zone || !zone_name_ok(zone))
+		return -1;
+	h = name_hash(zone);
+	id = (int)zone_find(zone, h);
+	if (id > 0)
+		return id;
+	pthread_mutex_lock(&tz_lock);
+	id = (int)zone_find(zone, h);
+	if (id == 0)
+		id = zone_add(zone, h);
+	pthread_mutex_unlock(&tz_lock);
+	return id;
 }
 
 int daycount_zone_valid(const char *zone)
 {
-	int ok;
-
-	if (!zone || !zone_name_ok(zone))
-		return 0;
-	pthread_mutex_lock(&tz_lock);
-	ok = zone_cached(zone);
-	if (!ok && zone_file_ok(zone)) {
-		ok = 1;
-		snprintf(zone_cache[zone_cache_next], ZONE_NAME_MAX + 1, "%s",
-			 zone);
-		zone_cache_next = (zone_cache_next + 1) % ZONE_CACHE;
-	}
-	pthread_mutex_unlock(&tz_lock);
-	return ok;
+	return zone_resolve(zone) >= 0;
 }
+
+/* ---- the caches ---- */
+
+/* Entry: zone id (12 bits) | key (32 bits) | value + VAL_BIAS (20 bits).
+ * The id is >= 1, so no entry is 0, the value of an empty slot. */
+static uint64_t cache_tag(int id, int64_t key)
+{
+	return ((uint64_t)id << 32) | (uint32_t)key;
+}
+
+static int cache_fits(int id, int64_t key)
+{
+	return id > 0 && key >= INT32_MIN && key <= INT32_MAX;
+}
+
+static _Atomic uint64_t *cache_slot(_Atomic uint64_t *cache, uint64_t tag)
+{
+	return &cache[(tag * 0x9E3779B97F4A7C15u) >> (64 - CACHE_BITS)];
+}
+
+/* 1 and *val if the cache holds tag. */
+static int cache_get(_Atomic uint64_t *cache, uint64_t tag, long *val)
+{
+	uint64_t w = atomic_load_explicit(cache_slot(cache, tag),
+					  memory_order_relaxed);
+
+	if (w == 0 || w >> VAL_BITS != tag)
+		return 0;
+	*val = (long)(w & ((1u << VAL_BITS) - 1)) - VAL_BIAS;
+	return 1;
+}
+
+static void cache_put(_Atomic uint64_t *cache, uint64_t tag, long val)
+{
+	if (val <= -VAL_BIAS || val >= VAL_BIAS)
+		return;
+	atomic_store_explicit(cache_slot(cache, tag),
+			      tag << VAL_BITS | (uint64_t)(val + VAL_BIAS),
+			      memory_order_relaxed);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b < 0);
+}
+
+/* ---- the slow path: the C library under tz_lock ---- */
 
 /* Make zone the C library's local zone. Caller holds tz_lock. */
 static void tz_use(const char *zone)
@@ -121,23 +251,66 @@ static int local_tm(int64_t t, struct tm *tm)
 	return 1;
 }
 
+/* The UTC offset of zone at t (seconds east), from the cache or the C
+ * library; id as from zone_resolve. 0 if t cannot be converted. */
+static int offset_at(const char *zone, int id, int64_t t, long *off)
+{
+	int64_t hour = floor_div(t, 3600);
+	int cacheable = cache_fits(id, hour);
+	uint64_t tag = cacheable ? cache_tag(id, hour) : 0;
+	struct tm a, b;
+	int ok;
+
+	if (cacheable && cache_get(off_cache, tag, off))
+		return 1;
+	pthread_mutex_lock(&tz_lock);
+	tz_use(zone);
+	if (cacheable && local_tm(hour * 3600, &a) &&
+	    local_tm(hour * 3600 + 3599, &b) && a.tm_gmtoff == b.tm_gmtoff) {
+		*off = a.tm_gmtoff;
+		cache_put(off_cache, tag, *off);
+		ok = 1;
+	} else {
+		ok = local_tm(t, &a);
+		*off = ok ? a.tm_gmtoff : 0;
+	}
+	pthread_mutex_unlock(&tz_lock);
+	return ok;
+}
+
+/* Local date and clock time of t in zone. */
+struct local {
+	int y, m, d, hh, mm;
+	long off;
+};
+
+static enum mu_err local_of(const char *zone, int64_t t, struct local *l)
+{
+	int id = zone_resolve(zone);
+	int64_t s, days;
+
+	if (id < 0 || !offset_at(zone, id, t, &l->off))
+		return MU_EINVAL;
+	s = t + l->off;
+	days = floor_div(s, 86400);
+	mu_civil_from_days(days, &l->y, &l->m, &l->d);
+	s -= days * 86400;
+	l->hh = (int)(s / 3600);
+	l->mm = (int)(s / 60 % 60);
+	return MU_OK;
+}
+
 enum mu_err daycount_local_date(const char *zone, int64_t t, int *y, int *m,
 				int *d)
 {
-	struct tm tm;
-	int ok;
+	struct local l;
+	enum mu_err rc = local_of(zone, t, &l);
 
-	if (!daycount_zone_valid(zone))
-		return MU_EINVAL;
-	pthread_mutex_lock(&tz_lock);
-	tz_use(zone);
-	ok = local_tm(t, &tm);
-	pthread_mutex_unlock(&tz_lock);
-	if (!ok)
-		return MU_EINVAL;
-	*y = tm.tm_year + 1900;
-	*m = tm.tm_mon + 1;
-	*d = tm.tm_mday;
+	if (rc != MU_OK)
+		return rc;
+	*y = l.y;
+	*m = l.m;
+	*d = l.d;
 	return MU_OK;
 }
 
@@ -177,25 +350,43 @@ static int first_instant_of(int64_t day, int64_t g, int64_t *out)
 	return 1;
 }
 
-/* 00:00 local on y-m-d through mktime; the earliest candidate of the two
- * DST readings that really shows 00:00 on that day, else the first instant
- * of the day (a DST gap at midnight). Caller holds tz_lock. */
+/* Is t a reading of 00:00:00 on local day `day`? Caller holds tz_lock. */
+static int reads_midnight(int64_t t, int64_t day)
+{
+	struct tm tm;
+
+	return local_tm(t, &tm) && tm.tm_hour == 0 && tm.tm_min == 0 &&
+	       tm.tm_sec == 0 && local_day_cmp(t, day) == 0;
+}
+
+/* 00:00 local on y-m-d: the earliest instant that reads 00:00:00 on that
+ * day, else the first instant of the day (a DST gap at midnight). The
+ * candidates are mktime's two DST readings, and 00:00 under the offsets in
+ * force two days either side: mktime alone misses the earlier reading when
+ * a clock falls back over midnight without a change of the DST flag
+ * (Europe/Moscow, 16 September 1918). Caller holds tz_lock. */
 static int midnight_locked(int y, int m, int d, int64_t *out)
 {
 	int64_t day = mu_days_from_civil(y, m, d), best = MU_T_NONE;
+	int64_t cand[4] = {MU_T_NONE, MU_T_NONE, MU_T_NONE, MU_T_NONE};
+	struct tm lo, hi;
 
 	for (int isdst = 0; isdst <= 1; isdst++) {
 		struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1,
 				.tm_mday = d, .tm_isdst = isdst};
-		struct tm back;
 		time_t t = mktime(&tm);
 
-		if (t == (time_t)-1 || !local_tm(t, &back))
-			continue;
-		if (back.tm_hour == 0 && back.tm_min == 0 && back.tm_sec == 0 &&
-		    local_day_cmp(t, day) == 0 && t < best)
-			best = t;
+		if (t != (time_t)-1)
+			cand[isdst] = t;
 	}
+	if (local_tm(day * 86400 - 2 * 86400, &lo) &&
+	    local_tm(day * 86400 + 2 * 86400, &hi)) {
+		cand[2] = day * 86400 - lo.tm_gmtoff;
+		cand[3] = day * 86400 - hi.tm_gmtoff;
+	}
+	for (int i = 0; i < 4; i++)
+		if (cand[i] < best && reads_midnight(cand[i], day))
+			best = cand[i];
 	if (best != MU_T_NONE) {
 		*out = best;
 		return 1;
@@ -206,15 +397,28 @@ static int midnight_locked(int y, int m, int d, int64_t *out)
 enum mu_err daycount_local_midnight(const char *zone, int y, int m, int d,
 				    int64_t *out)
 {
-	int ok;
+	int64_t day;
+	uint64_t tag;
+	long val;
+	int id, ok;
 
-	if (!mu_date_valid(y, m, d) || !daycount_zone_valid(zone))
+	if (!mu_date_valid(y, m, d) || (id = zone_resolve(zone)) < 0)
 		return MU_EINVAL;
+	day = mu_days_from_civil(y, m, d);
+	tag = cache_fits(id, day) ? cache_tag(id, day) : 0;
+	if (tag && cache_get(mid_cache, tag, &val)) {
+		*out = day * 86400 + val;
+		return MU_OK;
+	}
 	pthread_mutex_lock(&tz_lock);
 	tz_use(zone);
 	ok = midnight_locked(y, m, d, out);
 	pthread_mutex_unlock(&tz_lock);
-	return ok ? MU_OK : MU_EINVAL;
+	if (!ok)
+		return MU_EINVAL;
+	if (tag)
+		cache_put(mid_cache, tag, (long)(*out - day * 86400));
+	return MU_OK;
 }
 
 enum mu_err daycount_expiry(const char *zone, int64_t t, int n, int64_t *out)
@@ -234,24 +438,15 @@ enum mu_err daycount_expiry(const char *zone, int64_t t, int n, int64_t *out)
 enum mu_err daycount_format_local(const char *zone, int64_t t, char *buf,
 				  size_t size, char *off, size_t offsize)
 {
-	struct tm tm;
-	long g;
-	int ok;
+	struct local l;
+	enum mu_err rc = local_of(zone, t, &l);
 
-	if (!daycount_zone_valid(zone))
-		return MU_EINVAL;
-	pthread_mutex_lock(&tz_lock);
-	tz_use(zone);
-	ok = local_tm(t, &tm);
-	pthread_mutex_unlock(&tz_lock);
-	if (!ok)
-		return MU_EINVAL;
-	snprintf(buf, size, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
-	if (off && offsize) {
-		g = tm.tm_gmtoff;
-		snprintf(off, offsize, "%c%02ld:%02ld", g < 0 ? '-' : '+',
-			 labs(g) / 3600, labs(g) / 60 % 60);
-	}
+	if (rc != MU_OK)
+		return rc;
+	snprintf(buf, size, "%04d-%02d-%02d %02d:%02d", l.y, l.m, l.d, l.hh,
+		 l.mm);
+	if (off && offsize)
+		snprintf(off, offsize, "%c%02ld:%02ld", l.off < 0 ? '-' : '+',
+			 labs(l.off) / 3600, labs(l.off) / 60 % 60);
 	return MU_OK;
 }

@@ -22,6 +22,15 @@
  *     ],
  *     "ends_summons": ["appeared", "cancelled", "appeal_upheld",
  *                      "excused_without_new_date"]   required
+ *     "exemption_reasons": [        optional (due process)
+ *       {"reason": "studies", "kinds": ["deferment"],
+ *        "bars": ["dispatch", "training", "mobilization"], "text": "..."}
+ *     ],
+ *     "excuse_reasons": [           optional
+ *       {"reason": "illness", "text": "..."}
+ *     ],
+ *     "correction_working_days": 10, optional, default 10
+ *     "holidays": ["2026-01-01"]    optional: public holidays (YYYY-MM-DD)
  *   }
  *
  * "days" absent means "at the anchor's instant"; "days": N (N >= 0) means
@@ -48,7 +57,12 @@
 #define RULE_NAME_MAX 48
 
 static const char *const top_keys[] = {"id", "version", "title", "language",
-	"appeal_suspends", "delivery", "restrictions", "ends_summons", NULL};
+	"appeal_suspends", "delivery", "restrictions", "ends_summons",
+	"exemption_reasons", "excuse_reasons", "correction_working_days",
+	"holidays", NULL};
+static const char *const exemption_keys[] = {"reason", "kinds", "bars", "text",
+	NULL};
+static const char *const excuse_keys[] = {"reason", "text", NULL};
 static const char *const delivery_keys[] = {"rule", "event", "days", "after",
 	"text", NULL};
 static const char *const restriction_keys[] = {"rule", "kinds", "from",
@@ -413,6 +427,157 @@ static enum mu_err parse_head(struct profile *p, json_t *root,
 	return MU_OK;
 }
 
+/* ---- due process: reasons, correction deadline, holidays ---- */
+
+/* A list of names from a fixed table into a bit set ("kinds", "bars"). */
+static enum mu_err parse_name_bits(json_t *o, const char *key, const char *path,
+				   int (*parse)(const char *), unsigned *out,
+				   struct mu_error *err)
+{
+	json_t *a = json_object_get(o, key), *v;
+	char field[MU_FIELD_MAX];
+	size_t i;
+
+	snprintf(field, sizeof(field), "%s.%s", path, key);
+	*out = 0;
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s must be a non-empty array of names", field);
+	json_array_foreach(a, i, v) {
+		int k = json_is_string(v) ? parse(json_string_value(v)) : -1;
+		if (k < 0) {
+			snprintf(field, sizeof(field), "%s.%s[%zu]", path, key, i);
+			return mu_fail(err, MU_EINVAL, field, "%s: unknown name", field);
+		}
+		*out |= 1u << k;
+	}
+	return MU_OK;
+}
+
+static int kind_parse(const char *s)
+{
+	return !strcmp(s, "deferment") ? EK_DEFERMENT :
+	       !strcmp(s, "exemption") ? EK_EXEMPTION : -1;
+}
+
+/* One reason: "reason" (unique in its list), "text", and for exemptions
+ * "kinds" and "bars". */
+static enum mu_err parse_reason(json_t *o, const char *path, int exemption,
+				struct profile_reason *list, int n,
+				struct mu_error *err)
+{
+	struct profile_reason *r = &list[n];
+	const char *name, *text;
+	char field[MU_FIELD_MAX];
+	enum mu_err rc = check_keys(o, exemption ? exemption_keys : excuse_keys,
+				    path, err);
+
+	if (rc == MU_OK)
+		rc = get_str(o, "reason", path, 1, PROFILE_REASON_MAX, &name, err);
+	if (rc == MU_OK)
+		rc = get_str(o, "text", path, 1, TEXT_MAX, &text, err);
+	if (rc == MU_OK && exemption)
+		rc = parse_name_bits(o, "kinds", path, kind_parse, &r->kinds, err);
+	if (rc == MU_OK && exemption)
+		rc = parse_name_bits(o, "bars", path, purpose_parse, &r->bars, err);
+	if (rc != MU_OK)
+		return rc;
+	snprintf(field, sizeof(field), "%.50s.reason", path);
+	if (!name_chars_ok(name, "_"))
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s must use only a-z, 0-9 and '_'", field);
+	for (int i = 0; i < n; i++)
+		if (!strcmp(list[i].name, name))
+			return mu_fail(err, MU_EINVAL, field,
+				       "reason \"%s\" is listed twice", name);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->text = strdup(text);
+	return r->text ? MU_OK : mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+}
+
+static enum mu_err parse_reasons(struct profile *p, json_t *root, int exemption,
+				 struct mu_error *err)
+{
+	const char *key = exemption ? "exemption_reasons" : "excuse_reasons";
+	struct profile_reason *list = exemption ? p->exemption_reasons
+						: p->excuse_reasons;
+	int *n = exemption ? &p->n_exemption_reasons : &p->n_excuse_reasons;
+	json_t *a = json_object_get(root, key), *v;
+	char path[MU_FIELD_MAX];
+	size_t i;
+	enum mu_err rc;
+
+	if (!a)
+		return MU_OK;
+	if (!json_is_array(a) || json_array_size(a) > PROFILE_MAX_REASONS)
+		return mu_fail(err, MU_EINVAL, key,
+			       "%s must be an array of at most %d reasons", key,
+			       PROFILE_MAX_REASONS);
+	json_array_foreach(a, i, v) {
+		snprintf(path, sizeof(path), "%s[%zu]", key, i);
+		rc = parse_reason(v, path, exemption, list, *n, err);
+		if (rc != MU_OK)
+			return rc;
+		(*n)++;
+	}
+	return MU_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static enum mu_err parse_holidays(struct profile *p, json_t *root,
+				  struct mu_error *err)
+{
+	json_t *a = json_object_get(root, "holidays"), *v;
+	char field[MU_FIELD_MAX];
+	size_t i;
+	int y, m, d;
+
+	if (!a)
+		return MU_OK;
+	if (!json_is_array(a) || json_array_size(a) > PROFILE_MAX_HOLIDAYS)
+		return mu_fail(err, MU_EINVAL, "holidays",
+			       "holidays must be an array of at most %d dates",
+			       PROFILE_MAX_HOLIDAYS);
+	json_array_foreach(a, i, v) {
+		snprintf(field, sizeof(field), "holidays[%zu]", i);
+		if (!json_is_string(v) ||
+		    mu_date_parse(json_string_value(v), &y, &m, &d) != MU_OK)
+			return mu_fail(err, MU_EINVAL, field,
+				       "%s must be a date YYYY-MM-DD", field);
+		p->holidays[p->n_holidays++] = mu_days_from_civil(y, m, d);
+	}
+	qsort(p->holidays, (size_t)p->n_holidays, sizeof(p->holidays[0]), cmp_i64);
+	return MU_OK;
+}
+
+/* The due-process keys; absent keys keep older profiles valid. */
+static enum mu_err profile_parse_due(struct profile *p, json_t *root,
+				     struct mu_error *err)
+{
+	json_t *v = json_object_get(root, "correction_working_days");
+	enum mu_err rc;
+
+	p->correction_days = 10;
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		  json_integer_value(v) > 365))
+		return mu_fail(err, MU_EINVAL, "correction_working_days",
+			       "correction_working_days must be a whole number "
+			       "from 1 to 365");
+	if (v)
+		p->correction_days = (int)json_integer_value(v);
+	rc = parse_reasons(p, root, 1, err);
+	if (rc == MU_OK)
+		rc = parse_reasons(p, root, 0, err);
+	if (rc == MU_OK)
+		rc = parse_holidays(p, root, err);
+	return rc;
+}
+
 enum mu_err profile_parse(const char *json_text, struct profile **out,
 			  struct mu_error *err)
 {
@@ -444,6 +609,8 @@ enum mu_err profile_parse(const char *json_text, struct profile **out,
 				 err);
 	if (rc == MU_OK)
 		rc = parse_ends(p, root, err);
+	if (rc == MU_OK)
+		rc = profile_parse_due(p, root, err);
 out:
 	json_decref(root);
 	if (rc != MU_OK) {
@@ -460,6 +627,10 @@ void profile_free(struct profile *p)
 		return;
 	for (int i = 0; i < p->n_rules; i++)
 		free(p->rules[i].text);
+	for (int i = 0; i < p->n_exemption_reasons; i++)
+		free(p->exemption_reasons[i].text);
+	for (int i = 0; i < p->n_excuse_reasons; i++)
+		free(p->excuse_reasons[i].text);
 	free(p->title);
 	free(p);
 }
@@ -492,4 +663,58 @@ const char *profile_rule_id(const struct profile *p, int i)
 const char *profile_rule_text(const struct profile *p, int i)
 {
 	return p && i >= 0 && i < p->n_rules ? p->rules[i].text : NULL;
+}
+
+static const struct profile_reason *find_reason(const struct profile_reason *list,
+						int n, const char *name)
+{
+	for (int i = 0; name && i < n; i++)
+		if (!strcmp(list[i].name, name))
+			return &list[i];
+	return NULL;
+}
+
+unsigned profile_exemption_bars(const struct profile *p, const char *reason,
+				enum exemption_kind k)
+{
+	const struct profile_reason *r =
+		find_reason(p->exemption_reasons, p->n_exemption_reasons, reason);
+
+	return r && (unsigned)k < EK__COUNT && (r->kinds & (1u << k)) ? r->bars : 0;
+}
+
+const char *profile_exemption_reason(const struct profile *p, int i)
+{
+	return i >= 0 && i < p->n_exemption_reasons ? p->exemption_reasons[i].name
+						    : NULL;
+}
+
+const char *profile_exemption_text(const struct profile *p, const char *reason)
+{
+	const struct profile_reason *r =
+		find_reason(p->exemption_reasons, p->n_exemption_reasons, reason);
+	return r ? r->text : NULL;
+}
+
+const char *profile_excuse_reason(const struct profile *p, int i)
+{
+	return i >= 0 && i < p->n_excuse_reasons ? p->excuse_reasons[i].name : NULL;
+}
+
+const char *profile_excuse_text(const struct profile *p, const char *reason)
+{
+	const struct profile_reason *r =
+		find_reason(p->excuse_reasons, p->n_excuse_reasons, reason);
+	return r ? r->text : NULL;
+}
+
+int profile_correction_days(const struct profile *p)
+{
+	return p->correction_days > 0 ? p->correction_days : 10;
+}
+
+int profile_is_holiday(const struct profile *p, int64_t day)
+{
+	return bsearch(&day, p->holidays, (size_t)p->n_holidays,
+		       sizeof(p->holidays[0]), cmp_i64) != NULL;
 }

@@ -628,7 +628,7 @@ static enum mu_err check_against_record(const struct sm_event *ev,
 					const struct record *r,
 					struct mu_error *err)
 {
-	char t[MU_RFC3339_MAX];
+	char t[MU_RFC3339_MAX], what[64];
 
 	if (r->end != MU_T_NONE &&
 	    !(ev->type == EV_APPEAL_DECIDED && r->appeal_at != MU_T_NONE)) {
@@ -640,13 +640,29 @@ static enum mu_err check_against_record(const struct sm_event *ev,
 	}
 	if (ev->type == EV_APPEAL_DECIDED)
 		return check_appeal_decision(ev, r, err);
-	if (ev->type == EV_EXCUSED && ev->new_report_at != MU_T_NONE &&
-	    ev->new_report_at <= ev->at) {
+	if (ev->type == EV_EXCUSED && ev->new_report_at != MU_T_NONE) {
 		mu_time_format(ev->at, t, sizeof(t));
-		return mu_fail(err, MU_EINVAL, "new_report_at",
-			       "the new report time must be after the excuse "
-			       "itself (%s)", t);
+		if (ev->new_report_at <= ev->at)
+			return mu_fail(err, MU_EINVAL, "new_report_at",
+				       "the new report time must be after the "
+				       "excuse itself (%s)", t);
+		snprintf(what, sizeof(what), "the excuse itself (%s)", t);
+		return rules_check_report(ev->at, ev->new_report_at,
+					  "new_report_at", what, err);
 	}
+	return MU_OK;
+}
+
+enum mu_err rules_check_report(int64_t from, int64_t report, const char *field,
+			       const char *what, struct mu_error *err)
+{
+	if (report == MU_T_NONE || report <= from)
+		return mu_fail(err, MU_EINVAL, field, "%s must lie after %s",
+			       field, what);
+	if ((report - from) / 86400 >= RULES_REPORT_AHEAD_MAX_DAYS)
+		return mu_fail(err, MU_EINVAL, field,
+			       "%s must lie less than %d days after %s", field,
+			       RULES_REPORT_AHEAD_MAX_DAYS, what);
 	return MU_OK;
 }
 

@@ -70,6 +70,9 @@ enum purpose {
 	PU__COUNT
 };
 
+/* Kinds of release from being summoned (due process, domain/due.h). */
+enum exemption_kind { EK_DEFERMENT, EK_EXEMPTION, EK__COUNT };
+
 struct sm_event {
 	int64_t seq;           /* order of recording; ties in `at` break by seq */
 	enum ev_type type;
@@ -130,6 +133,23 @@ const char *profile_rule_id(const struct profile *p, int i);
 /* Plain-words description of rule i, in English, for explanations. */
 const char *profile_rule_text(const struct profile *p, int i);
 
+/* Due process (docs/due-process.md): the reasons a profile recognises.
+ * profile_exemption_bars: the purposes (bits 1u << enum purpose) that an
+ * active deferment or exemption of kind k for `reason` bars; 0 when the
+ * profile does not know that reason for that kind. */
+unsigned profile_exemption_bars(const struct profile *p, const char *reason,
+				enum exemption_kind k);
+/* The i-th exemption / excuse reason name and its plain-words text, NULL
+ * past the end. */
+const char *profile_exemption_reason(const struct profile *p, int i);
+const char *profile_exemption_text(const struct profile *p, const char *reason);
+const char *profile_excuse_reason(const struct profile *p, int i);
+const char *profile_excuse_text(const struct profile *p, const char *reason);
+/* Working days a correction request may wait for a decision (default 10). */
+int profile_correction_days(const struct profile *p);
+/* 1 if the civil day (days since 1970-01-01) is a public holiday. */
+int profile_is_holiday(const struct profile *p, int64_t day);
+
 /*
  * Evaluate one summons as known at instant `at`: only events with
  * event.at <= at are taken into account (a later `at` with the same events is
@@ -154,11 +174,26 @@ int64_t rules_next_change(const struct sm_eval *ev, size_t n, int64_t at);
  * issued/published (system-only), an instant in the future or before issue,
  * any event on an ended summons except appeal_decided while an appeal is
  * pending, appeal_decided without a pending appeal or without an outcome,
- * new_report_at not after the event instant.
+ * new_report_at not after the event instant (or too far after it, see
+ * rules_check_report).
  */
 enum mu_err rules_check_event(const struct sm_facts *f,
 			      const struct sm_event *ev, int64_t now,
 			      struct mu_error *err) MU_MUSTCHECK;
+
+/* How far a report time may lie after the instant that sets it (the issue,
+ * or an excuse with a new date): further is a typing error, and periods
+ * counted from a report time past the year 9999 cannot be counted at all. */
+#define RULES_REPORT_AHEAD_MAX_DAYS 3660
+
+/*
+ * Check a report time `report` set at instant `from` (MU_T_NONE: missing):
+ * it must lie after `from` and at most RULES_REPORT_AHEAD_MAX_DAYS later.
+ * MU_EINVAL naming `field` otherwise; `what` names `from` in the detail
+ * ("the issue instant").
+ */
+enum mu_err rules_check_report(int64_t from, int64_t report, const char *field,
+			       const char *what, struct mu_error *err) MU_MUSTCHECK;
 
 /* Names on the wire. *_name returns NULL for out-of-range; *_parse returns
  * -1 for an unknown name. */
@@ -235,6 +270,18 @@ struct profile_rule {
 	int days;
 };
 
+#define PROFILE_MAX_REASONS 16
+#define PROFILE_MAX_HOLIDAYS 256
+#define PROFILE_REASON_MAX 32
+
+/* An exemption reason (kinds, bars) or an excuse reason (text only). */
+struct profile_reason {
+	char name[PROFILE_REASON_MAX];
+	unsigned kinds;               /* bits 1u << enum exemption_kind */
+	unsigned bars;                /* bits 1u << enum purpose */
+	char *text;                   /* owned */
+};
+
 struct profile {
 	char id[PROFILE_ID_MAX];
 	char version[64];
@@ -244,6 +291,13 @@ struct profile {
 	unsigned ends; /* enum profile_end bits */
 	int n_rules;
 	struct profile_rule rules[PROFILE_MAX_RULES];
+	/* due process (all optional in the JSON) */
+	int n_exemption_reasons, n_excuse_reasons;
+	struct profile_reason exemption_reasons[PROFILE_MAX_REASONS];
+	struct profile_reason excuse_reasons[PROFILE_MAX_REASONS];
+	int correction_days;
+	int n_holidays;
+	int64_t holidays[PROFILE_MAX_HOLIDAYS]; /* civil days, ascending */
 };
 
 #endif

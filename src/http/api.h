@@ -61,6 +61,17 @@ void api_fail(struct api_req *r, enum mu_err code, const char *field,
 void api_raw(struct api_req *r, unsigned status, const char *content_type,
 	     const void *data, size_t size);
 
+/* Answer with raw bytes (copied) and extra response headers: name, value
+ * pairs ending with a NULL name. A Cache-Control or Content-Security-Policy
+ * among them replaces the server's default (static pages, h_static.c). */
+void api_raw_headers(struct api_req *r, unsigned status, const char *content_type,
+		     const void *data, size_t size, const char *const *headers);
+
+/* Serve the web pages from directory dir instead of the copies embedded in
+ * the binary (muster serve --web DIR, for development); NULL: embedded.
+ * Call before the server starts; dir must outlive it. */
+void api_web_dir(const char *dir);
+
 /* A query parameter, or NULL. */
 const char *api_query(struct api_req *r, const char *key);
 /* A request header, or NULL. */
@@ -120,14 +131,51 @@ void h_summonses_get(struct api_req *r);
 void h_summonses_event(struct api_req *r);
 void h_me_status(struct api_req *r);
 void h_me_access_log(struct api_req *r);
+void h_audit_key(struct api_req *r);
+void h_audit_head(struct api_req *r);
+void h_audit_inclusion(struct api_req *r);
+void h_audit_consistency(struct api_req *r);
+void h_audit_entries(struct api_req *r);
+void h_summons_receipt(struct api_req *r);
+void h_me_summons_receipt(struct api_req *r);
 void h_checks_get(struct api_req *r);
 void h_feed(struct api_req *r);
 void h_feed_ack(struct api_req *r);
 void h_feed_lag(struct api_req *r);
 void h_metrics(struct api_req *r);
 void h_checks_batch(struct api_req *r);
+void h_campaigns_create(struct api_req *r);
+void h_campaigns_list(struct api_req *r);
+void h_campaigns_get(struct api_req *r);
+void h_campaigns_recompute(struct api_req *r);
+void h_campaigns_approve(struct api_req *r);
+void h_campaigns_cancel(struct api_req *r);
+void h_campaigns_members(struct api_req *r);
 void h_tokens_create(struct api_req *r);
 void h_tokens_list(struct api_req *r);
 void h_tokens_revoke(struct api_req *r);
+void h_static(struct api_req *r);
+
+/* Due process (h_due.c, h_due_claims.c). */
+void h_fitness_record(struct api_req *r);
+void h_fitness_list(struct api_req *r);
+void h_exemptions_grant(struct api_req *r);
+void h_exemptions_list(struct api_req *r);
+void h_exemptions_revoke(struct api_req *r);
+void h_overrides_request(struct api_req *r);
+void h_overrides_list(struct api_req *r);
+void h_overrides_get(struct api_req *r);
+void h_overrides_approve(struct api_req *r);
+void h_overrides_reject(struct api_req *r);
+void h_excuses_file(struct api_req *r);
+void h_excuses_get(struct api_req *r);
+void h_excuses_decide(struct api_req *r);
+void h_appeals_file(struct api_req *r);
+void h_appeals_get(struct api_req *r);
+void h_appeals_decide(struct api_req *r);
+void h_corrections_file(struct api_req *r);
+void h_corrections_get(struct api_req *r);
+void h_corrections_decide(struct api_req *r);
+void h_corrections_overdue(struct api_req *r);
 
 #endif

@@ -87,9 +87,26 @@ void h_feed(struct api_req *r)
 	api_json(r, 200, json_pack("{s:o, s:I}", "events", arr, "next", (json_int_t)next));
 }
 
+/* Is cursor 0 or at most the newest change? An ack beyond the feed's head
+ * would mark changes that do not exist yet as applied and hide a stale bar
+ * from /v1/feed/lag. -1 on a read error. */
+static int cursor_exists(struct api_req *r, int64_t cursor)
+{
+	struct restr_change one;
+	size_t n = 0;
+	int64_t next;
+
+	if (cursor == 0)
+		return 1;
+	if (store_feed_read_kind(r->app->st, cursor - 1, NULL, 1, &one, &n, &next) != MU_OK)
+		return -1;
+	return n == 1;
+}
+
 void h_feed_ack(struct api_req *r)
 {
 	json_t *body = api_body_object(r), *c;
+	int ok;
 
 	if (!body)
 		return;
@@ -97,6 +114,13 @@ void h_feed_ack(struct api_req *r)
 	if (!json_is_integer(c) || json_integer_value(c) < 0) {
 		api_fail(r, MU_EINVAL, "cursor", "cursor must be a non-negative integer "
 			 "taken from the feed");
+		return;
+	}
+	ok = cursor_exists(r, json_integer_value(c));
+	if (ok <= 0) {
+		api_fail(r, ok < 0 ? MU_EIO : MU_EINVAL, "cursor", ok < 0
+			 ? "cannot read the feed" : "cursor %lld is beyond the newest change "
+			 "in the feed", (long long)json_integer_value(c));
 		return;
 	}
 	if (store_feed_ack(r->app->st, r->tok.id, r->tok.agency, json_integer_value(c),

@@ -47,8 +47,15 @@ int api_check_one(struct api_req *r, enum restr_kind kind, const char *nid,
 	}
 	audit_entry_from_ctx(&e, &c, "check", "person", nid, nid);
 	snprintf(e.purpose, sizeof(e.purpose), "%s", restr_kind_name(kind));
-	snprintf(e.detail, sizeof(e.detail), "{\"permitted\":%s}",
-		 permitted ? "true" : "false");
+	/* The record holds the whole answer, exactly what the agency learned. */
+	if (permitted) {
+		snprintf(e.detail, sizeof(e.detail), "{\"permitted\":true}");
+	} else {
+		char when[MU_RFC3339_MAX];
+		mu_time_format(since, when, sizeof(when));
+		snprintf(e.detail, sizeof(e.detail),
+			 "{\"permitted\":false,\"since\":\"%s\",\"reference\":\"%s\"}", when, basis);
+	}
 	if (store_audit_read(r->app->st, &e) != MU_OK) {
 		api_fail(r, MU_EBUSY, NULL, "the audit queue is full; the check was refused "
 			 "rather than left unaudited, retry shortly");
@@ -100,11 +107,83 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 	return 0;
 }
 
+/* The access log speaks plainly: who (role and office, never a name),
+ * did what to the person's data, and why. */
+static const struct {
+	const char *role, *words;
+} access_roles[] = {
+	{"clerk", "A clerk"}, {"admin", "An administrator"},
+	{"commissar", "A commissar"}, {"medical_board", "The medical board"},
+	{"auditor", "An auditor"}, {"channel", "A delivery service"},
+	{"citizen", "You"}, {"cli", "A register operator (command line)"},
+	{"system", "The register itself"}, {"anonymous", "Someone without a token"},
+};
+
+static const struct {
+	const char *action, *kind, *words;
+} access_actions[] = {
+	{"person.read", "read", "looked at your record"},
+	{"person.history", "read", "looked at the earlier versions of your record"},
+	{"person.list", "read", "saw your record in a list of persons"},
+	{"person.status", "read", "looked at your summonses and restrictions"},
+	{"summons.read", "read", "looked at your summons"},
+	{"summons.receipt", "read", "downloaded the audit receipt of your summons"},
+	{"audit.read", "read", "read the audit log entries about you"},
+	{"campaign.members", "read", "saw you in the list of a call-up campaign"},
+	{"person.create", "change", "entered you in the register"},
+	{"person.update", "change", "changed your record"},
+	{"summons.issue", "change", "issued a summons to you"},
+	{"summons.event", "change", "recorded an event on your summons"},
+	{"restrictions.reconcile", "change", "recomputed your restrictions"},
+};
+
+static void access_who(const struct audit_entry *e, char *buf, size_t size)
+{
+	const char *words = NULL;
+
+	for (size_t i = 0; i < sizeof(access_roles) / sizeof(access_roles[0]); i++)
+		if (!strcmp(e->actor_role, access_roles[i].role))
+			words = access_roles[i].words;
+	if (words)
+		snprintf(buf, size, "%s", words);
+	else
+		snprintf(buf, size, "Someone with the role %s", e->actor_role);
+	if (e->actor_office[0])
+		snprintf(buf + strlen(buf), size - strlen(buf), " of office %s",
+			 e->actor_office);
+}
+
+/* "read" or "change", and what was done in words (the action name when
+ * there are no words for it yet). */
+static const char *access_what(const struct audit_entry *e, const char **words)
+{
+	*words = NULL;
+	for (size_t i = 0; i < sizeof(access_actions) / sizeof(access_actions[0]); i++) {
+		if (!strcmp(e->action, access_actions[i].action)) {
+			*words = access_actions[i].words;
+			return access_actions[i].kind;
+		}
+	}
+	return strstr(e->action, ".read") || strstr(e->action, ".list") ? "read" : "change";
+}
+
+/* detail's string at key (the event type of summons.event), "" if none. */
+static void detail_str(const struct audit_entry *e, const char *key, char *out,
+		       size_t size)
+{
+	json_t *d = json_loads(e->detail, 0, NULL);
+	const char *v = json_string_value(json_object_get(d, key));
+
+	snprintf(out, size, "%s", v ? v : "");
+	json_decref(d);
+}
+
 /* A sentence for the person about one audit entry. */
 static void describe(const struct audit_entry *e, char *buf, size_t size)
 {
-	const char *who = e->actor_role;
 	int k = restr_kind_parse(e->purpose);
+	const char *words;
+	char who[96], type[48];
 
 	if (!strcmp(e->action, "check") && k >= 0) {
 		snprintf(buf, size, "%s checked whether you may %s; answer: %s",
@@ -112,12 +191,36 @@ static void describe(const struct audit_entry *e, char *buf, size_t size)
 			 strstr(e->detail, "true") ? "permitted" : "not permitted");
 		return;
 	}
-	if (!strcmp(who, "citizen")) {
-		snprintf(buf, size, "You (%s)", e->action);
-		return;
-	}
-	snprintf(buf, size, "A %s%s%s: %s", who, e->actor_office[0] ? " of office " : "",
-		 e->actor_office, e->action);
+	access_who(e, who, sizeof(who));
+	access_what(e, &words);
+	detail_str(e, "type", type, sizeof(type));
+	if (words)
+		snprintf(buf, size, "%s %s", who, words);
+	else
+		snprintf(buf, size, "%s: %s", who, e->action);
+	if (!strcmp(e->action, "summons.event") && type[0])
+		snprintf(buf + strlen(buf), size - strlen(buf), " (%s)", type);
+	if (e->purpose[0])
+		snprintf(buf + strlen(buf), size - strlen(buf), ". Purpose: %s", e->purpose);
+}
+
+static json_t *access_entry(const struct audit_entry *e)
+{
+	const char *words;
+	char text[400];
+	json_t *o;
+
+	describe(e, text, sizeof(text));
+	o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s}", "index", (json_int_t)e->idx,
+		      "at", time_json(e->at), "kind", access_what(e, &words), "action",
+		      e->action, "actor_role", e->actor_role, "description", text);
+	if (e->actor_office[0])
+		json_object_set_new(o, "actor_office", json_string(e->actor_office));
+	if (!strcmp(e->action, "check"))
+		json_object_set_new(o, "agency_kind", json_string(e->purpose));
+	else if (e->purpose[0])
+		json_object_set_new(o, "purpose", json_string(e->purpose));
+	return o;
 }
 
 void h_me_access_log(struct api_req *r)
@@ -126,7 +229,6 @@ void h_me_access_log(struct api_req *r)
 	struct audit_entry *v = calloc(ACCESS_LOG_MAX, sizeof(*v));
 	size_t n = 0;
 	json_t *arr;
-	char text[400];
 
 	if (parse_i64(api_query(r, "after"), 0, INT64_MAX, &f.after)) {
 		free(v);
@@ -140,18 +242,8 @@ void h_me_access_log(struct api_req *r)
 		return;
 	}
 	arr = json_array();
-	for (size_t i = 0; i < n; i++) {
-		describe(&v[i], text, sizeof(text));
-		json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s}", "index",
-				      (json_int_t)v[i].idx, "at", time_json(v[i].at),
-				      "action", v[i].action, "actor_role", v[i].actor_role,
-				      "description", text);
-		if (v[i].actor_office[0])
-			json_object_set_new(o, "actor_office", json_string(v[i].actor_office));
-		if (!strcmp(v[i].action, "check"))
-			json_object_set_new(o, "agency_kind", json_string(v[i].purpose));
-		json_array_append_new(arr, o);
-	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, access_entry(&v[i]));
 	api_json(r, 200, json_pack("{s:o, s:o}", "entries", arr, "next",
 				   n == ACCESS_LOG_MAX ? json_integer(v[n - 1].idx) : json_null()));
 	free(v);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,18 +60,35 @@ static struct server *g_srv;
 
 /* ---- responses -------------------------------------------------------- */
 
-static void add_common_headers(struct MHD_Response *resp, const struct api_req *r)
+/* Is header name among the name, value pairs of extra (NULL: none)? */
+static int has_header(const char *const *extra, const char *name)
 {
-	MHD_add_response_header(resp, "X-Request-Id", r->rid);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'none'; frame-ancestors 'none'");
+	for (; extra && extra[0]; extra += 2)
+		if (!strcasecmp(extra[0], name))
+			return 1;
+	return 0;
 }
 
-static void respond(struct api_req *r, unsigned status, const char *ctype,
-		    char *data, size_t len, enum MHD_ResponseMemoryMode mode)
+/* The headers of every response; a Cache-Control or Content-Security-Policy
+ * in extra replaces the default (static pages, h_static.c). */
+static void add_common_headers(struct MHD_Response *resp, const struct api_req *r,
+			       const char *const *extra)
+{
+	MHD_add_response_header(resp, "X-Request-Id", r->rid);
+	if (!has_header(extra, "Cache-Control"))
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	if (!has_header(extra, "Content-Security-Policy"))
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'none'; frame-ancestors 'none'");
+	for (; extra && extra[0]; extra += 2)
+		MHD_add_response_header(resp, extra[0], extra[1]);
+}
+
+static void respond_ex(struct api_req *r, unsigned status, const char *ctype,
+		       char *data, size_t len, enum MHD_ResponseMemoryMode mode,
+		       const char *const *extra)
 {
 	struct MHD_Response *resp;
 
@@ -83,9 +101,13 @@ static void respond(struct api_req *r, unsigned status, const char *ctype,
 	if (!resp)
 		return;
 	MHD_add_response_header(resp, "Content-Type", ctype);
-	add_common_headers(resp, r);
+	add_common_headers(resp, r, extra);
 	if (status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"muster\"");
+	/* draining: end keep-alive connections, or a busy client would keep
+	 * the server up until the drain times out */
+	if (__atomic_load_n(&g_srv->stopping, __ATOMIC_SEQ_CST))
+		MHD_add_response_header(resp, "Connection", "close");
 	MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	__atomic_add_fetch(status >= 500 ? &g_srv->ctr.r5xx : status >= 400 ? &g_srv->ctr.r4xx
@@ -95,6 +117,12 @@ static void respond(struct api_req *r, unsigned status, const char *ctype,
 	r->responded = 1;
 	r->status = status;
 	r->resp_bytes = len;
+}
+
+static void respond(struct api_req *r, unsigned status, const char *ctype,
+		    char *data, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	respond_ex(r, status, ctype, data, len, mode, NULL);
 }
 
 void api_json(struct api_req *r, unsigned status, json_t *body)
@@ -113,6 +141,12 @@ void api_raw(struct api_req *r, unsigned status, const char *ctype,
 	     const void *data, size_t size)
 {
 	respond(r, status, ctype, (char *)data, size, MHD_RESPMEM_MUST_COPY);
+}
+
+void api_raw_headers(struct api_req *r, unsigned status, const char *ctype,
+		     const void *data, size_t size, const char *const *headers)
+{
+	respond_ex(r, status, ctype, (char *)data, size, MHD_RESPMEM_MUST_COPY, headers);
 }
 
 static unsigned status_of(enum mu_err code)
@@ -173,13 +207,15 @@ static void problem(struct api_req *r, unsigned status, const char *name,
 
 void api_problem(struct api_req *r, const struct mu_error *err)
 {
-	unsigned status = status_of(err->code);
+	/* a failure reported without its code is still a failure */
+	unsigned status = status_of(err->code ? err->code : MU_EINTERNAL);
 	const char *detail = err->detail[0] ? err->detail : title_of(status);
 
 	if (status == 500)
 		fprintf(stderr, "muster: %s: %s %s failed: %s: %s\n", r->rid,
 			r->method, r->path, mu_err_name(err->code), err->detail);
-	problem(r, status, mu_err_name(err->code), err->field, detail);
+	problem(r, status, mu_err_name(err->code ? err->code : MU_EINTERNAL),
+		err->field, detail);
 }
 
 void api_fail(struct api_req *r, enum mu_err code, const char *field,

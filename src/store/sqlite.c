@@ -5,13 +5,15 @@
  * connection and runs every write job in BEGIN IMMEDIATE ... COMMIT with
  * synchronous=FULL, so a state change and its audit record are durable
  * together. Between jobs it group-commits the queued audit records of reads
- * (every flush_ms). Readers get a read-only connection per thread (WAL lets
+ * (every flush_ms) and signs a tree head of the audit log when one is due
+ * (sqlite_audit.c). Readers get a read-only connection per thread (WAL lets
  * them read while the writer writes). Migrations run at open, before the
  * writer starts. The methods themselves are in sqlite_ops.c.
  */
 #include "store/sqlite_int.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,107 +123,31 @@ struct sq_conn *sq_reader(struct sq_store *s)
 	return &r->c;
 }
 
-/* ---- the audit chain ------------------------------------------------- */
-
-static void hash_str(crypto_hash_sha256_state *h, const char *s)
-{
-	uint32_t n = (uint32_t)strlen(s);
-	unsigned char len[4] = {n >> 24, n >> 16, n >> 8, n};
-
-	crypto_hash_sha256_update(h, len, 4);
-	crypto_hash_sha256_update(h, (const unsigned char *)s, n);
-}
-
-void sq_audit_hash(const unsigned char prev[32], const struct audit_entry *e,
-		   unsigned char out[32])
-{
-	crypto_hash_sha256_state h;
-	char num[48];
-
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, prev, 32);
-	snprintf(num, sizeof(num), "%lld/%lld", (long long)e->idx,
-		 (long long)e->at);
-	hash_str(&h, num);
-	hash_str(&h, e->actor_token);
-	hash_str(&h, e->actor_role);
-	hash_str(&h, e->actor_office);
-	hash_str(&h, e->action);
-	hash_str(&h, e->subject_type);
-	hash_str(&h, e->subject_id);
-	hash_str(&h, e->person);
-	hash_str(&h, e->purpose);
-	hash_str(&h, e->request_id);
-	hash_str(&h, e->detail);
-	crypto_hash_sha256_final(&h, out);
-}
-
-static const char SQL_AUDIT_INS[] =
-	"INSERT INTO audit_log(idx, at, actor_token, actor_role, actor_office,"
-	" action, subject_type, subject_id, person, purpose, request_id, detail,"
-	" hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
-
-enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e)
-{
-	sqlite3_stmt *st = sq_stmt(&s->w, SQL_AUDIT_INS);
-	unsigned char h[32];
-	const char *txt[] = {e->actor_token, e->actor_role, e->actor_office,
-			     e->action, e->subject_type, e->subject_id,
-			     e->person, e->purpose, e->request_id, e->detail};
-
-	if (!st)
-		return MU_EIO;
-	e->idx = s->last_idx + 1;
-	sq_audit_hash(s->last_hash, e, h);
-	sqlite3_bind_int64(st, 1, e->idx);
-	sqlite3_bind_int64(st, 2, e->at);
-	for (int i = 0; i < 10; i++)
-		sqlite3_bind_text(st, 3 + i, txt[i], -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 13, h, 32, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return sq_err(s->w.db, sqlite3_errcode(s->w.db), NULL);
-	s->last_idx = e->idx;
-	memcpy(s->last_hash, h, 32);
-	return MU_OK;
-}
-
-static enum mu_err load_chain_head(struct sq_store *s)
-{
-	sqlite3_stmt *st = sq_stmt(&s->w,
-		"SELECT idx, hash FROM audit_log ORDER BY idx DESC LIMIT 1");
-
-	if (!st)
-		return MU_EIO;
-	s->last_idx = 0;
-	memset(s->last_hash, 0, 32);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		s->last_idx = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_bytes(st, 1) == 32)
-			memcpy(s->last_hash, sqlite3_column_blob(st, 1), 32);
-	}
-	sqlite3_reset(st);
-	return MU_OK;
-}
-
 /* ---- the writer thread ----------------------------------------------- */
 
 static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
 			     struct mu_error *err)
 {
-	int64_t idx = s->last_idx;
-	unsigned char hash[32];
+	struct sq_audit saved = s->audit;
 	enum mu_err rc;
 
-	memcpy(hash, s->last_hash, 32);
 	if (conn_exec(s->w.db, "BEGIN IMMEDIATE") != SQLITE_OK)
 		return sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
-	rc = fn(s, arg, err);
+	/* Another process (muster token, import) may have appended to the
+	 * audit log since our last write: read the tree's border under the
+	 * write lock, or our next entry would collide with theirs. */
+	rc = sq_audit_sync(s);
+	if (rc == MU_OK)
+		rc = fn(s, arg, err);
 	if (rc == MU_OK && conn_exec(s->w.db, "COMMIT") != SQLITE_OK)
 		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
 	if (rc != MU_OK) {
 		conn_exec(s->w.db, "ROLLBACK");
-		s->last_idx = idx;
-		memcpy(s->last_hash, hash, 32);
+		s->audit = saved;
+		/* the caller reports err: it must say what rc says */
+		if (err && err->code == MU_OK)
+			mu_fail(err, rc, NULL, "the register could not be written (%s)",
+				mu_err_name(rc));
 	}
 	return rc;
 }
@@ -262,18 +188,39 @@ static void flush_audits_locked(struct sq_store *s, struct audit_entry **spare)
 	*spare = b.e;
 }
 
+/* Called with s->mu held: sign a tree head if one is due (or, with
+ * force, if the tree grew at all), dropping the lock meanwhile. */
+static void publish_head_locked(struct sq_store *s, int force)
+{
+	int64_t wait = sq_audit_head_wait_ms(s);
+	enum mu_err rc;
+
+	if (wait < 0 || (wait > 0 && !force))
+		return;
+	pthread_mutex_unlock(&s->mu);
+	rc = run_in_tx(s, sq_audit_publish_job, NULL, NULL);
+	if (rc)
+		fprintf(stderr, "muster: store: cannot sign a tree head: %s\n",
+			mu_err_name(rc));
+	pthread_mutex_lock(&s->mu);
+}
+
 static void wait_for_work(struct sq_store *s)
 {
 	struct timespec ts;
+	int64_t ms = sq_audit_head_wait_ms(s); /* a signed head due? */
 
-	if (s->jobs || s->stopping)
+	if (s->jobs || s->stopping || ms == 0)
 		return;
-	if (!s->aq_n) {
+	if (s->aq_n && (ms < 0 || ms > s->flush_ms))
+		ms = s->flush_ms;
+	if (ms < 0) {
 		pthread_cond_wait(&s->wake, &s->mu);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)s->flush_ms * 1000000L;
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
 	while (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
@@ -292,6 +239,7 @@ static void *writer_main(void *arg)
 		wait_for_work(s);
 		if (s->aq_n && spare)
 			flush_audits_locked(s, &spare);
+		publish_head_locked(s, 0);
 		j = s->jobs;
 		if (j) {
 			s->jobs = j->next;
@@ -307,6 +255,7 @@ static void *writer_main(void *arg)
 		if (s->stopping && !s->aq_n)
 			break;
 	}
+	publish_head_locked(s, 1); /* a clean shutdown leaves a signed head */
 	pthread_mutex_unlock(&s->mu);
 	free(spare);
 	return NULL;
@@ -434,6 +383,24 @@ static enum mu_err open_writer(struct sq_store *s, int create,
 	return migrate(s, err);
 }
 
+/* Start the writer with SIGTERM and SIGINT blocked: a process-directed
+ * stop signal must reach the thread that waits for it (server.c sigwait),
+ * never this one, where its default action would kill the process before
+ * the drain. */
+static int start_writer(struct sq_store *s)
+{
+	sigset_t stop, old;
+	int rc;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	rc = pthread_create(&s->writer, NULL, writer_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 enum mu_err store_open(const char *path, const struct store_options *opt,
 		       struct store **out, struct mu_error *err)
 {
@@ -462,10 +429,10 @@ enum mu_err store_open(const char *path, const struct store_options *opt,
 	}
 	rc = open_writer(s, opt && opt->create, err);
 	if (rc == MU_OK)
-		rc = load_chain_head(s);
+		rc = sq_audit_open(s, err);
 	if (rc)
 		goto fail;
-	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+	if (start_writer(s) != 0) {
 		rc = mu_fail(err, MU_EIO, NULL, "cannot start the writer thread");
 		goto fail;
 	}

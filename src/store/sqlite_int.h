@@ -1,7 +1,8 @@
 /*
  * sqlite_int.h: internals shared by the SQLite backend's files (sqlite.c:
- * connections, the writer thread, migrations, the audit chain;
- * sqlite_ops.c: the methods). Nothing outside src/store includes this.
+ * connections, the writer thread, migrations; sqlite_audit.c: the audit
+ * Merkle log; sqlite_ops.c: the methods). Nothing outside src/store
+ * includes this.
  */
 #ifndef MU_SQLITE_INT_H
 #define MU_SQLITE_INT_H
@@ -10,9 +11,20 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "audit/merkle.h"
 #include "store/store.h"
 
 struct sq_job;
+
+/* The audit log's append state (sqlite_audit.c), writer thread only
+ * except pk, which is fixed at open. */
+struct sq_audit {
+	struct merkle_tree tree;      /* right border; tree.size = next idx */
+	struct audit_head head;       /* the last published signed head */
+	int64_t head_tried_ms;        /* last publication attempt */
+	unsigned char sk[64];
+	unsigned char pk[32];
+};
 
 /* A write job: runs on the writer connection inside BEGIN IMMEDIATE; its
  * return decides COMMIT (MU_OK) or ROLLBACK. */
@@ -47,9 +59,7 @@ struct sq_store {
 	size_t aq_n, aq_cap;
 	int flush_ms;
 
-	/* audit chain, writer thread only */
-	int64_t last_idx;
-	unsigned char last_hash[32];
+	struct sq_audit audit;        /* sqlite_audit.c; restored on rollback */
 
 	pthread_mutex_t readers_mu;
 	struct sq_reader *readers;    /* every reader connection, for close */
@@ -75,9 +85,113 @@ enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e) MU_MUSTCHECK
 /* Map a SQLite result code to mu_err. */
 enum mu_err sq_err(sqlite3 *db, int rc, struct mu_error *err);
 
-/* The hash of an entry chained on prev (SHA-256(prev || canonical)). */
-void sq_audit_hash(const unsigned char prev[32], const struct audit_entry *e,
-		   unsigned char out[32]);
+/* sqlite_audit.c. Open: load (or make) the key, start or convert the
+ * log, load the tree's border and last head; before the writer starts. */
+enum mu_err sq_audit_open(struct sq_store *s, struct mu_error *err) MU_MUSTCHECK;
+/* Under the write lock: catch up with entries another process appended
+ * (reloads the border and last head when the log grew). */
+enum mu_err sq_audit_sync(struct sq_store *s) MU_MUSTCHECK;
+/* Milliseconds until a signed head is due: -1 none pending, 0 now. */
+int64_t sq_audit_head_wait_ms(struct sq_store *s);
+/* Write job: sign and store a head if the tree grew; arg is NULL or a
+ * struct audit_head * that gets the latest head. */
+enum mu_err sq_audit_publish_job(struct sq_store *s, void *arg, struct mu_error *err);
+enum mu_err sq_m_audit_append(struct store *st, const struct audit_entry *e);
+enum mu_err sq_m_audit_list(struct store *st, const struct audit_filter *f,
+			    struct audit_entry *out, size_t cap, size_t *n);
+enum mu_err sq_m_audit_verify(struct store *st, int64_t *n_entries, int64_t *bad_idx,
+			      struct mu_error *err);
+enum mu_err sq_m_audit_key(struct store *st, unsigned char pk[32]);
+enum mu_err sq_m_audit_head(struct store *st, struct audit_head *out);
+enum mu_err sq_m_audit_publish(struct store *st, struct audit_head *out);
+enum mu_err sq_m_audit_get(struct store *st, int64_t idx, struct audit_entry *e,
+			   unsigned char leaf_hash[32]);
+enum mu_err sq_m_audit_size(struct store *st, int64_t *size);
+enum mu_err sq_m_audit_inclusion(struct store *st, int64_t idx, int64_t size,
+				 unsigned char (*proof)[32], size_t *n,
+				 unsigned char root[32]);
+enum mu_err sq_m_audit_consistency(struct store *st, int64_t from, int64_t to,
+				   unsigned char (*proof)[32], size_t *n,
+				   unsigned char from_root[32], unsigned char to_root[32]);
+enum mu_err sq_m_audit_append_many(struct store *st, const struct audit_entry *v,
+				   size_t n);
+
+#define PERSON_COLS "national_id, family_name, given_name, patronymic," \
+	" birth_date, sex, region, office, address, phone, email, fitness," \
+	" status, removal_reason, removal_date, version, updated_at, source"
+#define SUMMONS_COLS "s.id, s.national_id, s.office, s.purpose, s.issued_at," \
+	" s.report_at, s.verification_code, s.created_by, s.campaign," \
+	" o.timezone, o.name"
+
+/* sqlite_ops.c helpers shared with the other sqlite_*.c files. */
+void sq_row_person(sqlite3_stmt *q, struct person *p);   /* PERSON_COLS */
+void sq_row_summons(sqlite3_stmt *q, struct summons_rec *r); /* SUMMONS_COLS */
+enum mu_err sq_load_events(struct sq_conn *c, struct summons_rec *r);
+/* Append an audit entry in the current write transaction; detail (may be
+ * NULL) is stolen. */
+struct json_t;
+enum mu_err sq_audit_write(struct sq_store *s, const struct audit_ctx *a,
+			   const char *action, const char *stype, const char *sid,
+			   const char *person, struct json_t *detail, int64_t *idx);
+
+/* sqlite_campaign.c */
+enum mu_err sqc_campaign_scan(struct store *st, int purpose, const char *born_from,
+			      const char *born_to, const char *exclude_id,
+			      campaign_scan_cb cb, void *ctx);
+enum mu_err sqc_campaign_put(struct store *st, const struct campaign *c,
+			     const struct campaign_member *m, size_t n, int replace,
+			     const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqc_campaign_get(struct store *st, const char *id, struct campaign *c);
+enum mu_err sqc_campaign_list(struct store *st, struct campaign **out, size_t *n);
+enum mu_err sqc_campaign_members(struct store *st, const char *id,
+				 struct campaign_member **out, size_t *n);
+enum mu_err sqc_campaign_issue(struct store *st, const struct campaign *c,
+			       struct campaign_member *m, size_t n,
+			       const struct audit_ctx *a, size_t *issued,
+			       struct mu_error *err);
+enum mu_err sqc_campaign_cancel(struct store *st, const char *id, const char *reason,
+				const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqc_campaign_summonses(struct store *st, const char *id,
+				   struct summons_set **out);
+
+/* sqlite_ops.c: upsert a person inside the current write job, exactly as
+ * store_person_put does (history, "person.update" audit record). */
+enum mu_err sq_person_put_tx(struct sq_store *s, const struct person *p,
+			     const struct audit_ctx *a, struct mu_error *err);
+
+/* sqlite_due.c: due process (store.h) */
+enum mu_err sqd_due_of_person(struct store *st, const char *nid, struct due_set **out);
+enum mu_err sqd_due_owner(struct store *st, const char *id, char nid[NATIONAL_ID_MAX + 1]);
+enum mu_err sqd_fitness_add(struct store *st, const struct fitness_rec *f,
+			    const struct person_change *pc, const struct audit_ctx *a,
+			    struct mu_error *err);
+enum mu_err sqd_exemption_add(struct store *st, const struct exemption_rec *e,
+			      const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqd_exemption_revoke(struct store *st, const struct exemption_rec *e,
+				 const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqd_override_add(struct store *st, const struct override_rec *o,
+			     const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqd_override_step(struct store *st, const struct override_rec *o,
+			      enum override_step step, const struct audit_ctx *a,
+			      struct mu_error *err);
+enum mu_err sqd_override_list(struct store *st, enum due_state state,
+			      struct override_rec **out, size_t *n);
+enum mu_err sqd_excuse_add(struct store *st, const struct excuse_rec *e,
+			   const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqd_excuse_decide(struct store *st, const struct excuse_rec *e,
+			      const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqd_appeal_add(struct store *st, const struct appeal_rec *r,
+			   const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqd_appeal_decide(struct store *st, const struct appeal_rec *r,
+			      const struct person_change *pc, const struct audit_ctx *a,
+			      struct mu_error *err);
+enum mu_err sqd_correction_add(struct store *st, const struct correction_rec *c,
+			       const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqd_correction_decide(struct store *st, const struct correction_rec *c,
+				  const struct person_change *pc,
+				  const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqd_correction_overdue(struct store *st, int64_t now,
+				   struct correction_rec **out, size_t *n);
 
 extern const struct store_ops sq_ops;
 

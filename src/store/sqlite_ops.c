@@ -201,9 +201,6 @@ static enum mu_err m_office_list(struct store *st, struct office **out, size_t *
 
 /* ---- persons ---------------------------------------------------------- */
 
-#define PERSON_COLS "national_id, family_name, given_name, patronymic," \
-	" birth_date, sex, region, office, address, phone, email, fitness," \
-	" status, removal_reason, removal_date, version, updated_at, source"
 
 static void row_person(sqlite3_stmt *q, struct person *p)
 {
@@ -399,6 +396,13 @@ static enum mu_err m_person_put(struct store *st, const struct person *p,
 	if (changed)
 		*changed = j.changed;
 	return rc;
+}
+
+enum mu_err sq_person_put_tx(struct sq_store *s, const struct person *p,
+			     const struct audit_ctx *a, struct mu_error *err)
+{
+	struct person_job j = {p, 0, a, 0};
+	return j_person_put(s, &j, err);
 }
 
 struct many_job {
@@ -1006,9 +1010,6 @@ static enum mu_err m_event_append(struct store *st, const char *sid,
 	return rc;
 }
 
-#define SUMMONS_COLS "s.id, s.national_id, s.office, s.purpose, s.issued_at," \
-	" s.report_at, s.verification_code, s.created_by, s.campaign," \
-	" o.timezone, o.name"
 
 static void row_summons(sqlite3_stmt *q, struct summons_rec *r)
 {
@@ -1183,103 +1184,31 @@ static enum mu_err m_summons_of_person(struct store *st, const char *nid,
 	return MU_OK;
 }
 
-/* ---- audit ------------------------------------------------------------ */
+/* ---- audit: the methods are in sqlite_audit.c ----------------------- */
 
-static enum mu_err j_audit_append(struct sq_store *s, void *arg,
-				  struct mu_error *err)
+#include "store/sqlite_bulk.h"
+/* Exported for the other sqlite_*.c files (see sqlite_int.h). */
+void sq_row_person(sqlite3_stmt *q, struct person *p)
 {
-	struct audit_entry e = *(const struct audit_entry *)arg;
-	return sq_audit_put(s, &e);
+	row_person(q, p);
 }
 
-static enum mu_err m_audit_append(struct store *st, const struct audit_entry *e)
+void sq_row_summons(sqlite3_stmt *q, struct summons_rec *r)
 {
-	return sq_write((struct sq_store *)st, j_audit_append, (void *)e, NULL);
+	row_summons(q, r);
 }
 
-#define AUDIT_COLS "idx, at, actor_token, actor_role, actor_office, action," \
-	" subject_type, subject_id, person, purpose, request_id, detail"
-
-static void row_audit(sqlite3_stmt *q, struct audit_entry *e)
+enum mu_err sq_load_events(struct sq_conn *c, struct summons_rec *r)
 {
-	memset(e, 0, sizeof(*e));
-	e->idx = sqlite3_column_int64(q, 0);
-	e->at = sqlite3_column_int64(q, 1);
-	SQ_COPY(e->actor_token, q, 2);
-	SQ_COPY(e->actor_role, q, 3);
-	SQ_COPY(e->actor_office, q, 4);
-	SQ_COPY(e->action, q, 5);
-	SQ_COPY(e->subject_type, q, 6);
-	SQ_COPY(e->subject_id, q, 7);
-	SQ_COPY(e->person, q, 8);
-	SQ_COPY(e->purpose, q, 9);
-	SQ_COPY(e->request_id, q, 10);
-	SQ_COPY(e->detail, q, 11);
+	return load_events(c, r);
 }
 
-static enum mu_err m_audit_list(struct store *st, const struct audit_filter *f,
-				struct audit_entry *out, size_t cap, size_t *n)
+enum mu_err sq_audit_write(struct sq_store *s, const struct audit_ctx *a,
+			   const char *action, const char *stype, const char *sid,
+			   const char *person, json_t *detail, int64_t *idx)
 {
-	struct sq_store *s = (struct sq_store *)st;
-	sqlite3_stmt *q;
-	READER(s, c);
-
-	q = sq_stmt(c, "SELECT " AUDIT_COLS " FROM audit_log WHERE"
-		    " (?1 IS NULL OR person = ?1) AND (?2 IS NULL OR actor_token = ?2)"
-		    " AND (?3 IS NULL OR action = ?3) AND (?4 = 0 OR at >= ?4)"
-		    " AND (?5 = 0 OR at <= ?5) AND idx > ?6 ORDER BY idx LIMIT ?7");
-	if (!q)
-		return MU_EIO;
-	if (f->person)
-		bind_text(q, 1, f->person);
-	if (f->actor)
-		bind_text(q, 2, f->actor);
-	if (f->action)
-		bind_text(q, 3, f->action);
-	sqlite3_bind_int64(q, 4, f->from);
-	sqlite3_bind_int64(q, 5, f->to);
-	sqlite3_bind_int64(q, 6, f->after);
-	sqlite3_bind_int64(q, 7, (sqlite3_int64)(f->limit < cap ? f->limit : cap));
-	while (*n < cap && sqlite3_step(q) == SQLITE_ROW)
-		row_audit(q, &out[(*n)++]);
-	sqlite3_reset(q);
-	return MU_OK;
+	return audit_write(s, a, action, stype, sid, person, detail, idx);
 }
-
-static enum mu_err m_audit_verify(struct store *st, int64_t *n_entries,
-				  int64_t *bad_idx, struct mu_error *err)
-{
-	struct sq_store *s = (struct sq_store *)st;
-	unsigned char prev[32] = {0}, h[32];
-	struct audit_entry e;
-	int64_t expect = 1;
-	sqlite3_stmt *q;
-	READER(s, c);
-
-	*n_entries = 0;
-	*bad_idx = -1;
-	q = sq_stmt(c, "SELECT " AUDIT_COLS ", hash FROM audit_log ORDER BY idx");
-	if (!q)
-		return MU_EIO;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		row_audit(q, &e);
-		sq_audit_hash(prev, &e, h);
-		if (e.idx != expect || sqlite3_column_bytes(q, 12) != 32 ||
-		    memcmp(h, sqlite3_column_blob(q, 12), 32) != 0) {
-			*bad_idx = expect;
-			break;
-		}
-		memcpy(prev, h, 32);
-		expect++;
-		(*n_entries)++;
-	}
-	sqlite3_reset(q);
-	if (*bad_idx >= 0)
-		return mu_fail(err, MU_ECONFLICT, NULL,
-			       "audit log broken at index %lld", (long long)*bad_idx);
-	return MU_OK;
-}
-
 
 const struct store_ops sq_ops = {
 	.name = "sqlite",
@@ -1305,13 +1234,49 @@ const struct store_ops sq_ops = {
 	.restr_apply = m_restr_apply,
 	.due_persons = m_due_persons,
 	.feed_read = m_feed_read,
-	.audit_append = m_audit_append,
+	.audit_append = sq_m_audit_append,
 	.audit_read = sq_audit_read,
-	.audit_list = m_audit_list,
-	.audit_verify = m_audit_verify,
+	.audit_list = sq_m_audit_list,
+	.audit_verify = sq_m_audit_verify,
 	.flush = sq_flush,
 	.restr_check = sqf_restr_check,
 	.feed_read_kind = sqf_feed_read_kind,
 	.feed_ack = sqf_feed_ack,
 	.feed_lags = sqf_feed_lags,
+	.campaign_scan = sqc_campaign_scan,
+	.campaign_put = sqc_campaign_put,
+	.campaign_get = sqc_campaign_get,
+	.campaign_list = sqc_campaign_list,
+	.campaign_members = sqc_campaign_members,
+	.campaign_issue = sqc_campaign_issue,
+	.campaign_cancel = sqc_campaign_cancel,
+	.campaign_summonses = sqc_campaign_summonses,
+	.audit_key = sq_m_audit_key,
+	.audit_head = sq_m_audit_head,
+	.audit_publish = sq_m_audit_publish,
+	.audit_get = sq_m_audit_get,
+	.audit_size = sq_m_audit_size,
+	.audit_inclusion = sq_m_audit_inclusion,
+	.audit_consistency = sq_m_audit_consistency,
+	.audit_append_many = sq_m_audit_append_many,
+	.import_begin = sqb_import_begin,
+	.import_batch = sqb_import_batch,
+	.import_end = sqb_import_end,
+	.dup_list = sqb_dup_list,
+	.person_provenance = sqb_person_provenance,
+	.due_of_person = sqd_due_of_person,
+	.due_owner = sqd_due_owner,
+	.fitness_add = sqd_fitness_add,
+	.exemption_add = sqd_exemption_add,
+	.exemption_revoke = sqd_exemption_revoke,
+	.override_add = sqd_override_add,
+	.override_step = sqd_override_step,
+	.override_list = sqd_override_list,
+	.excuse_add = sqd_excuse_add,
+	.excuse_decide = sqd_excuse_decide,
+	.appeal_add = sqd_appeal_add,
+	.appeal_decide = sqd_appeal_decide,
+	.correction_add = sqd_correction_add,
+	.correction_decide = sqd_correction_decide,
+	.correction_overdue = sqd_correction_overdue,
 };

@@ -278,3 +278,258 @@ enum mu_err store_feed_lags(struct store *st, struct feed_lag **out, size_t *n)
 	*n = 0;
 	CALL(feed_lags, out, n);
 }
+
+enum mu_err store_audit_key(struct store *st, unsigned char pk[32])
+{
+	CALL(audit_key, pk);
+}
+
+enum mu_err store_audit_head(struct store *st, struct audit_head *out)
+{
+	memset(out, 0, sizeof(*out));
+	CALL(audit_head, out);
+}
+
+enum mu_err store_audit_publish(struct store *st, struct audit_head *out)
+{
+	memset(out, 0, sizeof(*out));
+	CALL(audit_publish, out);
+}
+
+enum mu_err store_audit_get(struct store *st, int64_t idx, struct audit_entry *e,
+			    unsigned char leaf_hash[32])
+{
+	CALL(audit_get, idx, e, leaf_hash);
+}
+
+enum mu_err store_audit_size(struct store *st, int64_t *size)
+{
+	*size = 0;
+	CALL(audit_size, size);
+}
+
+enum mu_err store_audit_inclusion(struct store *st, int64_t idx, int64_t size,
+				  unsigned char (*proof)[32], size_t *n,
+				  unsigned char root[32])
+{
+	*n = 0;
+	CALL(audit_inclusion, idx, size, proof, n, root);
+}
+
+enum mu_err store_audit_consistency(struct store *st, int64_t from, int64_t to,
+				    unsigned char (*proof)[32], size_t *n,
+				    unsigned char from_root[32], unsigned char to_root[32])
+{
+	*n = 0;
+	CALL(audit_consistency, from, to, proof, n, from_root, to_root);
+}
+
+enum mu_err store_audit_append_many(struct store *st, const struct audit_entry *v,
+				    size_t n)
+{
+	CALL(audit_append_many, v, n);
+}
+
+enum mu_err store_campaign_scan(struct store *st, int purpose, const char *born_from,
+				const char *born_to, const char *exclude_id,
+				campaign_scan_cb cb, void *ctx)
+{
+	CALL(campaign_scan, purpose, born_from, born_to, exclude_id, cb, ctx);
+}
+
+enum mu_err store_campaign_put(struct store *st, const struct campaign *c,
+			       const struct campaign_member *m, size_t n, int replace,
+			       const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(campaign_put, c, m, n, replace, a, err);
+}
+
+enum mu_err store_campaign_get(struct store *st, const char *id, struct campaign *c)
+{
+	CALL(campaign_get, id, c);
+}
+
+enum mu_err store_campaign_list(struct store *st, struct campaign **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(campaign_list, out, n);
+}
+
+enum mu_err store_campaign_members(struct store *st, const char *id,
+				   struct campaign_member **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(campaign_members, id, out, n);
+}
+
+enum mu_err store_campaign_issue(struct store *st, const struct campaign *c,
+				 struct campaign_member *m, size_t n,
+				 const struct audit_ctx *a, size_t *issued,
+				 struct mu_error *err)
+{
+	*issued = 0;
+	CALL(campaign_issue, c, m, n, a, issued, err);
+}
+
+enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *reason,
+				  const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(campaign_cancel, id, reason, a, err);
+}
+
+enum mu_err store_campaign_summonses(struct store *st, const char *id,
+				     struct summons_set **out)
+{
+	*out = NULL;
+	CALL(campaign_summonses, id, out);
+}
+
+enum mu_err store_import_begin(struct store *st, struct import_run *run, int resume,
+			       const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(import_begin, run, resume, a, err);
+}
+
+enum mu_err store_import_batch(struct store *st, struct import_batch *b,
+			       const struct audit_ctx *a, struct mu_error *err)
+{
+	assert(b && b->run && (b->n == 0 || b->rows));
+	memset(&b->c, 0, sizeof(b->c));
+	CALL(import_batch, b, a, err);
+}
+
+enum mu_err store_import_end(struct store *st, struct import_run *run, int ok,
+			     const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(import_end, run, ok, a, err);
+}
+
+enum mu_err store_dup_list(struct store *st, const struct dup_filter *f,
+			   struct dup_pair *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	CALL(dup_list, f, out, cap, n);
+}
+
+enum mu_err store_person_provenance(struct store *st, const char *id,
+				    struct field_source *out)
+{
+	CALL(person_provenance, id, out);
+}
+
+/* ---- due process ---- */
+
+enum mu_err store_due_of_person(struct store *st, const char *nid,
+				struct due_set **out)
+{
+	*out = NULL;
+	CALL(due_of_person, nid, out);
+}
+
+void due_set_free(struct due_set *d)
+{
+	if (!d)
+		return;
+	free(d->fitness);
+	free(d->exemptions);
+	free(d->overrides);
+	free(d->excuses);
+	free(d->appeals);
+	free(d->corrections);
+	free(d);
+}
+
+enum mu_err store_due_owner(struct store *st, const char *id,
+			    char nid[NATIONAL_ID_MAX + 1])
+{
+	nid[0] = 0;
+	CALL(due_owner, id, nid);
+}
+
+enum mu_err store_fitness_add(struct store *st, const struct fitness_rec *f,
+			      const struct person_change *pc, const struct audit_ctx *a,
+			      struct mu_error *err)
+{
+	CALL(fitness_add, f, pc, a, err);
+}
+
+enum mu_err store_exemption_add(struct store *st, const struct exemption_rec *e,
+				const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(exemption_add, e, a, err);
+}
+
+enum mu_err store_exemption_revoke(struct store *st, const struct exemption_rec *e,
+				   const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(exemption_revoke, e, a, err);
+}
+
+enum mu_err store_override_add(struct store *st, const struct override_rec *o,
+			       const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(override_add, o, a, err);
+}
+
+enum mu_err store_override_step(struct store *st, const struct override_rec *o,
+				enum override_step step, const struct audit_ctx *a,
+				struct mu_error *err)
+{
+	CALL(override_step, o, step, a, err);
+}
+
+enum mu_err store_override_list(struct store *st, enum due_state state,
+				struct override_rec **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(override_list, state, out, n);
+}
+
+enum mu_err store_excuse_add(struct store *st, const struct excuse_rec *e,
+			     const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(excuse_add, e, a, err);
+}
+
+enum mu_err store_excuse_decide(struct store *st, const struct excuse_rec *e,
+				const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(excuse_decide, e, a, err);
+}
+
+enum mu_err store_appeal_add(struct store *st, const struct appeal_rec *r,
+			     const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(appeal_add, r, a, err);
+}
+
+enum mu_err store_appeal_decide(struct store *st, const struct appeal_rec *r,
+				const struct person_change *pc, const struct audit_ctx *a,
+				struct mu_error *err)
+{
+	CALL(appeal_decide, r, pc, a, err);
+}
+
+enum mu_err store_correction_add(struct store *st, const struct correction_rec *c,
+				 const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(correction_add, c, a, err);
+}
+
+enum mu_err store_correction_decide(struct store *st, const struct correction_rec *c,
+				    const struct person_change *pc,
+				    const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(correction_decide, c, pc, a, err);
+}
+
+enum mu_err store_correction_overdue(struct store *st, int64_t now,
+				     struct correction_rec **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(correction_overdue, now, out, n);
+}

@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain/due.h"
 #include "domain/model.h"
 #include "domain/rules.h"
 #include "util/err.h"
@@ -131,6 +132,28 @@ struct audit_filter {
 	int64_t from, to;     /* instants, inclusive; 0 = open */
 	int64_t after;        /* idx cursor */
 	size_t limit;
+	const char *subject;  /* subject_id, NULL = any */
+};
+
+/* A signed tree head of the audit log (docs/audit.md): the log's first
+ * `size` entries have Merkle root `root`, signed with Ed25519 at
+ * timestamp_ms (Unix milliseconds). */
+struct audit_head {
+	int64_t size;
+	int64_t timestamp_ms;
+	unsigned char root[32];
+	unsigned char sig[64];
+};
+
+#define AUDIT_PROOF_MAX 66 /* = MERKLE_PROOF_MAX */
+
+/* What `muster audit verify` found. */
+struct audit_report {
+	int64_t entries;        /* entries read */
+	int64_t heads;          /* signed heads checked */
+	int64_t bad_idx;        /* first bad entry index, -1 if none */
+	int64_t bad_head;       /* size of the first bad head, -1 if none */
+	char reason[256];       /* what is wrong, "" if intact */
 };
 
 /* The materialised answer to one check. */
@@ -153,6 +176,71 @@ struct feed_lag {
 	int64_t latest;            /* newest cursor of that kind */
 	int64_t behind;            /* changes of that kind after acked */
 	int64_t oldest_unacked_at; /* recorded_at of the first unapplied, 0 if none */
+};
+
+/* A call-up campaign (see app_campaign.c). */
+struct campaign {
+	char id[SUMMONS_ID_MAX + 1];
+	char name[160];
+	char legal_basis[160];
+	int purpose;
+	int64_t report_from, report_to, quota;
+	char criteria[1024];        /* JSON text as given */
+	char state[12];             /* draft, issued, cancelled */
+	char created_by[TOKEN_ID_LEN + 1];
+	int64_t created_at;
+	char approved_by[TOKEN_ID_LEN + 1];
+	int64_t approved_at;
+	char selection_hash[65];
+	int64_t selected, issued;
+	char cancelled_by[TOKEN_ID_LEN + 1];
+	int64_t cancelled_at;
+	char cancel_reason[REASON_MAX_LEN + 1];
+	char summary[2048];         /* JSON breakdown of the selection */
+};
+
+struct campaign_member {
+	char national_id[NATIONAL_ID_MAX + 1];
+	char office[OFFICE_ID_MAX + 1];
+	int64_t report_at;
+	char summons_id[SUMMONS_ID_MAX + 1];
+	char vcode[VCODE_LEN + 1];
+	int64_t next_due;           /* for issuance: the person's next change */
+	int excluded;               /* set by campaign_issue: no longer eligible */
+};
+
+/* A person considered for a campaign, with the facts that may exclude them. */
+struct campaign_candidate {
+	struct person p;
+	int open_summons;           /* an open summons for the same purpose */
+	int other_campaign;         /* selected by another open campaign */
+	int has_summonses;          /* any summons at all */
+};
+
+typedef int (*campaign_scan_cb)(void *ctx, const struct campaign_candidate *c);
+
+struct import_run;
+struct import_batch;
+struct dup_filter;
+struct dup_pair;
+struct field_source;
+
+/* Due process: a change of a person's record made together with a
+ * due-process decision (fitness, an accepted correction, an upheld fitness
+ * appeal). p is the whole new record; MU_ECONFLICT if the stored record is
+ * no longer at expect_version. p == NULL: no change. */
+struct person_change {
+	const struct person *p;
+	int64_t expect_version;
+};
+
+/* The steps of an override after its request (store_override_step). */
+enum override_step {
+	OVR_APPROVE,  /* pending -> approved; decided by a second officer */
+	OVR_REJECT,   /* pending -> rejected */
+	OVR_CLAIM,    /* approved -> used, before its summons is written */
+	OVR_LINK,     /* used: record the summons it was used for */
+	OVR_RELEASE,  /* used and unlinked -> approved: that issue failed */
 };
 
 struct store_ops {
@@ -212,6 +300,86 @@ struct store_ops {
 	enum mu_err (*feed_ack)(struct store *st, const char *token_id, const char *kind,
 				int64_t cursor, int64_t at);
 	enum mu_err (*feed_lags)(struct store *st, struct feed_lag **out, size_t *n);
+	enum mu_err (*audit_key)(struct store *st, unsigned char pk[32]);
+	enum mu_err (*audit_head)(struct store *st, struct audit_head *out);
+	enum mu_err (*audit_publish)(struct store *st, struct audit_head *out);
+	enum mu_err (*audit_get)(struct store *st, int64_t idx, struct audit_entry *e,
+				 unsigned char leaf_hash[32]);
+	enum mu_err (*audit_size)(struct store *st, int64_t *size);
+	enum mu_err (*audit_inclusion)(struct store *st, int64_t idx, int64_t size,
+				       unsigned char (*proof)[32], size_t *n,
+				       unsigned char root[32]);
+	enum mu_err (*audit_consistency)(struct store *st, int64_t from, int64_t to,
+					 unsigned char (*proof)[32], size_t *n,
+					 unsigned char from_root[32],
+					 unsigned char to_root[32]);
+	enum mu_err (*audit_append_many)(struct store *st, const struct audit_entry *v,
+					 size_t n);
+	/* bulk import (sqlite_bulk.c) */
+	enum mu_err (*import_begin)(struct store *st, struct import_run *run, int resume,
+				    const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*import_batch)(struct store *st, struct import_batch *b,
+				    const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*import_end)(struct store *st, struct import_run *run, int ok,
+				  const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*dup_list)(struct store *st, const struct dup_filter *f,
+				struct dup_pair *out, size_t cap, size_t *n);
+	enum mu_err (*person_provenance)(struct store *st, const char *id,
+					 struct field_source *out);
+	/* campaigns (sqlite_campaign.c) */
+	enum mu_err (*campaign_scan)(struct store *st, int purpose, const char *born_from,
+				     const char *born_to, const char *exclude_id,
+				     campaign_scan_cb cb, void *ctx);
+	enum mu_err (*campaign_put)(struct store *st, const struct campaign *c,
+				    const struct campaign_member *m, size_t n, int replace,
+				    const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*campaign_get)(struct store *st, const char *id, struct campaign *c);
+	enum mu_err (*campaign_list)(struct store *st, struct campaign **out, size_t *n);
+	enum mu_err (*campaign_members)(struct store *st, const char *id,
+					struct campaign_member **out, size_t *n);
+	enum mu_err (*campaign_issue)(struct store *st, const struct campaign *c,
+				      struct campaign_member *m, size_t n,
+				      const struct audit_ctx *a, size_t *issued,
+				      struct mu_error *err);
+	enum mu_err (*campaign_cancel)(struct store *st, const char *id, const char *reason,
+				       const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*campaign_summonses)(struct store *st, const char *id,
+					  struct summons_set **out);
+	/* due process (sqlite_due.c; docs/due-process.md) */
+	enum mu_err (*due_of_person)(struct store *st, const char *nid,
+				     struct due_set **out);
+	enum mu_err (*due_owner)(struct store *st, const char *id,
+				 char nid[NATIONAL_ID_MAX + 1]);
+	enum mu_err (*fitness_add)(struct store *st, const struct fitness_rec *f,
+				   const struct person_change *pc,
+				   const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*exemption_add)(struct store *st, const struct exemption_rec *e,
+				     const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*exemption_revoke)(struct store *st, const struct exemption_rec *e,
+					const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*override_add)(struct store *st, const struct override_rec *o,
+				    const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*override_step)(struct store *st, const struct override_rec *o,
+				     enum override_step step,
+				     const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*override_list)(struct store *st, enum due_state state,
+				     struct override_rec **out, size_t *n);
+	enum mu_err (*excuse_add)(struct store *st, const struct excuse_rec *e,
+				  const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*excuse_decide)(struct store *st, const struct excuse_rec *e,
+				     const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*appeal_add)(struct store *st, const struct appeal_rec *r,
+				  const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*appeal_decide)(struct store *st, const struct appeal_rec *r,
+				     const struct person_change *pc,
+				     const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*correction_add)(struct store *st, const struct correction_rec *c,
+				      const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*correction_decide)(struct store *st, const struct correction_rec *c,
+					 const struct person_change *pc,
+					 const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*correction_overdue)(struct store *st, int64_t now,
+					  struct correction_rec **out, size_t *n);
 };
 
 struct store {
@@ -298,7 +466,8 @@ enum mu_err store_audit_append(struct store *st, const struct audit_entry *e) MU
 enum mu_err store_audit_read(struct store *st, const struct audit_entry *e) MU_MUSTCHECK;
 enum mu_err store_audit_list(struct store *st, const struct audit_filter *f,
 			     struct audit_entry *out, size_t cap, size_t *n) MU_MUSTCHECK;
-/* Recompute the audit chain; *bad_idx is the first bad index or -1. */
+/* Recompute the audit Merkle tree (see store_audit_verify_file); *bad_idx
+ * is the first bad index or -1. */
 enum mu_err store_audit_verify(struct store *st, int64_t *n_entries, int64_t *bad_idx,
 			       struct mu_error *err) MU_MUSTCHECK;
 /* Wait until every queued audit record is committed. */
@@ -319,9 +488,238 @@ enum mu_err store_feed_ack(struct store *st, const char *token_id, const char *k
 /* Every active agency token's position in the feed (caller frees *out). */
 enum mu_err store_feed_lags(struct store *st, struct feed_lag **out, size_t *n) MU_MUSTCHECK;
 
+/* The audit log as an RFC 9162 Merkle tree (docs/audit.md). Entry idx is
+ * its leaf index, from 0 (the log.start entry). */
+/* The log's Ed25519 public key. */
+enum mu_err store_audit_key(struct store *st, unsigned char pk[32]) MU_MUSTCHECK;
+/* The latest signed tree head; MU_ENOTFOUND before the first. */
+enum mu_err store_audit_head(struct store *st, struct audit_head *out) MU_MUSTCHECK;
+/* Sign and store a head now if the tree grew since the last; *out is the
+ * latest head either way. Runs on the writer. */
+enum mu_err store_audit_publish(struct store *st, struct audit_head *out) MU_MUSTCHECK;
+/* Entry idx and its stored leaf hash (leaf_hash may be NULL). */
+enum mu_err store_audit_get(struct store *st, int64_t idx, struct audit_entry *e,
+			    unsigned char leaf_hash[32]) MU_MUSTCHECK;
+/* The number of committed entries (the current tree size). */
+enum mu_err store_audit_size(struct store *st, int64_t *size) MU_MUSTCHECK;
+/* Inclusion proof of entry idx in the tree of `size` entries (idx < size
+ * <= current size, else MU_EINVAL) into proof[0..*n), AUDIT_PROOF_MAX
+ * long; root (may be NULL) gets that tree's root. */
+enum mu_err store_audit_inclusion(struct store *st, int64_t idx, int64_t size,
+				  unsigned char (*proof)[32], size_t *n,
+				  unsigned char root[32]) MU_MUSTCHECK;
+/* Consistency proof between tree sizes 0 < from <= to <= current size,
+ * with both roots (may be NULL). */
+enum mu_err store_audit_consistency(struct store *st, int64_t from, int64_t to,
+				    unsigned char (*proof)[32], size_t *n,
+				    unsigned char from_root[32],
+				    unsigned char to_root[32]) MU_MUSTCHECK;
+/* Append n entries in one transaction (bulk writers, the bench); their
+ * idx fields are ignored and assigned in order. */
+enum mu_err store_audit_append_many(struct store *st, const struct audit_entry *v,
+				    size_t n) MU_MUSTCHECK;
+/* Verify the register file at path without opening it for writing: the
+ * whole tree recomputed from the entries, every stored interior hash and
+ * every signed head checked against pk (NULL: the key in the register).
+ * MU_OK when intact; MU_ECONFLICT when broken (see *rep); other codes
+ * when the file cannot be read. */
+enum mu_err store_audit_verify_file(const char *path, const unsigned char *pk,
+				    struct audit_report *rep,
+				    struct mu_error *err) MU_MUSTCHECK;
+
+/* Campaigns (sqlite_campaign.c). campaign_scan calls cb for every active
+ * or removed person born in [born_from, born_to] in national_id order, with
+ * the facts that may exclude them; cb returns nonzero to stop. */
+enum mu_err store_campaign_scan(struct store *st, int purpose, const char *born_from,
+				const char *born_to, const char *exclude_id,
+				campaign_scan_cb cb, void *ctx) MU_MUSTCHECK;
+/* Create a draft with its selection (replace: recompute an existing draft). */
+enum mu_err store_campaign_put(struct store *st, const struct campaign *c,
+			       const struct campaign_member *m, size_t n, int replace,
+			       const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+enum mu_err store_campaign_get(struct store *st, const char *id,
+			       struct campaign *c) MU_MUSTCHECK;
+enum mu_err store_campaign_list(struct store *st, struct campaign **out,
+				size_t *n) MU_MUSTCHECK;
+enum mu_err store_campaign_members(struct store *st, const char *id,
+				   struct campaign_member **out, size_t *n) MU_MUSTCHECK;
+/* Issue every member's summons in one transaction, all or none. Members
+ * who are no longer eligible (removed, an open summons for the purpose) get
+ * m[i].excluded = 1 and no summons. Fails with MU_ECONFLICT unless the
+ * campaign is still a draft. c carries approved_by/approved_at/hash. */
+enum mu_err store_campaign_issue(struct store *st, const struct campaign *c,
+				 struct campaign_member *m, size_t n,
+				 const struct audit_ctx *a, size_t *issued,
+				 struct mu_error *err) MU_MUSTCHECK;
+/* Mark a campaign cancelled (its summonses are cancelled by the caller). */
+enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *reason,
+				  const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Every summons of a campaign with its events. */
+enum mu_err store_campaign_summonses(struct store *st, const char *id,
+				     struct summons_set **out) MU_MUSTCHECK;
+
 /* Fill an audit entry from a context. */
 void audit_entry_from_ctx(struct audit_entry *e, const struct audit_ctx *a,
 			  const char *action, const char *subject_type,
 			  const char *subject_id, const char *person);
+
+/* ---- bulk import (sqlite_bulk.c; the importer is ingest/importer.c) ----
+ *
+ * An import is a run (import_begin ... import_end) of batches; each batch
+ * commits in its own transaction together with the run's progress, so a
+ * crash leaves whole batches and import_begin(resume) says where to go on.
+ * Rows reach the store already validated (domain/), in text; a NULL value
+ * is a column the file did not have, which keeps the stored value. Persons:
+ * a known national_id is updated when something differs (the earlier
+ * version stays in person_history), identical rows are left alone. One
+ * audit entry covers each batch (its detail names the batch, the counts and
+ * a SHA-256 over "national_id:version" of the versions it wrote, which
+ * person_history.import_batch lets anyone recompute). */
+enum import_kind { IMPORT_OFFICES = 0, IMPORT_PERSONS, IMPORT_REMOVALS };
+
+#define IMPORT_COLS_MAX 12
+#define IMPORT_DUP_GROUP_MAX 16 /* other ids compared per name key */
+
+struct import_counts {
+	uint64_t read, inserted, updated, unchanged, rejected, flagged, cancelled;
+};
+
+struct import_run {
+	int64_t id;                 /* set by import_begin */
+	enum import_kind kind;
+	char source[64];            /* --source, who supplied the file */
+	char file[256];             /* the file's name, for people */
+	unsigned char digest[32];   /* BLAKE2b-256 of the file's bytes */
+	char options[64];           /* e.g. "partial,last-wins" */
+	uint64_t next_row;          /* rows [0, next_row) are committed (resume) */
+	int64_t batches;            /* batches committed */
+	struct import_counts c;     /* totals committed so far */
+	int64_t abandoned;          /* begin: an unfinished run of the file closed */
+};
+
+/* One row: values in the kind's column order (offices: id, name, region,
+ * timezone, daily_capacity; persons: person_columns; removals: national_id,
+ * reason, date). */
+struct import_row {
+	const char *v[IMPORT_COLS_MAX];
+	uint64_t line;
+	int has_summons;            /* out, removals: the person has summonses */
+};
+
+struct import_batch {
+	const struct import_run *run;
+	struct import_row *rows;    /* reordered by the store (by key) */
+	size_t n;
+	uint64_t end_row;           /* rows before it are done once this commits */
+	uint64_t read, rejected;    /* rows of the batch's range read / rejected */
+	struct import_counts c;     /* out: what this batch did */
+};
+
+/* A possible duplicate: two ids with the same normalised full name and
+ * birth date (ingest/match.h). */
+struct dup_pair {
+	int64_t id;
+	char a[NATIONAL_ID_MAX + 1], b[NATIONAL_ID_MAX + 1]; /* a < b */
+	int same_address;
+	int64_t found_at;
+	int64_t run_id;             /* the import that found it, 0 if none */
+	char state[16];             /* open */
+};
+
+struct dup_filter {
+	int64_t after;              /* id cursor */
+	size_t limit;
+};
+
+/* Where the current value of each person column came from: the version
+ * that set it, with that version's source and instant. */
+struct field_source {
+	int64_t version;
+	int64_t at;
+	char source[64];
+};
+
+/* Start a run (resume = 0) or find the unfinished run of the same kind and
+ * digest (resume = 1; MU_ENOTFOUND if there is none) and fill next_row and
+ * the totals from it. A new run closes an unfinished one of the same file
+ * as abandoned (run->abandoned). */
+enum mu_err store_import_begin(struct store *st, struct import_run *run, int resume,
+			       const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Write one batch in one transaction, with the run's progress and the
+ * batch's audit entry. b->c gets what it did; on failure nothing of it
+ * stays and err names the line. */
+enum mu_err store_import_batch(struct store *st, struct import_batch *b,
+			       const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Close a run: done (ok) or failed, with its totals. */
+enum mu_err store_import_end(struct store *st, struct import_run *run, int ok,
+			     const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Open duplicate candidates after f->after, by id, at most min(cap, limit). */
+enum mu_err store_dup_list(struct store *st, const struct dup_filter *f,
+			   struct dup_pair *out, size_t cap, size_t *n) MU_MUSTCHECK;
+/* out[i] for person_columns[i] (12 entries), derived from the history. */
+enum mu_err store_person_provenance(struct store *st, const char *id,
+				    struct field_source *out) MU_MUSTCHECK;
+
+
+/* ---- due process (sqlite_due.c; docs/due-process.md) ----
+ *
+ * Every write is one transaction with its audit record; decided claims
+ * cannot be decided again (MU_ECONFLICT), and nothing is ever deleted.
+ * Records go in complete (ids, stamps and states set by the caller, app/). */
+
+/* Everything of person nid (all six lists, oldest first), read in one
+ * transaction; fitness decisions carry set_aside_at from upheld appeals.
+ * A person without records gets an empty set. Free with due_set_free. */
+enum mu_err store_due_of_person(struct store *st, const char *nid,
+				struct due_set **out) MU_MUSTCHECK;
+void due_set_free(struct due_set *d);
+/* The person a due-process record (any kind, by id) belongs to. */
+enum mu_err store_due_owner(struct store *st, const char *id,
+			    char nid[NATIONAL_ID_MAX + 1]) MU_MUSTCHECK;
+/* Record a fitness decision and, with it, pc (the person's fitness). */
+enum mu_err store_fitness_add(struct store *st, const struct fitness_rec *f,
+			      const struct person_change *pc, const struct audit_ctx *a,
+			      struct mu_error *err) MU_MUSTCHECK;
+enum mu_err store_exemption_add(struct store *st, const struct exemption_rec *e,
+				const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Revoke e->id (of e->national_id) with e->revoked and e->revoke_reason;
+ * MU_ECONFLICT if already revoked, MU_ENOTFOUND if not that person's. */
+enum mu_err store_exemption_revoke(struct store *st, const struct exemption_rec *e,
+				   const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+enum mu_err store_override_add(struct store *st, const struct override_rec *o,
+			       const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Move override o->id one step (see enum override_step) with o->decided /
+ * o->used / o->summons_id / o->decision_note. MU_ECONFLICT when it is not
+ * in the state the step starts from; MU_EFORBIDDEN when the approver is
+ * the requester (four eyes, enforced here too). */
+enum mu_err store_override_step(struct store *st, const struct override_rec *o,
+				enum override_step step, const struct audit_ctx *a,
+				struct mu_error *err) MU_MUSTCHECK;
+/* Overrides in `state`, oldest first, at most STORE_LIST_MAX; caller frees. */
+enum mu_err store_override_list(struct store *st, enum due_state state,
+				struct override_rec **out, size_t *n) MU_MUSTCHECK;
+enum mu_err store_excuse_add(struct store *st, const struct excuse_rec *e,
+			     const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Decide a pending excuse: e->state, e->decided, e->decision_reason,
+ * e->new_report_at, e->event_seq. MU_ECONFLICT if already decided. */
+enum mu_err store_excuse_decide(struct store *st, const struct excuse_rec *e,
+				const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+enum mu_err store_appeal_add(struct store *st, const struct appeal_rec *r,
+			     const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Decide a pending appeal (r->state, r->decided, r->reference), with pc. */
+enum mu_err store_appeal_decide(struct store *st, const struct appeal_rec *r,
+				const struct person_change *pc, const struct audit_ctx *a,
+				struct mu_error *err) MU_MUSTCHECK;
+enum mu_err store_correction_add(struct store *st, const struct correction_rec *c,
+				 const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Decide a pending correction; accepted ones carry pc (the corrected
+ * record, written with its history like store_person_put). */
+enum mu_err store_correction_decide(struct store *st, const struct correction_rec *c,
+				    const struct person_change *pc,
+				    const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Pending corrections whose deadline is at or before now, oldest deadline
+ * first, at most STORE_LIST_MAX; caller frees *out. */
+enum mu_err store_correction_overdue(struct store *st, int64_t now,
+				     struct correction_rec **out, size_t *n) MU_MUSTCHECK;
 
 #endif

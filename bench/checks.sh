@@ -1,0 +1,196 @@
+#!/bin/bash
+# bench/checks.sh: GET /v1/checks/exit/{random id} on a register of 1M
+# persons, 100k of them barred from leaving the country, against nginx
+# serving a static file of the same size as the typical answer, with the same
+# wrk settings (keep-alive, 64 connections, 2 threads), in the same run.
+# Prints both, the ratios, muster's RSS, and verifies that every answered
+# check was audited.
+#
+#   bash bench/checks.sh [PERSONS] [RESTRICTED] [SECONDS]
+#
+# How the register is made, honestly and through the product:
+#   1. `muster demo --persons N --no-serve` builds the persons (bulk insert).
+#   2. Every (N/RESTRICTED)-th person gets a summons issued through the HTTP
+#      API at real time (report in 30 days), then `handed` at its issue
+#      instant: the rules engine imposes the exit bar at once, the store
+#      materialises it and records it in the feed. A small threaded Python
+#      client (keep-alive, 8 connections) does the 2 x RESTRICTED writes;
+#      they are serialised by muster's writer thread, so this takes minutes.
+#   3. muster is restarted (SIGTERM, clean) and measured with wrk.
+# The audit check: muster's own 2xx counter (/metrics) is read before and
+# after the wrk run; after a clean stop (which flushes the read-audit queue)
+# the audit_log must hold exactly that many `check` rows.
+#
+# Needs wrk, nginx, sqlite3, curl, python3 (scripts/deps.sh --bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PERSONS=${1:-1000000}
+RESTRICTED=${2:-100000}
+SECS=${3:-10}
+CONNS=64
+THREADS=2
+LOADERS=8
+BIN=${MUSTER_BIN:-build/muster}
+TMP=$(mktemp -d /tmp/muster-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
+start_muster() {
+	"$BIN" serve --db "$TMP/reg.db" --listen "127.0.0.1:$MPORT" --no-access-log 2>>"$TMP/muster.log" &
+	MPID=$!
+	PIDS+=("$MPID")
+	wait_up "http://127.0.0.1:$MPORT/healthz"
+}
+stop_muster() {
+	kill -TERM "$MPID"
+	wait "$MPID" || { echo "muster did not stop cleanly" >&2; tail "$TMP/muster.log" >&2; exit 1; }
+}
+ok2xx() {
+	curl -sf -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$MPORT/metrics" |
+		awk '/^muster_responses_total\{class="2xx"\}/ {print $2}'
+}
+
+t0=$(date +%s)
+echo "building a register of $PERSONS persons..." >&2
+"$BIN" demo --db "$TMP/reg.db" --persons "$PERSONS" --no-serve > "$TMP/demo.txt"
+ADMIN=$(awk '$1 == "admin" {print $NF}' "$TMP/demo.txt")
+CLERK=$(awk '/clerk \(national\)/ {print $NF}' "$TMP/demo.txt")
+EXIT=$(awk '$1 == "agency" && $2 == "exit" {print $NF}' "$TMP/demo.txt")
+echo "  $(( $(date +%s) - t0 )) s" >&2
+
+cat > "$TMP/restrict.py" <<'PY'
+"""Issue a summons to every STEP-th person and record `handed` at once."""
+import datetime as dt, http.client, json, sys, threading, time
+port, clerk, persons, count, nthreads = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
+step = persons // count
+ids = ["RU-%010d" % (1 + k * step) for k in range(count)]
+ok, bad, errs = [0] * nthreads, [0] * nthreads, []
+
+def post(conn, path, body):
+    conn.request("POST", path, body=json.dumps(body),
+                 headers={"Authorization": "Bearer " + clerk, "Content-Type": "application/json"})
+    r = conn.getresponse()
+    return r.status, json.loads(r.read())
+
+def work(t):
+    conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=300)
+    for nid in ids[t::nthreads]:
+        report = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+        s, b = post(conn, "/v1/summonses", {"national_id": nid, "purpose": "data_clarification",
+                                            "report_at": report.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        if s == 201:
+            s, b = post(conn, "/v1/summonses/%s/events" % b["id"],
+                        {"type": "handed", "at": b["issued_at"]})
+        if s == 201:
+            ok[t] += 1
+        else:
+            bad[t] += 1
+            if len(errs) < 5:
+                errs.append((nid, s, str(b)[:300]))
+
+t0 = time.time()
+th = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(nthreads)]
+for x in th:
+    x.start()
+while any(x.is_alive() for x in th):
+    time.sleep(1)
+    if int(time.time() - t0) % 30 == 0:
+        print("  %d of %d barred, %.0f/s" % (sum(ok), count, sum(ok) / (time.time() - t0)),
+              file=sys.stderr)
+print("  barred %d persons (%d failed) in %.0f s" % (sum(ok), sum(bad), time.time() - t0),
+      file=sys.stderr)
+for e in errs:
+    print("  failed:", e, file=sys.stderr)
+sys.exit(1 if sum(bad) else 0)
+PY
+
+MPORT=$(free_port)
+start_muster
+echo "barring $RESTRICTED persons through the API (issue + handed)..." >&2
+python3 "$TMP/restrict.py" "$MPORT" "$CLERK" "$PERSONS" "$RESTRICTED" "$LOADERS"
+stop_muster
+BARRED=$(sqlite3 "$TMP/reg.db" "select count(*) from restrictions where kind='exit'")
+echo "exit bars in force: $BARRED" >&2
+
+start_muster
+STEP=$((PERSONS / RESTRICTED))
+# Typical answers: a barred and a free person.
+curl -sf -H "Authorization: Bearer $EXIT" "http://127.0.0.1:$MPORT/v1/checks/exit/RU-$(printf %010d $((1 + STEP)))" > "$TMP/barred.json"
+curl -sf -H "Authorization: Bearer $EXIT" "http://127.0.0.1:$MPORT/v1/checks/exit/RU-$(printf %010d $((2 + STEP)))" > "$TMP/free.json"
+grep -q '"permitted":false' "$TMP/barred.json" || { echo "RU-$((1 + STEP)) is not barred" >&2; exit 1; }
+grep -q '"permitted":true' "$TMP/free.json" || { echo "RU-$((2 + STEP)) is barred" >&2; exit 1; }
+SIZE=$(stat -c %s "$TMP/free.json")
+BSIZE=$(stat -c %s "$TMP/barred.json")
+
+# nginx: the free answer (what 1 - 1/STEP of random ids get) as a static file.
+mkdir -p "$TMP/www" && cp "$TMP/free.json" "$TMP/www/check.json"
+# nginx workers drop root: let them read the 0700 mktemp directory.
+chmod a+rx "$TMP" "$TMP/www" && chmod a+r "$TMP/www/check.json"
+NPORT=$(free_port)
+cat > "$TMP/nginx.conf" <<CONF
+worker_processes auto;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log;
+daemon off;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$NPORT;
+        root $TMP/www;
+        default_type application/json;
+    }
+}
+CONF
+nginx -c "$TMP/nginx.conf" -p "$TMP" &
+PIDS+=($!)
+wait_up "http://127.0.0.1:$NPORT/check.json"
+
+cat > "$TMP/random.lua" <<LUA
+local n = 0
+function setup(thread) n = n + 1; thread:set("tid", n) end
+function init(args) math.randomseed(42 + tid) end
+request = function()
+  return wrk.format("GET", string.format("/v1/checks/exit/RU-%010d", math.random(1, $PERSONS)))
+end
+LUA
+
+run_wrk() { wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$@"; }
+sleep 1
+AUDIT0=$(sqlite3 "$TMP/reg.db" "select count(*) from audit_log where action='check'")
+C0=$(ok2xx)
+echo "muster: GET /v1/checks/exit/{random id}, answers of $SIZE bytes (free) and $BSIZE (barred, 1 in $STEP)" >&2
+run_wrk -H "Authorization: Bearer $EXIT" -s "$TMP/random.lua" "http://127.0.0.1:$MPORT/" > "$TMP/wrk-muster.txt"
+C1=$(ok2xx)
+RSS=$(ps -o rss= -p "$MPID")
+echo "nginx: GET /check.json ($SIZE bytes)" >&2
+run_wrk "http://127.0.0.1:$NPORT/check.json" > "$TMP/wrk-nginx.txt"
+stop_muster
+AUDIT1=$(sqlite3 "$TMP/reg.db" "select count(*) from audit_log where action='check'")
+
+rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+p99() { awk '$1=="99%" {print $2}' "$1"; }
+total() { awk '/requests in/ {print $1}' "$1"; }
+non2xx() { awk '/Non-2xx/ {print $NF}' "$1"; }
+ms() { python3 -c "import re,sys; v,u=re.match(r'([\d.]+)(us|ms|s)$',sys.argv[1]).groups(); print(float(v)*{'us':1e-3,'ms':1,'s':1e3}[u])" "$1"; }
+M=$(rps "$TMP/wrk-muster.txt"); N=$(rps "$TMP/wrk-nginx.txt")
+MP=$(p99 "$TMP/wrk-muster.txt"); NP=$(p99 "$TMP/wrk-nginx.txt")
+ANSWERED=$((C1 - C0 - 1))      # minus the first /metrics call itself
+AUDITED=$((AUDIT1 - AUDIT0))
+echo
+echo "register: $PERSONS persons, $BARRED barred from leaving"
+echo "muster  $M req/s  p99 $MP  non-2xx: $(non2xx "$TMP/wrk-muster.txt" || echo 0)"
+echo "nginx   $N req/s  p99 $NP"
+python3 -c "print('ratio muster/nginx: %.2fx req/s, %.2fx p99 latency' % ($M / $N, $(ms "$MP") / $(ms "$NP")))"
+echo "muster RSS after the run: $((RSS / 1024)) MiB"
+echo "checks answered 2xx (server counter): $ANSWERED, wrk counted $(total "$TMP/wrk-muster.txt") requests"
+echo "checks audited (audit_log action='check'): $AUDITED"
+if [ "$ANSWERED" -ne "$AUDITED" ]; then
+	echo "FAIL: $ANSWERED checks answered but $AUDITED audited" >&2
+	exit 1
+fi
+echo "every answered check is audited"

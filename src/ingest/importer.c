@@ -1,0 +1,962 @@
+/*
+ * importer.c: the two passes of an import. See importer.h.
+ *
+ * Pass 1 decides, pass 2 writes. Both passes see the same bytes (a regular
+ * file read twice, or stdin spooled), use the same instant for validation
+ * and so reach the same verdict on every row; the only state carried from
+ * pass 1 to pass 2 is a bit per row (a repeated id) and the first line of
+ * each repeat, for the reject file.
+ *
+ * Output: bad rows go to errs as "line N: field: reason", in line order, at
+ * most max_errors of them and then a count of the rest. A progress bar
+ * (rows, rows per second, percentage, ETA) is drawn on errs only when the
+ * caller says errs is a terminal. The summary line is the caller's to
+ * print (importer_summary).
+ */
+#include "ingest/importer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domain/codec.h"
+#include "ingest/dupset.h"
+#include "ingest/ingest.h"
+#include "util/timefmt.h"
+
+/* ---- what each kind of import reads ----------------------------------- */
+
+struct imp;
+typedef int (*check_fn)(struct imp *im, const struct ingest_row *r,
+			struct mu_error *e);
+
+struct kind_def {
+	const char *name;
+	struct ingest_schema schema;
+	const char *key_col;
+	check_fn check;
+};
+
+static const char *const office_cols[] = {"id", "name", "region", "timezone",
+					  "daily_capacity", NULL};
+static const char *const removal_cols[] = {"national_id", "reason", "date", NULL};
+
+struct err_rec {
+	uint64_t line;
+	char field[64];
+	char reason[MU_DETAIL_MAX];
+};
+
+struct dup_rec {
+	uint64_t row, line, first_line;
+};
+
+/* One batch being filled or written. */
+struct bbuf {
+	struct import_batch b;
+	struct import_row *rows;
+	char *arena;
+	size_t used;
+};
+
+struct progress {
+	FILE *f;
+	int on;
+	const char *phase;
+	uint64_t total;     /* bytes, 0 if unknown */
+	double t0, last;
+};
+
+struct imp {
+	struct app *a;
+	const struct importer_opts *o;
+	const struct kind_def *k;
+	struct importer_result *res;
+	int fmt;
+	int fd, spool_fd, own_fd;
+	uint64_t size;
+
+	char (*offices)[OFFICE_ID_MAX + 1];  /* persons: known office ids, sorted */
+	size_t n_offices;
+
+	/* pass 1 */
+	uint64_t rows;
+	uint8_t *skip;                       /* bit per row: repeated id */
+	size_t skip_cap;
+	struct dup_rec *dups;
+	size_t n_dups;
+	uint64_t dups_total;
+	struct err_rec *errs;                /* the first max_errors */
+	size_t n_errs;
+	uint64_t errs_total;
+	enum mu_err dup_rc;
+	unsigned char digest[32];
+
+	/* pass 2 */
+	struct import_run run;
+	struct bbuf buf[2];
+	int cur;
+	FILE *rej;
+	pthread_t th;
+	int th_live;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct bbuf *pending;
+	int stop;
+	enum mu_err th_rc;
+	struct mu_error th_err;
+
+	struct progress pr;
+};
+
+static int check_office(struct imp *im, const struct ingest_row *r,
+			struct mu_error *e);
+static int check_person(struct imp *im, const struct ingest_row *r,
+			struct mu_error *e);
+static int check_removal(struct imp *im, const struct ingest_row *r,
+			 struct mu_error *e);
+
+static const struct kind_def kinds[] = {
+	[IMPORT_OFFICES] = {"offices", {office_cols, 0x0F, 0x10}, "id", check_office},
+	[IMPORT_PERSONS] = {"persons", {person_columns, 0xF7, 0}, "national_id",
+			    check_person},
+	[IMPORT_REMOVALS] = {"removals", {removal_cols, 0x07, 0}, "national_id",
+			     check_removal},
+};
+
+/* ---- row checks: domain/ decides -------------------------------------- */
+
+static int copy_field(char *dst, size_t size, const char *col, const char *v,
+		      struct mu_error *e)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	if (n >= size) {
+		mu_fail(e, MU_EINVAL, col, "%s is too long (%zu bytes, at most %zu)",
+			col, n, size - 1);
+		return -1;
+	}
+	memcpy(dst, v ? v : "", n + 1);
+	return 0;
+}
+
+static int check_office(struct imp *im, const struct ingest_row *r,
+			struct mu_error *e)
+{
+	struct office o;
+	const char *cap = r->v[4];
+	char *end;
+	long n;
+
+	memset(&o, 0, sizeof(o));
+	if (copy_field(o.id, sizeof(o.id), "id", r->v[0], e) ||
+	    copy_field(o.name, sizeof(o.name), "name", r->v[1], e) ||
+	    copy_field(o.region, sizeof(o.region), "region", r->v[2], e) ||
+	    copy_field(o.timezone, sizeof(o.timezone), "timezone", r->v[3], e))
+		return -1;
+	o.daily_capacity = OFFICE_DEFAULT_CAPACITY;
+	if (cap && cap[0]) {
+		errno = 0;
+		n = strtol(cap, &end, 10);
+		if (errno || *end || n < 1 || n > 100000) {
+			mu_fail(e, MU_EINVAL, "daily_capacity",
+				"daily_capacity must be a whole number 1..100000");
+			return -1;
+		}
+		o.daily_capacity = (int)n;
+	}
+	return office_validate(&o, e) ? -1 : 0;
+}
+
+static int cmp_office(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int check_person(struct imp *im, const struct ingest_row *r,
+			struct mu_error *e)
+{
+	struct person p;
+
+	memset(&p, 0, sizeof(p));
+	for (size_t i = 0; person_columns[i]; i++)
+		if (r->v[i] && person_set_field(&p, person_columns[i], r->v[i], e))
+			return -1;
+	if (person_validate(&p, im->o->now, e))
+		return -1;
+	if (!bsearch(p.office, im->offices, im->n_offices, sizeof(im->offices[0]),
+		     cmp_office)) {
+		mu_fail(e, MU_EINVAL, "office", "office '%.32s' is not a known office "
+			"(import the offices first)", p.office);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_removal(struct imp *im, const struct ingest_row *r,
+			 struct mu_error *e)
+{
+	static const char *const reasons[] = {"deceased", "over_age", "deregistered"};
+	struct person p;
+	int y, m, d, ok = 0;
+
+	if (!person_id_valid(r->v[0])) {
+		mu_fail(e, MU_EINVAL, "national_id", "national_id must be %d-%d "
+			"characters of A-Z, 0-9 and '-'", NATIONAL_ID_MIN, NATIONAL_ID_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < 3; i++)
+		ok |= !strcmp(r->v[1], reasons[i]);
+	if (!ok) {
+		mu_fail(e, MU_EINVAL, "reason", "reason must be deceased, over_age or "
+			"deregistered");
+		return -1;
+	}
+	if (mu_date_parse(r->v[2], &y, &m, &d) != MU_OK ||
+	    mu_days_from_civil(y, m, d) > im->o->now / 86400) {
+		mu_fail(e, MU_EINVAL, "date", "date must be a real calendar date "
+			"(YYYY-MM-DD), not in the future");
+		return -1;
+	}
+	if (store_person_get(im->a->st, r->v[0], &p) != MU_OK) {
+		mu_fail(e, MU_EINVAL, "national_id", "no person %s in the register",
+			r->v[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- progress --------------------------------------------------------- */
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_start(struct progress *p, const char *phase)
+{
+	p->phase = phase;
+	p->t0 = p->last = mono();
+}
+
+static void progress_tick(struct progress *p, uint64_t rows, uint64_t bytes)
+{
+	double t = mono(), el, rate, frac;
+	char bar[31];
+	int fill;
+
+	if (!p->on || t - p->last < 0.1)
+		return;
+	p->last = t;
+	el = t - p->t0;
+	rate = el > 0 ? (double)rows / el : 0;
+	frac = p->total ? (double)bytes / (double)p->total : 0;
+	if (frac > 1)
+		frac = 1;
+	fill = (int)(frac * 30);
+	memset(bar, '#', (size_t)fill);
+	memset(bar + fill, '.', (size_t)(30 - fill));
+	bar[30] = 0;
+	if (p->total)
+		fprintf(p->f, "\r%-10s [%s] %3.0f%% %12llu rows %9.0f rows/s ETA %4.0fs ",
+			p->phase, bar, frac * 100, (unsigned long long)rows, rate,
+			frac > 0 ? el / frac - el : 0);
+	else
+		fprintf(p->f, "\r%-10s %12llu rows %9.0f rows/s ", p->phase,
+			(unsigned long long)rows, rate);
+	fflush(p->f);
+}
+
+static void progress_clear(struct progress *p)
+{
+	if (p->on) {
+		fprintf(p->f, "\r%100s\r", "");
+		fflush(p->f);
+	}
+}
+
+/* ---- pass 1 ----------------------------------------------------------- */
+
+static void add_error(struct imp *im, uint64_t line, const char *field,
+		      const char *reason)
+{
+	struct err_rec *r;
+
+	im->errs_total++;
+	if (im->n_errs >= im->o->max_errors)
+		return;
+	r = &im->errs[im->n_errs++];
+	r->line = line;
+	snprintf(r->field, sizeof(r->field), "%s", field ? field : "");
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+}
+
+static int skip_set(struct imp *im, uint64_t row)
+{
+	size_t byte = (size_t)(row / 8);
+
+	if (byte >= im->skip_cap) {
+		size_t cap = im->skip_cap ? im->skip_cap : 4096;
+		uint8_t *nw;
+		while (cap <= byte)
+			cap *= 2;
+		nw = realloc(im->skip, cap);
+		if (!nw)
+			return -1;
+		memset(nw + im->skip_cap, 0, cap - im->skip_cap);
+		im->skip = nw;
+		im->skip_cap = cap;
+	}
+	im->skip[byte] |= (uint8_t)(1u << (row % 8));
+	return 0;
+}
+
+static int skip_get(const struct imp *im, uint64_t row)
+{
+	size_t byte = (size_t)(row / 8);
+	return byte < im->skip_cap && (im->skip[byte] >> (row % 8)) & 1;
+}
+
+static void on_dup(void *arg, const struct dupset_entry *occ, size_t n)
+{
+	struct imp *im = arg;
+	size_t from = im->o->last_wins ? 0 : 1, to = im->o->last_wins ? n - 1 : n;
+
+	for (size_t i = from; i < to; i++) {
+		if (skip_set(im, occ[i].row))
+			im->dup_rc = MU_ENOMEM;
+		if (im->o->last_wins) {
+			im->res->superseded++;
+			continue;
+		}
+		im->dups_total++;
+		if (im->n_dups < IMPORTER_DUPMAP_MAX) {
+			struct dup_rec *d;
+			if (!im->dups && !(im->dups = malloc(IMPORTER_DUPMAP_MAX *
+							     sizeof(*im->dups)))) {
+				im->dup_rc = MU_ENOMEM;
+				return;
+			}
+			d = &im->dups[im->n_dups++];
+			d->row = occ[i].row;
+			d->line = occ[i].line;
+			d->first_line = occ[0].line;
+		}
+	}
+}
+
+static int cmp_dup(const void *a, const void *b)
+{
+	const struct dup_rec *x = a, *y = b;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static const struct dup_rec *dup_find(const struct imp *im, uint64_t row)
+{
+	struct dup_rec key = {row, 0, 0};
+	return bsearch(&key, im->dups, im->n_dups, sizeof(key), cmp_dup);
+}
+
+static void dup_reason(const struct imp *im, uint64_t row, char *buf, size_t size)
+{
+	const struct dup_rec *d = dup_find(im, row);
+
+	if (d)
+		snprintf(buf, size, "the same %s as line %llu (give --last-wins to keep "
+			 "the last)", im->k->key_col, (unsigned long long)d->first_line);
+	else
+		snprintf(buf, size, "the same %s as an earlier line (give --last-wins "
+			 "to keep the last)", im->k->key_col);
+}
+
+static enum mu_err read_fail(const struct ingest_error *ie, struct mu_error *err)
+{
+	return mu_fail(err, MU_EINVAL, NULL, "line %llu: %s",
+		       (unsigned long long)ie->line, ie->reason);
+}
+
+static enum mu_err pass1_rows(struct imp *im, struct ingest_reader *rd,
+			      struct dupset *ds, struct mu_error *err)
+{
+	struct ingest_row row;
+	struct ingest_error ie;
+	struct mu_error me;
+
+	for (;;) {
+		enum ingest_status st = ingest_next(rd, &row, &ie);
+		if (st == INGEST_END)
+			return MU_OK;
+		if (st == INGEST_FATAL)
+			return read_fail(&ie, err);
+		im->rows = row.index + 1;
+		if ((row.index & 4095) == 0)
+			progress_tick(&im->pr, im->rows, ingest_bytes(rd));
+		if (st == INGEST_BAD) {
+			add_error(im, ie.line, ie.field, ie.reason);
+			continue;
+		}
+		mu_error_clear(&me);
+		if (im->k->check(im, &row, &me)) {
+			add_error(im, row.line, me.field, me.detail);
+			continue;
+		}
+		if (dupset_add(ds, row.v[0], row.index, row.line) != MU_OK)
+			return mu_fail(err, MU_EIO, NULL, "cannot keep track of the ids "
+				       "(temporary files): %s", strerror(errno));
+	}
+}
+
+static enum mu_err pass1(struct imp *im, struct mu_error *err)
+{
+	struct ingest_input_opts io = {1, im->spool_fd};
+	struct ingest_reader *rd = NULL;
+	struct dupset *ds = NULL;
+	enum mu_err rc;
+
+	im->errs = calloc(im->o->max_errors ? im->o->max_errors : 1, sizeof(*im->errs));
+	if (!im->errs || dupset_new(&ds) != MU_OK)
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	progress_start(&im->pr, "checking");
+	rc = ingest_open(im->fd, im->fmt, &im->k->schema, &io, &rd, err);
+	if (rc == MU_OK)
+		rc = pass1_rows(im, rd, ds, err);
+	if (rc == MU_OK) {
+		ingest_digest(rd, im->digest);
+		rc = dupset_each(ds, on_dup, im);
+		if (rc == MU_OK)
+			rc = im->dup_rc;
+		if (rc)
+			mu_fail(err, rc, NULL, "cannot compare the ids of the file");
+		if (im->dups)
+			qsort(im->dups, im->n_dups, sizeof(*im->dups), cmp_dup);
+	}
+	ingest_close(rd);
+	dupset_free(ds);
+	return rc;
+}
+
+/* Bad rows of pass 1 in line order: the first max_errors of the parse and
+ * validation errors merged with the repeated ids, then a count. */
+static void print_errors(struct imp *im)
+{
+	FILE *f = im->o->errs;
+	size_t i = 0, j = 0, shown = 0;
+	uint64_t total = im->errs_total + im->dups_total;
+	char reason[256];
+
+	while (shown < im->o->max_errors && (i < im->n_errs || j < im->n_dups)) {
+		if (j >= im->n_dups || (i < im->n_errs && im->errs[i].line <= im->dups[j].line)) {
+			struct err_rec *e = &im->errs[i++];
+			if (e->field[0])
+				fprintf(f, "line %llu: %s: %s\n", (unsigned long long)e->line,
+					e->field, e->reason);
+			else
+				fprintf(f, "line %llu: %s\n", (unsigned long long)e->line,
+					e->reason);
+		} else {
+			dup_reason(im, im->dups[j].row, reason, sizeof(reason));
+			fprintf(f, "line %llu: %s: %s\n", (unsigned long long)im->dups[j].line,
+				im->k->key_col, reason);
+			j++;
+		}
+		shown++;
+	}
+	if (total > shown)
+		fprintf(f, "... and %llu more bad rows\n", (unsigned long long)(total - shown));
+}
+
+/* ---- pass 2: batches on a second thread ------------------------------- */
+
+static struct audit_ctx batch_ctx(const struct imp *im, char *purpose, size_t size)
+{
+	struct audit_ctx c = {.role = "cli", .purpose = purpose, .at = mu_now()};
+
+	snprintf(purpose, size, "import %s from %s", im->k->name, im->run.source);
+	return c;
+}
+
+/* Removals: cancel the open summonses of the persons just removed. */
+static enum mu_err cancel_open(struct imp *im, struct import_batch *b,
+			       const struct audit_ctx *c, struct mu_error *err)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		size_t n = 0;
+		enum mu_err rc;
+		if (!b->rows[i].has_summons)
+			continue;
+		rc = app_cancel_open(im->a, b->rows[i].v[0], b->rows[i].v[1], c, &n, err);
+		if (rc)
+			return rc;
+		b->c.cancelled += n;
+	}
+	return MU_OK;
+}
+
+static void add_counts(struct import_counts *t, const struct import_counts *c,
+		       const struct import_batch *b)
+{
+	t->read += b->read;
+	t->rejected += b->rejected;
+	t->inserted += c->inserted;
+	t->updated += c->updated;
+	t->unchanged += c->unchanged;
+	t->flagged += c->flagged;
+	t->cancelled += c->cancelled;
+}
+
+static enum mu_err commit_one(struct imp *im, struct bbuf *bb, struct mu_error *err)
+{
+	char purpose[96];
+	struct audit_ctx c = batch_ctx(im, purpose, sizeof(purpose));
+	enum mu_err rc = store_import_batch(im->a->st, &bb->b, &c, err);
+
+	if (rc == MU_OK && im->k == &kinds[IMPORT_REMOVALS])
+		rc = cancel_open(im, &bb->b, &c, err);
+	if (rc)
+		return rc;
+	im->run.next_row = bb->b.end_row;
+	im->run.batches++;
+	add_counts(&im->run.c, &bb->b.c, &bb->b);
+	return MU_OK;
+}
+
+static void *committer(void *arg)
+{
+	struct imp *im = arg;
+
+	pthread_mutex_lock(&im->mu);
+	for (;;) {
+		struct bbuf *bb;
+		struct mu_error e = {0};
+		enum mu_err rc;
+		while (!im->pending && !im->stop)
+			pthread_cond_wait(&im->cv, &im->mu);
+		if (!im->pending)
+			break;
+		bb = im->pending;
+		pthread_mutex_unlock(&im->mu);
+		rc = commit_one(im, bb, &e);
+		pthread_mutex_lock(&im->mu);
+		if (rc && !im->th_rc) {
+			im->th_rc = rc;
+			im->th_err = e;
+		}
+		im->pending = NULL;
+		pthread_cond_broadcast(&im->cv);
+	}
+	pthread_mutex_unlock(&im->mu);
+	return NULL;
+}
+
+/* Wait until the committer is idle; its error, if any. */
+static enum mu_err drain(struct imp *im, struct mu_error *err)
+{
+	enum mu_err rc;
+
+	pthread_mutex_lock(&im->mu);
+	while (im->pending)
+		pthread_cond_wait(&im->cv, &im->mu);
+	rc = im->th_rc;
+	if (rc && err)
+		*err = im->th_err;
+	pthread_mutex_unlock(&im->mu);
+	return rc;
+}
+
+static void bbuf_reset(struct imp *im, struct bbuf *bb, uint64_t first_row)
+{
+	memset(&bb->b, 0, sizeof(bb->b));
+	bb->b.run = &im->run;
+	bb->b.rows = bb->rows;
+	bb->b.end_row = first_row;
+	bb->used = 0;
+}
+
+static enum mu_err submit(struct imp *im, uint64_t end_row, struct mu_error *err)
+{
+	struct bbuf *bb = &im->buf[im->cur];
+	enum mu_err rc;
+
+	bb->b.end_row = end_row;
+	if (!bb->b.n && !bb->b.read)
+		return MU_OK;
+	if ((rc = drain(im, err)))
+		return rc;
+	pthread_mutex_lock(&im->mu);
+	im->pending = bb;
+	pthread_cond_signal(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+	im->cur ^= 1;
+	bbuf_reset(im, &im->buf[im->cur], end_row);
+	return MU_OK;
+}
+
+/* Copy a good row into the current batch, sending the batch first when the
+ * row would not fit. */
+static enum mu_err take_row(struct imp *im, const struct ingest_row *row,
+			    struct mu_error *err)
+{
+	size_t need = 0, ncols = 0;
+	struct bbuf *bb = &im->buf[im->cur];
+	struct import_row *r;
+	enum mu_err rc;
+
+	while (im->k->schema.columns[ncols])
+		ncols++;
+	for (size_t i = 0; i < ncols; i++)
+		need += row->v[i] ? row->len[i] + 1 : 0;
+	if (bb->b.n == IMPORTER_BATCH_ROWS || bb->used + need > IMPORTER_BATCH_BYTES) {
+		if ((rc = submit(im, row->index, err)))
+			return rc;
+		bb = &im->buf[im->cur];
+	}
+	r = &bb->rows[bb->b.n++];
+	memset(r, 0, sizeof(*r));
+	r->line = row->line;
+	for (size_t i = 0; i < ncols; i++) {
+		if (!row->v[i])
+			continue;
+		memcpy(bb->arena + bb->used, row->v[i], row->len[i] + 1);
+		r->v[i] = bb->arena + bb->used;
+		bb->used += row->len[i] + 1;
+	}
+	return MU_OK;
+}
+
+static void reject(struct imp *im, struct ingest_reader *rd, const char *field,
+		   const char *reason)
+{
+	char text[MU_DETAIL_MAX + 80];
+
+	if (!im->rej)
+		return;
+	if (field && field[0])
+		snprintf(text, sizeof(text), "%s: %s", field, reason);
+	else
+		snprintf(text, sizeof(text), "%s", reason);
+	if (ingest_write_reject(rd, im->rej, text))
+		im->th_rc = im->th_rc ? im->th_rc : MU_EIO;
+}
+
+/* One row of pass 2: 1 to write it, 0 to leave it (rejected, superseded or
+ * committed before a resume). */
+static int pass2_verdict(struct imp *im, struct ingest_reader *rd,
+			 enum ingest_status st, const struct ingest_row *row,
+			 const struct ingest_error *ie)
+{
+	struct mu_error me = {0};
+	int resumed = row->index < im->run.next_row;
+	struct bbuf *bb = &im->buf[im->cur];
+	char reason[256];
+
+	if (!resumed)
+		bb->b.read++;
+	if (st == INGEST_BAD || im->k->check(im, row, &me)) {
+		reject(im, rd, st == INGEST_BAD ? ie->field : me.field,
+		       st == INGEST_BAD ? ie->reason : me.detail);
+		bb->b.rejected += !resumed;
+		return 0;
+	}
+	if (skip_get(im, row->index)) {
+		if (im->o->last_wins)
+			return 0;
+		dup_reason(im, row->index, reason, sizeof(reason));
+		reject(im, rd, im->k->key_col, reason);
+		bb->b.rejected += !resumed;
+		return 0;
+	}
+	if (resumed) {
+		im->res->skipped++;
+		return 0;
+	}
+	return 1;
+}
+
+static enum mu_err pass2_rows(struct imp *im, struct ingest_reader *rd,
+			      struct mu_error *err)
+{
+	struct ingest_row row;
+	struct ingest_error ie;
+	uint64_t rows = 0;
+	enum mu_err rc;
+
+	for (;;) {
+		enum ingest_status st = ingest_next(rd, &row, &ie);
+		if (st == INGEST_END)
+			return submit(im, rows, err);
+		if (st == INGEST_FATAL)
+			return read_fail(&ie, err);
+		rows = row.index + 1;
+		if ((row.index & 4095) == 0)
+			progress_tick(&im->pr, rows, ingest_bytes(rd));
+		if (!pass2_verdict(im, rd, st, &row, &ie))
+			continue;
+		if (!im->o->partial && im->errs_total + im->dups_total)
+			return mu_fail(err, MU_EINTERNAL, NULL, "line %llu: pass 2 "
+				       "disagrees with pass 1", (unsigned long long)row.line);
+		if ((rc = take_row(im, &row, err)))
+			return rc;
+	}
+}
+
+static enum mu_err pass2(struct imp *im, struct mu_error *err)
+{
+	struct ingest_reader *rd = NULL;
+	struct ingest_input_opts io = {0, -1};
+	int fd = im->spool_fd >= 0 ? im->spool_fd : im->fd;
+	enum mu_err rc, rc2;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return mu_fail(err, MU_EIO, NULL, "cannot read the file again: %s",
+			       strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		im->buf[i].rows = calloc(IMPORTER_BATCH_ROWS, sizeof(struct import_row));
+		im->buf[i].arena = malloc(IMPORTER_BATCH_BYTES);
+		if (!im->buf[i].rows || !im->buf[i].arena)
+			return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	}
+	bbuf_reset(im, &im->buf[0], 0);
+	if (pthread_create(&im->th, NULL, committer, im) != 0)
+		return mu_fail(err, MU_EIO, NULL, "cannot start the writer thread");
+	im->th_live = 1;
+	progress_start(&im->pr, "writing");
+	rc = ingest_open(fd, im->fmt, &im->k->schema, &io, &rd, err);
+	if (rc == MU_OK)
+		rc = pass2_rows(im, rd, err);
+	rc2 = drain(im, rc ? NULL : err);
+	if (rc == MU_OK)
+		rc = rc2;
+	ingest_close(rd);
+	return rc;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static enum mu_err open_input(struct imp *im, struct mu_error *err)
+{
+	const struct importer_opts *o = im->o;
+	struct stat sb;
+	char tmpl[4096];
+	const char *tmp = getenv("TMPDIR");
+
+	im->fd = 0;
+	im->spool_fd = -1;
+	if (strcmp(o->path, "-")) {
+		im->fd = open(o->path, O_RDONLY | O_CLOEXEC);
+		if (im->fd < 0)
+			return mu_fail(err, MU_EINVAL, NULL, "cannot open %.200s: %s",
+				       o->path, strerror(errno));
+		im->own_fd = 1;
+	}
+	if (fstat(im->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		im->size = (uint64_t)sb.st_size;
+		return MU_OK;
+	}
+	snprintf(tmpl, sizeof(tmpl), "%s/muster-import-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	im->spool_fd = mkstemp(tmpl);
+	if (im->spool_fd < 0)
+		return mu_fail(err, MU_EIO, NULL, "cannot make a temporary file to "
+			       "read the input twice: %s", strerror(errno));
+	unlink(tmpl);
+	return MU_OK;
+}
+
+static enum mu_err load_offices(struct imp *im, struct mu_error *err)
+{
+	struct office *v = NULL;
+	size_t n = 0;
+
+	if (im->k != &kinds[IMPORT_PERSONS])
+		return MU_OK;
+	if (store_office_list(im->a->st, &v, &n) != MU_OK)
+		return mu_fail(err, MU_EIO, NULL, "cannot read the offices");
+	im->offices = calloc(n ? n : 1, sizeof(*im->offices));
+	if (!im->offices) {
+		free(v);
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		snprintf(im->offices[i], sizeof(im->offices[i]), "%s", v[i].id);
+	im->n_offices = n;
+	qsort(im->offices, n, sizeof(im->offices[0]), cmp_office);
+	free(v);
+	return MU_OK;
+}
+
+static void default_reject_path(const struct imp *im, char *buf, size_t size)
+{
+	const char *dot = strrchr(im->o->path, '.');
+	const char *slash = strrchr(im->o->path, '/');
+	int base = dot && (!slash || dot > slash) ? (int)(dot - im->o->path)
+						   : (int)strlen(im->o->path);
+
+	snprintf(buf, size, "%.*s.rejects.%s", base, im->o->path,
+		 im->fmt == INGEST_CSV ? "csv" : "ndjson");
+}
+
+static enum mu_err open_rejects(struct imp *im, struct mu_error *err)
+{
+	char *path = im->res->reject_path;
+
+	if (!im->o->partial || !(im->errs_total + im->dups_total))
+		return MU_OK;
+	if (im->o->reject_path)
+		snprintf(path, sizeof(im->res->reject_path), "%s", im->o->reject_path);
+	else
+		default_reject_path(im, path, sizeof(im->res->reject_path));
+	im->rej = fopen(path, "w");
+	if (!im->rej)
+		return mu_fail(err, MU_EIO, NULL, "cannot write the reject file %.200s: %s",
+			       path, strerror(errno));
+	return MU_OK;
+}
+
+static void run_init(struct imp *im)
+{
+	const struct importer_opts *o = im->o;
+	const char *name = strcmp(o->path, "-") ? o->path : "(stdin)";
+
+	memset(&im->run, 0, sizeof(im->run));
+	im->run.kind = o->kind;
+	snprintf(im->run.source, sizeof(im->run.source), "%s",
+		 o->source && o->source[0] ? o->source : "import");
+	snprintf(im->run.file, sizeof(im->run.file), "%s", name);
+	memcpy(im->run.digest, im->digest, 32);
+	snprintf(im->run.options, sizeof(im->run.options), "%s%s%s",
+		 o->partial ? "partial" : "all-or-nothing",
+		 o->last_wins ? ",last-wins" : "", o->resume ? ",resume" : "");
+}
+
+static enum mu_err write_phase(struct imp *im, struct mu_error *err)
+{
+	struct audit_ctx c = {.role = "cli", .purpose = "import", .at = mu_now()};
+	enum mu_err rc, rc2;
+
+	run_init(im);
+	rc = store_import_begin(im->a->st, &im->run, im->o->resume, &c, err);
+	if (rc)
+		return rc;
+	im->res->run_id = im->run.id;
+	if (im->run.abandoned)
+		fprintf(im->o->errs, "muster: note: import run %lld of this file was "
+			"interrupted and is now abandoned (--resume would have gone on "
+			"from it)\n", (long long)im->run.abandoned);
+	rc = open_rejects(im, err);
+	if (rc == MU_OK)
+		rc = pass2(im, err);
+	c.at = mu_now();
+	rc2 = store_import_end(im->a->st, &im->run, rc == MU_OK, &c, rc ? NULL : err);
+	return rc ? rc : rc2;
+}
+
+static void imp_free(struct imp *im)
+{
+	if (im->th_live) {
+		pthread_mutex_lock(&im->mu);
+		im->stop = 1;
+		pthread_cond_broadcast(&im->cv);
+		pthread_mutex_unlock(&im->mu);
+		pthread_join(im->th, NULL);
+	}
+	pthread_mutex_destroy(&im->mu);
+	pthread_cond_destroy(&im->cv);
+	for (int i = 0; i < 2; i++) {
+		free(im->buf[i].rows);
+		free(im->buf[i].arena);
+	}
+	if (im->rej && fclose(im->rej) != 0)
+		fprintf(im->o->errs, "muster: the reject file is incomplete\n");
+	if (im->own_fd)
+		close(im->fd);
+	if (im->spool_fd >= 0)
+		close(im->spool_fd);
+	free(im->offices);
+	free(im->skip);
+	free(im->dups);
+	free(im->errs);
+}
+
+enum mu_err importer_run(struct app *a, const struct importer_opts *o,
+			 struct importer_result *res, struct mu_error *err)
+{
+	struct imp im;
+	double t0 = mono();
+	enum mu_err rc;
+
+	memset(&im, 0, sizeof(im));
+	memset(res, 0, sizeof(*res));
+	im.a = a;
+	im.o = o;
+	im.res = res;
+	im.k = &kinds[o->kind];
+	im.fmt = o->format >= 0 ? o->format : ingest_format_of_path(o->path);
+	im.spool_fd = -1;
+	pthread_mutex_init(&im.mu, NULL);
+	pthread_cond_init(&im.cv, NULL);
+	im.pr.f = o->errs;
+	im.pr.on = o->progress;
+	if (im.fmt < 0) {
+		rc = mu_fail(err, MU_EINVAL, "format", "cannot tell the format of %.200s:"
+			     " name it .csv or .ndjson, or give --format", o->path);
+		goto out;
+	}
+	if ((rc = open_input(&im, err)) || (rc = load_offices(&im, err)))
+		goto out;
+	im.pr.total = im.size;
+	rc = pass1(&im, err);
+	progress_clear(&im.pr);
+	if (rc)
+		goto out;
+	if (im.spool_fd >= 0)
+		im.pr.total = (uint64_t)lseek(im.spool_fd, 0, SEEK_END);
+	if (im.errs_total + im.dups_total)
+		print_errors(&im);
+	if (!o->partial && im.errs_total + im.dups_total) {
+		res->c.read = im.rows;
+		res->c.rejected = im.errs_total + im.dups_total;
+		rc = mu_fail(err, MU_EINVAL, NULL, "nothing imported: %llu of %llu rows "
+			     "are bad", (unsigned long long)res->c.rejected,
+			     (unsigned long long)im.rows);
+		goto out;
+	}
+	rc = write_phase(&im, err);
+	progress_clear(&im.pr);
+	res->c = im.run.c;
+out:
+	imp_free(&im);
+	res->seconds = mono() - t0;
+	return rc;
+}
+
+void importer_summary(const struct importer_opts *o, const struct importer_result *r,
+		      char *buf, size_t size)
+{
+	const struct import_counts *c = &r->c;
+	int n = snprintf(buf, size, "import %s: %llu rows read, %llu inserted, %llu "
+			 "updated, %llu unchanged, %llu rejected, %llu duplicates "
+			 "flagged", kinds[o->kind].name, (unsigned long long)c->read,
+			 (unsigned long long)c->inserted, (unsigned long long)c->updated,
+			 (unsigned long long)c->unchanged, (unsigned long long)c->rejected,
+			 (unsigned long long)c->flagged);
+
+	if (n > 0 && (size_t)n < size && o->kind == IMPORT_REMOVALS)
+		n += snprintf(buf + n, size - (size_t)n, ", %llu summonses cancelled",
+			      (unsigned long long)c->cancelled);
+	if (n > 0 && (size_t)n < size && r->superseded)
+		n += snprintf(buf + n, size - (size_t)n, ", %llu superseded by later rows",
+			      (unsigned long long)r->superseded);
+	if (n > 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, ", %.2f s", r->seconds);
+	if (n > 0 && (size_t)n < size && c->read && !c->inserted && !c->updated &&
+	    !c->rejected)
+		snprintf(buf + n, size - (size_t)n, "; nothing changed: the register "
+			 "already held every row");
+}

@@ -1,0 +1,231 @@
+// portal.js: the citizen portal. A person signs in with their citizen token
+// and reads their own position from the public API:
+//   GET /v1/me/status      summonses, restrictions in force, next change
+//   GET /v1/me/access-log  who read or changed their data, and why
+// It only reads; it decides nothing. The explanations of restrictions are
+// the register's own (the legal engine writes them); the page splits each
+// into "why" and "what lifts it" and shows since when it applies.
+
+import { initI18n, t, tn, getLang, has } from '/assets/i18n.js';
+import { createClient, errorText } from '/assets/api.js';
+import { createSession, tokenProvider, mountSignIn } from '/assets/signin.js';
+import { el, $, announce, showAlert, fmtTime, timeEl, fmtDuration, stateBadge } from '/assets/ui.js';
+
+const session = createSession('muster.portal.token');
+const api = createClient(session, () => signOut(t('err.401')));
+const view = { status: null, log: null, skew: 0 };
+let timer = null;
+
+// ---- sign-in and loading ----
+
+function showSignIn() {
+  $('#app').hidden = true;
+  $('#signin').hidden = false;
+  mountSignIn($('#signin-providers'), [tokenProvider('portal.signinHelp')], (token) => {
+    session.set(token);
+    load(true);
+  });
+}
+
+function signOut(message) {
+  stopCountdown();
+  session.clear();
+  view.status = view.log = null;
+  showSignIn();
+  showAlert(message || '');
+  if (message) $('#token')?.focus();
+}
+
+async function load(focus) {
+  showAlert('');
+  $('#main').setAttribute('aria-busy', 'true');
+  try {
+    const [status, log] = await Promise.all([
+      api.get('/v1/me/status'), api.get('/v1/me/access-log'),
+    ]);
+    view.status = status;
+    view.log = log;
+    view.skew = Date.parse(status.at) - Date.now();
+    $('#signin').hidden = true;
+    $('#app').hidden = false;
+    render();
+    if (focus) $('#pos-h').focus();
+    announce(t('pos.asOf', { time: fmtTime(status.at) }));
+  } catch (err) {
+    if (err.status !== 401) showAlert(errorText(err));
+  } finally {
+    $('#main').removeAttribute('aria-busy');
+  }
+}
+
+// ---- rendering ----
+
+function render() {
+  const s = view.status;
+  if (!s) return;
+  document.title = t('portal.doctitle');
+  $('#who').textContent = t('signedIn', { who: s.national_id });
+  $('#pos-summary').textContent = s.restrictions.length
+    ? tn('pos.some', s.restrictions.length) : t('pos.none');
+  $('#pos-summary').classList.toggle('bad', s.restrictions.length > 0);
+  $('#pos-asof').textContent = t('pos.asOf', { time: fmtTime(s.at) });
+  renderNext(s.next_change);
+  $('#restr-list').replaceChildren(...renderRestrictions(s.restrictions));
+  $('#sum-list').replaceChildren(...renderSummonses(s.summonses));
+  renderOther(s);
+  renderLog(view.log?.entries || []);
+}
+
+// Text the server wrote in English: marked so, and said once in Russian.
+function serverText(tag, text, attrs = {}) {
+  const ru = getLang() !== 'en';
+  return el(tag, { ...attrs, lang: ru ? 'en' : null }, text);
+}
+
+// "why" and "what lifts it" from the engine's explanation.
+function splitExplanation(text) {
+  const i = text.indexOf(' It lifts when ');
+  return i < 0 ? { why: text, lifts: '' } : { why: text.slice(0, i), lifts: text.slice(i + 1) };
+}
+
+function renderRestrictions(list) {
+  if (!list.length) return [el('p', { class: 'ok-text' }, t('restr.none'))];
+  const out = list.map((r) => {
+    const { why, lifts } = splitExplanation(r.explanation || '');
+    return el('article', { class: 'card restriction', 'data-kind': r.kind },
+      el('h3', {}, has(`kind.${r.kind}`) ? t(`kind.${r.kind}`) : r.kind),
+      el('dl', { class: 'facts' },
+        el('dt', {}, t('restr.since')), el('dd', {}, timeEl(r.since)),
+        el('dt', {}, t('restr.why')), serverText('dd', why, { class: 'why' }),
+        lifts && el('dt', {}, t('restr.lifts')), lifts && serverText('dd', lifts, { class: 'lifts' }),
+        el('dt', {}, t('restr.basis')), el('dd', { class: 'mono' }, r.basis),
+        el('dt', {}, t('restr.rule')), el('dd', { class: 'mono' }, r.rule)));
+  });
+  if (getLang() !== 'en') out.push(el('p', { class: 'hint' }, t('enNote')));
+  return out;
+}
+
+function stopCountdown() {
+  if (timer) clearInterval(timer);
+  timer = null;
+}
+
+function renderNext(next) {
+  stopCountdown();
+  const at = $('#next-at');
+  if (!next) {
+    at.textContent = t('next.none');
+    $('#next-left').hidden = true;
+    return;
+  }
+  at.replaceChildren(...splitAround(t('next.at', { time: '\u0000' }), timeEl(next)));
+  $('#next-left').hidden = false;
+  const target = Date.parse(next);
+  const tick = () => {
+    const left = target - (Date.now() + view.skew);
+    if (left <= 0) {
+      stopCountdown();
+      $('#countdown').textContent = t('next.now');
+      setTimeout(() => load(false), 1500);
+      return;
+    }
+    $('#countdown').textContent = fmtDuration(left);
+  };
+  tick();
+  timer = setInterval(tick, 1000);
+}
+
+// The nodes of text with the NUL placeholder replaced by node.
+function splitAround(text, node) {
+  const [a, b] = text.split('\u0000');
+  return [a, node, b ?? ''];
+}
+
+function timeline(s, now) {
+  const items = [
+    { at: s.issued_at, text: t('tl.issued', { office: s.office_name }) },
+  ];
+  if (s.delivered_at) {
+    const how = s.delivered_by === 'published' ? t('tl.deemed') : t(`ev.${s.delivered_by}`);
+    items.push({ at: s.delivered_at, text: t('tl.delivered', { how }) });
+  }
+  if (s.original_report_at)
+    items.push({ at: s.original_report_at, text: t('tl.reportFirst'), tz: s.office_timezone });
+  items.push({ at: s.report_at, text: t('tl.report', { office: s.office_name }), tz: s.office_timezone, report: true });
+  if (s.ended_at) items.push({ at: s.ended_at, text: t('tl.ended', { how: t(`ev.${s.ended_by}`) }) });
+  items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  return el('ol', { class: 'timeline' }, items.map((i) => {
+    const upcoming = Date.parse(i.at) > now && !s.ended_at;
+    return el('li', { class: upcoming ? 'upcoming' : null },
+      timeEl(i.at, i.tz), ' ', el('span', {}, i.text),
+      upcoming && el('span', { class: 'tag' }, t('sum.upcoming')));
+  }));
+}
+
+function renderSummonses(list) {
+  if (!list.length) return [el('p', {}, t('sum.none'))];
+  const now = Date.now() + view.skew;
+  return list.map((s) => el('article', { class: 'card summons', 'data-id': s.id },
+    el('h3', {}, t('sum.title', { id: s.id }), ' ', stateBadge(s.state)),
+    el('dl', { class: 'facts' },
+      el('dt', {}, t('sum.purpose')), el('dd', {}, t(`purpose.${s.purpose}`)),
+      el('dt', {}, t('sum.office')), el('dd', {}, s.office_name),
+      el('dt', {}, t('sum.reportAt')), el('dd', {}, timeEl(s.report_at, s.office_timezone))),
+    s.appeal_pending && el('p', { class: 'note' }, t('sum.appeal')),
+    el('h4', {}, t('sum.timeline')),
+    timeline(s, now)));
+}
+
+// Fitness, exemptions, protections and the person's own requests, each
+// with the register's explanation.
+function renderOther(s) {
+  const items = [];
+  if (s.fitness?.category) items.push({ title: t('fit.h'), text: s.fitness.explanation });
+  for (const key of ['exemptions', 'protections', 'excuses', 'appeals', 'corrections'])
+    for (const r of s[key] || [])
+      if (r.explanation) items.push({ text: r.explanation, state: r.state });
+  $('#other').hidden = !items.length;
+  $('#other-list').replaceChildren(...items.map((i) => el('article', { class: 'card' },
+    i.title && el('h3', {}, i.title),
+    serverText('p', i.text),
+    i.state && el('p', { class: 'hint' }, t('other.state', { state: i.state })))));
+}
+
+function logText(e) {
+  if (e.action === 'check' && e.agency_kind) {
+    const permitted = !/not permitted/.test(e.description || '');
+    return t('log.check', {
+      agency: t(`agency.${e.agency_kind}`), what: t(`phrase.${e.agency_kind}`),
+      answer: permitted ? t('log.permitted') : t('log.notPermitted'),
+    });
+  }
+  if (getLang() === 'en' || !has(`action.${e.action}`)) return e.description;
+  const who = e.actor_role === 'citizen' ? t('log.you') : t(`role.${e.actor_role}`);
+  const office = e.actor_office ? ` (${t('log.office', { office: e.actor_office })})` : '';
+  const text = t('log.entry', { who: who + office, action: t(`action.${e.action}`) });
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function renderLog(entries) {
+  const list = $('#log');
+  if (!entries.length) {
+    list.replaceChildren(el('li', {}, t('log.none')));
+    return;
+  }
+  list.replaceChildren(...[...entries].reverse().map((e) => el('li', {
+    class: `log-${e.kind}${e.action === 'check' ? ' log-check' : ''}`, 'data-action': e.action,
+  }, timeEl(e.at), ' ', el('span', { class: 'tag' }, t(`log.${e.kind}`)), ' ', el('span', {}, logText(e)))));
+}
+
+// ---- start ----
+
+initI18n();
+document.title = t('portal.doctitle');
+document.addEventListener('langchange', () => {
+  document.title = t('portal.doctitle');
+  if (view.status) render();
+});
+$('#signout').addEventListener('click', () => signOut(''));
+$('#refresh').addEventListener('click', () => load(false));
+if (session.token()) load(false);
+else showSignIn();
