@@ -303,6 +303,7 @@ int cmd_demo(int argc, char **argv)
 	if (d.serve) {
 		a->test_clock = d.test_clock;
 		so.listen = d.listen;
+		snprintf(a->public_url, sizeof(a->public_url), "http://%s", d.listen);
 		rc = server_run(a, &so, &e) ? cli_fail(&e) : 0;
 	}
 	app_close(a);

@@ -19,6 +19,7 @@ int cmd_serve(int argc, char **argv)
 		{"no-access-log", no_argument, NULL, 'q'},
 		{"audit-queue", required_argument, NULL, 'a'},
 		{"audit-flush-ms", required_argument, NULL, 'f'},
+		{"public-url", required_argument, NULL, 'u'},
 		{"web", required_argument, NULL, 'w'},
 		{NULL, 0, NULL, 0},
 	};
@@ -28,6 +29,7 @@ int cmd_serve(int argc, char **argv)
 	const char *db = NULL;
 	struct mu_error e = {0};
 	struct app *a;
+	const char *public_url = getenv("MUSTER_PUBLIC_URL");
 	int c, test_clock = 0;
 	enum mu_err rc;
 
@@ -41,6 +43,7 @@ int cmd_serve(int argc, char **argv)
 		case 'q': so.access_log = 0; break;
 		case 'a': sto.audit_queue_max = strtoul(optarg, NULL, 10); break;
 		case 'f': sto.audit_flush_ms = (int)strtol(optarg, NULL, 10); break;
+		case 'u': public_url = optarg; break;
 		case 'w': api_web_dir(optarg); break;
 		default: return cli_usage("serve", "bad option");
 		}
@@ -53,6 +56,10 @@ int cmd_serve(int argc, char **argv)
 	if (app_open(db, &sto, &a, &e))
 		return cli_fail(&e);
 	a->test_clock = test_clock;
+	if (public_url && public_url[0])
+		snprintf(a->public_url, sizeof(a->public_url), "%s", public_url);
+	else
+		snprintf(a->public_url, sizeof(a->public_url), "http://%s", so.listen);
 	rc = server_run(a, &so, &e);
 	app_close(a);
 	return rc ? cli_fail(&e) : 0;

@@ -42,6 +42,7 @@ const char *mu_err_name(enum mu_err code)
 	case MU_EIO: return "storage";
 	case MU_ENOMEM: return "out_of_memory";
 	case MU_EINTERNAL: return "internal";
+	case MU_ELIMIT: return "rate_limited";
 	}
 	return "internal";
 }

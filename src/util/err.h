@@ -29,6 +29,7 @@ enum mu_err {
 	MU_EIO,        /* storage or system failure */
 	MU_ENOMEM,
 	MU_EINTERNAL,  /* a bug */
+	MU_ELIMIT,     /* too many requests from this client: slow down */
 };
 
 #define MU_FIELD_MAX 64

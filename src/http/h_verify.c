@@ -1,0 +1,190 @@
+/*
+ * h_verify.c: public verification of a paper summons, and the printable
+ * summons itself.
+ *
+ * GET /v1/verify/{code} tells anyone whether a summons is genuine and still
+ * valid: office, purpose, report time, state. Never the person. Codes are
+ * 20 characters of base32 (100 bits), and each client address gets a small
+ * token bucket, so enumeration gets nowhere: 429 with Retry-After.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "domain/daycount.h"
+#include "http/api.h"
+#include "print/summons_pdf.h"
+
+#define VERIFY_BURST 20.0       /* requests a client may make at once */
+#define VERIFY_RATE 0.5         /* refilled per second */
+#define VERIFY_SLOTS 4096
+
+struct bucket {
+	char addr[48];
+	double tokens;
+	double last;
+};
+
+static struct bucket buckets[VERIFY_SLOTS];
+static pthread_mutex_t buckets_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 0 if the client may go on; otherwise seconds to wait. */
+static int rate_limit(const char *addr)
+{
+	unsigned h = 5381;
+	struct bucket *b;
+	double t = now_s();
+	int wait = 0;
+
+	for (const char *c = addr; *c; c++)
+		h = h * 33 + (unsigned char)*c;
+	pthread_mutex_lock(&buckets_mu);
+	b = &buckets[h % VERIFY_SLOTS];
+	if (strcmp(b->addr, addr)) {
+		snprintf(b->addr, sizeof(b->addr), "%s", addr);
+		b->tokens = VERIFY_BURST;
+		b->last = t;
+	}
+	b->tokens += (t - b->last) * VERIFY_RATE;
+	if (b->tokens > VERIFY_BURST)
+		b->tokens = VERIFY_BURST;
+	b->last = t;
+	if (b->tokens >= 1.0)
+		b->tokens -= 1.0;
+	else
+		wait = (int)ceil((1.0 - b->tokens) / VERIFY_RATE);
+	pthread_mutex_unlock(&buckets_mu);
+	return wait;
+}
+
+static int code_shape_ok(const char *code)
+{
+	size_t n = strlen(code);
+
+	if (n != VCODE_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", code[i]))
+			return 0;
+	return 1;
+}
+
+static json_t *time_json(int64_t t)
+{
+	char buf[MU_RFC3339_MAX];
+
+	mu_time_format(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+void h_verify(struct api_req *r)
+{
+	char addr[48];
+	struct summons_rec *rec = NULL;
+	struct sm_facts f;
+	struct sm_eval *ev;
+	int wait;
+	json_t *o;
+
+	api_client_addr(r, addr, sizeof(addr));
+	if ((wait = rate_limit(addr))) {
+		r->retry_after = wait;
+		api_fail(r, MU_ELIMIT, NULL, "too many verification requests from your "
+			 "address; try again in %d s", wait);
+		return;
+	}
+	if (!code_shape_ok(r->params[0]) ||
+	    store_summons_by_code(r->app->st, r->params[0], &rec) != MU_OK) {
+		api_json(r, 200, json_pack("{s:b, s:s}", "valid", 0, "reason",
+					   "no summons has this verification code"));
+		return;
+	}
+	ev = malloc(sizeof(*ev));
+	app_facts(&(struct summons_set){1, rec, 0}, &f);
+	if (!ev || rules_eval(r->app->profile, &f, r->now, ev) != MU_OK) {
+		free(ev);
+		summons_rec_free(rec);
+		api_fail(r, MU_EINTERNAL, NULL, "the summons cannot be evaluated");
+		return;
+	}
+	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:o, s:s}",
+		      "valid", ev->ended_at == MU_T_NONE, "state", summons_state_name(ev->state),
+		      "office", rec->s.office, "office_name", rec->office_name,
+		      "purpose", purpose_name(rec->s.purpose) ?: "",
+		      "issued_at", time_json(rec->s.issued_at),
+		      "report_at", time_json(ev->report_at), "office_timezone", rec->zone);
+	free(ev);
+	summons_rec_free(rec);
+	api_json(r, 200, o);
+}
+
+static void person_line(const struct person *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %s%s%s", p->family_name, p->given_name,
+		 p->patronymic[0] ? " " : "", p->patronymic);
+}
+
+static void report_time(const struct summons_rec *rec, char *when, size_t wsize,
+			char *zone, size_t zsize)
+{
+	char off[16] = "";
+
+	if (daycount_format_local(rec->zone, rec->s.report_at, when, wsize, off,
+				  sizeof(off)) != MU_OK)
+		mu_time_format(rec->s.report_at, when, wsize);
+	snprintf(zone, zsize, "%s, UTC%s", rec->zone, off);
+}
+
+void h_summonses_pdf(struct api_req *r)
+{
+	struct summons_rec *rec = NULL;
+	struct person p;
+	struct office o;
+	struct mu_error e = {0};
+	char name[1300], when[64], zone[96], url[400], basis[200];
+	unsigned char *pdf = NULL;
+	size_t size = 0;
+
+	if (store_summons_get(r->app->st, r->params[0], &rec) != MU_OK ||
+	    (r->tok.office[0] && strcmp(r->tok.office, rec->s.office)) ||
+	    store_person_get(r->app->st, rec->s.national_id, &p) != MU_OK ||
+	    store_office_get(r->app->st, rec->s.office, &o) != MU_OK) {
+		summons_rec_free(rec);
+		api_fail(r, MU_ENOTFOUND, "id", "no summons %.30s in your scope", r->params[0]);
+		return;
+	}
+	if (api_audit_read(r, "summons.print", p.national_id, "summons", rec->s.id)) {
+		summons_rec_free(rec);
+		return;
+	}
+	person_line(&p, name, sizeof(name));
+	report_time(rec, when, sizeof(when), zone, sizeof(zone));
+	snprintf(url, sizeof(url), "%s/v1/verify/%s", r->app->public_url, rec->s.verification_code);
+	snprintf(basis, sizeof(basis), "%s", profile_version(r->app->profile));
+	{
+		struct summons_print sp = {rec->s.id, name, p.national_id, p.address, o.name,
+					   o.region, purpose_phrase(rec->s.purpose), when, zone,
+					   basis, url, rec->s.verification_code,
+					   profile_language(r->app->profile)};
+		if (summons_pdf(&sp, &pdf, &size, &e)) {
+			summons_rec_free(rec);
+			api_problem(r, &e);
+			return;
+		}
+	}
+	summons_rec_free(rec);
+	r->content_disposition = "inline; filename=\"summons.pdf\"";
+	api_raw(r, 200, "application/pdf", pdf, size);
+	free(pdf);
+}
