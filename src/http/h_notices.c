@@ -1,0 +1,93 @@
+/*
+ * h_notices.c: the notice outbox for clerks (failed notices are their
+ * business), the citizen's own notices, and the citizen's inbox of
+ * summonses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/api.h"
+
+#define NOTICES_PAGE 200
+
+static json_t *time_json(int64_t t)
+{
+	char buf[MU_RFC3339_MAX];
+
+	if (!t)
+		return json_null();
+	mu_time_format(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *notice_json(const struct notice *x, int staff)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:o}", "id",
+			      (json_int_t)x->id, "channel", x->channel, "kind", x->kind,
+			      "text", x->text, "state", x->state, "attempts", x->attempts,
+			      "created_at", time_json(x->created_at),
+			      "sent_at", time_json(x->sent_at));
+
+	if (staff) {
+		json_object_set_new(o, "key", json_string(x->key));
+		json_object_set_new(o, "national_id", json_string(x->national_id));
+		json_object_set_new(o, "last_error", json_string(x->last_error));
+		json_object_set_new(o, "next_attempt_at", time_json(x->next_attempt_at));
+	}
+	return o;
+}
+
+static void list(struct api_req *r, const char *state, const char *nid, int staff)
+{
+	struct notice *v = calloc(NOTICES_PAGE, sizeof(*v));
+	size_t n = 0;
+	json_t *arr;
+
+	if (state && strcmp(state, "pending") && strcmp(state, "sent") && strcmp(state, "failed")) {
+		free(v);
+		api_fail(r, MU_EINVAL, "state", "state must be pending, sent or failed");
+		return;
+	}
+	if (!v || store_notices_list(r->app->st, state, nid, NOTICES_PAGE, v, &n) != MU_OK) {
+		free(v);
+		api_fail(r, MU_EIO, NULL, "cannot read the notices");
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, notice_json(&v[i], staff));
+	free(v);
+	api_json(r, 200, json_pack("{s:o}", "notices", arr));
+}
+
+void h_notices_list(struct api_req *r)
+{
+	list(r, api_query(r, "state"), api_query(r, "national_id"), 1);
+}
+
+void h_me_notices(struct api_req *r)
+{
+	list(r, NULL, r->tok.person, 0);
+}
+
+void h_me_summonses(struct api_req *r)
+{
+	struct summons_set *set = NULL;
+	json_t *arr;
+
+	if (api_audit_read(r, "person.summonses", r->tok.person, "person", r->tok.person))
+		return;
+	if (store_summons_of_person(r->app->st, r->tok.person, &set) != MU_OK) {
+		api_fail(r, MU_EIO, NULL, "cannot read your summonses");
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < set->n; i++) {
+		json_t *o = app_summons_json(r->app, &set->items[i], r->now);
+		if (o)
+			json_array_append_new(arr, o);
+	}
+	summons_set_free(set);
+	api_json(r, 200, json_pack("{s:o}", "summonses", arr));
+}
