@@ -146,44 +146,50 @@ static void report_time(const struct summons_rec *rec, char *when, size_t wsize,
 	snprintf(zone, zsize, "%s, UTC%s", rec->zone, off);
 }
 
+int api_print_fill(struct app *a, const struct summons_rec *rec, struct print_page *pg)
+{
+	if (store_person_get(a->st, rec->s.national_id, &pg->person) != MU_OK ||
+	    store_office_get(a->st, rec->s.office, &pg->office) != MU_OK)
+		return -1;
+	person_line(&pg->person, pg->name, sizeof(pg->name));
+	report_time(rec, pg->when, sizeof(pg->when), pg->zone, sizeof(pg->zone));
+	snprintf(pg->url, sizeof(pg->url), "%s/v1/verify/%s", a->public_url,
+		 rec->s.verification_code);
+	snprintf(pg->basis, sizeof(pg->basis), "%s", profile_version(a->profile));
+	pg->sp = (struct summons_print){rec->s.id, pg->name, pg->person.national_id,
+					pg->person.address, pg->office.name, pg->office.region,
+					purpose_phrase(rec->s.purpose), pg->when, pg->zone,
+					pg->basis, pg->url, rec->s.verification_code,
+					profile_language(a->profile)};
+	return 0;
+}
+
 void h_summonses_pdf(struct api_req *r)
 {
 	struct summons_rec *rec = NULL;
-	struct person p;
-	struct office o;
+	struct print_page *pg = calloc(1, sizeof(*pg));
 	struct mu_error e = {0};
-	char name[1300], when[64], zone[96], url[400], basis[200];
 	unsigned char *pdf = NULL;
 	size_t size = 0;
 
-	if (store_summons_get(r->app->st, r->params[0], &rec) != MU_OK ||
+	if (!pg || store_summons_get(r->app->st, r->params[0], &rec) != MU_OK ||
 	    (r->tok.office[0] && strcmp(r->tok.office, rec->s.office)) ||
-	    store_person_get(r->app->st, rec->s.national_id, &p) != MU_OK ||
-	    store_office_get(r->app->st, rec->s.office, &o) != MU_OK) {
+	    api_print_fill(r->app, rec, pg)) {
 		summons_rec_free(rec);
+		free(pg);
 		api_fail(r, MU_ENOTFOUND, "id", "no summons %.30s in your scope", r->params[0]);
 		return;
 	}
-	if (api_audit_read(r, "summons.print", p.national_id, "summons", rec->s.id)) {
+	if (api_audit_read(r, "summons.print", rec->s.national_id, "summons", rec->s.id) ||
+	    summons_pdf(&pg->sp, &pdf, &size, &e)) {
+		if (!r->responded)
+			api_problem(r, &e);
 		summons_rec_free(rec);
+		free(pg);
 		return;
 	}
-	person_line(&p, name, sizeof(name));
-	report_time(rec, when, sizeof(when), zone, sizeof(zone));
-	snprintf(url, sizeof(url), "%s/v1/verify/%s", r->app->public_url, rec->s.verification_code);
-	snprintf(basis, sizeof(basis), "%s", profile_version(r->app->profile));
-	{
-		struct summons_print sp = {rec->s.id, name, p.national_id, p.address, o.name,
-					   o.region, purpose_phrase(rec->s.purpose), when, zone,
-					   basis, url, rec->s.verification_code,
-					   profile_language(r->app->profile)};
-		if (summons_pdf(&sp, &pdf, &size, &e)) {
-			summons_rec_free(rec);
-			api_problem(r, &e);
-			return;
-		}
-	}
 	summons_rec_free(rec);
+	free(pg);
 	r->content_disposition = "inline; filename=\"summons.pdf\"";
 	api_raw(r, 200, "application/pdf", pdf, size);
 	free(pdf);

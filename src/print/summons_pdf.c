@@ -137,13 +137,17 @@ static enum mu_err setup(struct pdf *p, struct mu_error *err)
 			       "(install fonts-dejavu-core)", PDF_FONT_PATH);
 	p->font = HPDF_GetFont(p->doc, f, "UTF-8");
 	p->bold = HPDF_GetFont(p->doc, b, "UTF-8");
-	p->page = HPDF_AddPage(p->doc);
-	HPDF_Page_SetSize(p->page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
 	return p->failed ? mu_fail(err, MU_EIO, NULL, "cannot lay out the PDF") : MU_OK;
 }
 
 enum mu_err summons_pdf(const struct summons_print *s, unsigned char **out,
 			size_t *size, struct mu_error *err)
+{
+	return summons_pdf_many(s, 1, out, size, err);
+}
+
+enum mu_err summons_pdf_many(const struct summons_print *v, size_t count,
+			     unsigned char **out, size_t *size, struct mu_error *err)
 {
 	struct pdf p = {0};
 	HPDF_UINT32 n;
@@ -151,8 +155,12 @@ enum mu_err summons_pdf(const struct summons_print *s, unsigned char **out,
 
 	*out = NULL;
 	*size = 0;
+	for (size_t i = 0; rc == MU_OK && i < count; i++) {
+		p.page = HPDF_AddPage(p.doc);
+		HPDF_Page_SetSize(p.page, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+		body(&p, &v[i]);
+	}
 	if (rc == MU_OK) {
-		body(&p, s);
 		if (p.failed || HPDF_SaveToStream(p.doc) != HPDF_OK)
 			rc = mu_fail(err, MU_EIO, NULL, "cannot render the PDF (error %#x)",
 				     (unsigned)p.failed);

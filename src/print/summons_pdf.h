@@ -35,5 +35,9 @@ struct summons_print {
  * bytes of PDF. */
 enum mu_err summons_pdf(const struct summons_print *p, unsigned char **out,
 			size_t *size, struct mu_error *err) MU_MUSTCHECK;
+/* Render n summonses, one page each, into one PDF (a print batch). */
+enum mu_err summons_pdf_many(const struct summons_print *v, size_t n,
+			     unsigned char **out, size_t *size,
+			     struct mu_error *err) MU_MUSTCHECK;
 
 #endif
