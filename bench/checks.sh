@@ -8,6 +8,10 @@
 #
 #   bash bench/checks.sh [PERSONS] [RESTRICTED] [SECONDS]
 #
+# Building the register takes minutes (see below). With BENCH_DB=PATH the
+# register is kept there (tokens in PATH.tokens) and reused by the next run
+# with the same PATH, which then only measures.
+#
 # How the register is made, honestly and through the product:
 #   1. `muster demo --persons N --no-serve` builds the persons (bulk insert).
 #   2. Every (N/RESTRICTED)-th person gets a summons issued through the HTTP
@@ -39,7 +43,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
 start_muster() {
-	"$BIN" serve --db "$TMP/reg.db" --listen "127.0.0.1:$MPORT" --no-access-log 2>>"$TMP/muster.log" &
+	"$BIN" serve --db "$DB" --listen "127.0.0.1:$MPORT" --no-access-log 2>>"$TMP/muster.log" &
 	MPID=$!
 	PIDS+=("$MPID")
 	wait_up "http://127.0.0.1:$MPORT/healthz"
@@ -48,18 +52,25 @@ stop_muster() {
 	kill -TERM "$MPID"
 	wait "$MPID" || { echo "muster did not stop cleanly" >&2; tail "$TMP/muster.log" >&2; exit 1; }
 }
-ok2xx() {
-	curl -sf -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$MPORT/metrics" |
-		awk '/^muster_responses_total\{class="2xx"\}/ {print $2}'
-}
+# snap FILE: save muster's /metrics; val FILE NAME: one value from it.
+snap() { curl -sf -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$MPORT/metrics" > "$1"; }
+val() { awk -v m="$2" '$1 == m {print $2}' "$1"; }
 
+DB=${BENCH_DB:-$TMP/reg.db}
+REUSE=0
+[ -n "${BENCH_DB:-}" ] && [ -s "$DB" ] && [ -s "$DB.tokens" ] && REUSE=1
 t0=$(date +%s)
-echo "building a register of $PERSONS persons..." >&2
-"$BIN" demo --db "$TMP/reg.db" --persons "$PERSONS" --no-serve > "$TMP/demo.txt"
-ADMIN=$(awk '$1 == "admin" {print $NF}' "$TMP/demo.txt")
-CLERK=$(awk '/clerk \(national\)/ {print $NF}' "$TMP/demo.txt")
-EXIT=$(awk '$1 == "agency" && $2 == "exit" {print $NF}' "$TMP/demo.txt")
-echo "  $(( $(date +%s) - t0 )) s" >&2
+if [ "$REUSE" = 0 ]; then
+	rm -f "$DB" "$DB-wal" "$DB-shm" "$DB.tokens"
+	echo "building a register of $PERSONS persons..." >&2
+	"$BIN" demo --db "$DB" --persons "$PERSONS" --no-serve > "$DB.tokens"
+	echo "  $(( $(date +%s) - t0 )) s" >&2
+else
+	echo "reusing the register $DB" >&2
+fi
+ADMIN=$(awk '$1 == "admin" {print $NF}' "$DB.tokens")
+CLERK=$(awk '/clerk \(national\)/ {print $NF}' "$DB.tokens")
+EXIT=$(awk '$1 == "agency" && $2 == "exit" {print $NF}' "$DB.tokens")
 
 cat > "$TMP/restrict.py" <<'PY'
 """Issue a summons to every STEP-th person and record `handed` at once."""
@@ -108,11 +119,13 @@ sys.exit(1 if sum(bad) else 0)
 PY
 
 MPORT=$(free_port)
-start_muster
-echo "barring $RESTRICTED persons through the API (issue + handed)..." >&2
-python3 "$TMP/restrict.py" "$MPORT" "$CLERK" "$PERSONS" "$RESTRICTED" "$LOADERS"
-stop_muster
-BARRED=$(sqlite3 "$TMP/reg.db" "select count(*) from restrictions where kind='exit'")
+if [ "$REUSE" = 0 ]; then
+	start_muster
+	echo "barring $RESTRICTED persons through the API (issue + handed)..." >&2
+	python3 "$TMP/restrict.py" "$MPORT" "$CLERK" "$PERSONS" "$RESTRICTED" "$LOADERS"
+	stop_muster
+fi
+BARRED=$(sqlite3 "$DB" "select count(*) from restrictions where kind='exit'")
 echo "exit bars in force: $BARRED" >&2
 
 start_muster
@@ -161,16 +174,16 @@ LUA
 
 run_wrk() { wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$@"; }
 sleep 1
-AUDIT0=$(sqlite3 "$TMP/reg.db" "select count(*) from audit_log where action='check'")
-C0=$(ok2xx)
+AUDIT0=$(sqlite3 "$DB" "select count(*) from audit_log where action='check'")
+snap "$TMP/m0.txt"
 echo "muster: GET /v1/checks/exit/{random id}, answers of $SIZE bytes (free) and $BSIZE (barred, 1 in $STEP)" >&2
 run_wrk -H "Authorization: Bearer $EXIT" -s "$TMP/random.lua" "http://127.0.0.1:$MPORT/" > "$TMP/wrk-muster.txt"
-C1=$(ok2xx)
+snap "$TMP/m1.txt"
 RSS=$(ps -o rss= -p "$MPID")
 echo "nginx: GET /check.json ($SIZE bytes)" >&2
 run_wrk "http://127.0.0.1:$NPORT/check.json" > "$TMP/wrk-nginx.txt"
 stop_muster
-AUDIT1=$(sqlite3 "$TMP/reg.db" "select count(*) from audit_log where action='check'")
+AUDIT1=$(sqlite3 "$DB" "select count(*) from audit_log where action='check'")
 
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 p99() { awk '$1=="99%" {print $2}' "$1"; }
@@ -179,7 +192,10 @@ non2xx() { awk '/Non-2xx/ {print $NF}' "$1"; }
 ms() { python3 -c "import re,sys; v,u=re.match(r'([\d.]+)(us|ms|s)$',sys.argv[1]).groups(); print(float(v)*{'us':1e-3,'ms':1,'s':1e3}[u])" "$1"; }
 M=$(rps "$TMP/wrk-muster.txt"); N=$(rps "$TMP/wrk-nginx.txt")
 MP=$(p99 "$TMP/wrk-muster.txt"); NP=$(p99 "$TMP/wrk-nginx.txt")
-ANSWERED=$((C1 - C0 - 1))      # minus the first /metrics call itself
+OK2XX='muster_responses_total{class="2xx"}'
+# Minus the first /metrics call: counted once its answer was queued.
+ANSWERED=$(($(val "$TMP/m1.txt" "$OK2XX") - $(val "$TMP/m0.txt" "$OK2XX") - 1))
+REFUSED=$(($(val "$TMP/m1.txt" muster_audit_refusals_total) - $(val "$TMP/m0.txt" muster_audit_refusals_total)))
 AUDITED=$((AUDIT1 - AUDIT0))
 echo
 echo "register: $PERSONS persons, $BARRED barred from leaving"
@@ -187,7 +203,7 @@ echo "muster  $M req/s  p99 $MP  non-2xx: $(non2xx "$TMP/wrk-muster.txt" || echo
 echo "nginx   $N req/s  p99 $NP"
 python3 -c "print('ratio muster/nginx: %.2fx req/s, %.2fx p99 latency' % ($M / $N, $(ms "$MP") / $(ms "$NP")))"
 echo "muster RSS after the run: $((RSS / 1024)) MiB"
-echo "checks answered 2xx (server counter): $ANSWERED, wrk counted $(total "$TMP/wrk-muster.txt") requests"
+echo "checks answered 2xx (server counter): $ANSWERED, refused 503 (audit queue full): $REFUSED; wrk counted $(total "$TMP/wrk-muster.txt") requests"
 echo "checks audited (audit_log action='check'): $AUDITED"
 if [ "$ANSWERED" -ne "$AUDITED" ]; then
 	echo "FAIL: $ANSWERED checks answered but $AUDITED audited" >&2

@@ -23,6 +23,7 @@ struct app {
 	struct profile *profile;
 	char *profile_text;
 	int test_clock;           /* honour Muster-Test-Now */
+	char public_url[256];     /* base of verification URLs printed on paper */
 	int64_t clock_high;       /* test clock: latest instant seen (atomic) */
 	/* Called after a write that added restriction changes (the feed grew);
 	 * may be NULL. Must not block. */

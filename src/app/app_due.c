@@ -98,7 +98,7 @@ enum mu_err due_cancel_covered(struct app *a, const char *nid, unsigned purposes
 		return mu_fail(err, rc, NULL, "cannot read the person's summonses");
 	for (size_t i = 0; rc == MU_OK && i < set->n; i++) {
 		const struct summons_rec *r = &set->items[i];
-		if (!(purposes & (1u << r->s.purpose)) ||
+		if (!(purposes & (1u << r->s.purpose)) || r->s.issued_at > ctx->at ||
 		    !due_summons_alive(a, r, ctx->at))
 			continue;
 		rc = due_record_event(a, r->s.id, EV_CANCELLED, MU_T_NONE, AO_NONE,
@@ -320,10 +320,9 @@ static enum mu_err bad_reason(const struct profile *p, int kind,
 	char list[256] = "";
 	size_t len = 0;
 
-	for (int i = 0; profile_exemption_reason(p, i); i++) {
-		const char *name = profile_exemption_reason(p, i);
-		if (!profile_exemption_bars(p, name, (enum exemption_kind)kind) ||
-		    len + strlen(name) + 3 >= sizeof(list))
+	for (int i = 0; profile_exemption_reason(p, (enum exemption_kind)kind, i); i++) {
+		const char *name = profile_exemption_reason(p, (enum exemption_kind)kind, i);
+		if (len + strlen(name) + 3 >= sizeof(list))
 			continue;
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
 					len ? ", " : "", name);

@@ -103,17 +103,32 @@ struct kind_ctx {
 	struct change_buf *out;
 };
 
-static int64_t last_until_before(const struct kind_iv *iv, size_t n, int64_t t)
+/* When a retroactive lift takes effect: the last end of an interval by
+ * `now`, but never before `since`, the imposition it lifts. When the fact
+ * removed the bar altogether (an appearance dated before the delivery that
+ * had already been recorded), that is `since` itself: a bar that never
+ * was lifts where it began, and the record stays in time order. */
+static int64_t lift_instant(const struct kind_iv *iv, size_t n, int64_t now,
+			    int64_t since)
 {
-	int64_t best = t;
-	int found = 0;
+	int64_t best = since;
 
 	for (size_t i = 0; i < n; i++)
-		if (iv[i].until <= t && (!found || iv[i].until > best)) {
+		if (iv[i].until <= now && iv[i].until > best)
 			best = iv[i].until;
-			found = 1;
-		}
-	return found ? best : t;
+	return best;
+}
+
+/* When a retroactive imposition takes effect: where its merged segment
+ * began, but not before the last reconciliation (`floor`): every change
+ * already recorded for this kind, the lift this one follows included, is
+ * dated no later than that, so the record stays in time order. */
+static int64_t impose_instant(const struct kind_iv *iv, size_t n, size_t w,
+			      int64_t floor)
+{
+	int64_t start = segment_start(iv, n, w);
+
+	return start > floor ? start : floor;
 }
 
 static enum mu_err reconcile_kind(struct kind_ctx *c, enum restr_kind k,
@@ -141,7 +156,8 @@ static enum mu_err reconcile_kind(struct kind_ctx *c, enum restr_kind k,
 		if (want == running)
 			continue;
 		if (i == nb) /* a retroactive fact: say when it truly began/ended */
-			t = want ? segment_start(iv, n, w) : last_until_before(iv, n, t);
+			t = want ? impose_instant(iv, n, w, c->cur->reconciled_at)
+				 : lift_instant(iv, n, t, since);
 		if (want) {
 			since = t;
 			snprintf(basis, sizeof(basis), "%s", c->set->items[iv[w].summons].s.id);

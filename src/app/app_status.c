@@ -110,6 +110,11 @@ enum mu_err app_status(struct app *a, const char *nid, int64_t at, json_t **out,
 		      time_or_null(at), "profile", profile_version(a->profile),
 		      "summonses", sums, "restrictions", res);
 	for (size_t i = 0; rc == MU_OK && i < set->n; i++) {
+		if (set->items[i].s.issued_at > at) {
+			/* not yet issued at `at`: it did not exist */
+			ev[i].n_intervals = 0;
+			continue;
+		}
 		rc = rules_eval(a->profile, &facts[i], at, &ev[i]);
 		if (rc) {
 			mu_fail(err, rc, NULL, "summons %s cannot be evaluated",

@@ -23,7 +23,7 @@
 #include "audit/sha256.h"
 #include "util/timefmt.h"
 
-#define N_STR 10
+#define N_STR AUDIT_LEAF_STRS
 
 /* The string fields in encoding order, with their JSON keys. */
 static void str_fields(const struct audit_entry *e, const char *v[N_STR])
@@ -53,7 +53,8 @@ static void put_be(unsigned char *p, uint64_t v, int bytes)
 	}
 }
 
-size_t audit_leaf_encode(const struct audit_entry *e, unsigned char *buf, size_t cap)
+size_t audit_leaf_encode(const struct audit_entry *e, unsigned char *buf, size_t cap,
+			 size_t lens[AUDIT_LEAF_STRS])
 {
 	const char *v[N_STR];
 	size_t off = 17;
@@ -66,6 +67,8 @@ size_t audit_leaf_encode(const struct audit_entry *e, unsigned char *buf, size_t
 	str_fields(e, v);
 	for (int i = 0; i < N_STR; i++) {
 		size_t len = strlen(v[i]);
+		if (lens)
+			lens[i] = len;
 		if (cap - off < 4 + len)
 			return 0;
 		put_be(buf + off, len, 4);
@@ -75,10 +78,11 @@ size_t audit_leaf_encode(const struct audit_entry *e, unsigned char *buf, size_t
 	return off;
 }
 
-void audit_leaf_hash(const struct audit_entry *e, unsigned char out[32])
+void audit_leaf_hash(const struct audit_entry *e, unsigned char out[32],
+		     size_t lens[AUDIT_LEAF_STRS])
 {
 	unsigned char buf[1 + AUDIT_LEAF_MAX];
-	size_t n = audit_leaf_encode(e, buf + 1, AUDIT_LEAF_MAX);
+	size_t n = audit_leaf_encode(e, buf + 1, AUDIT_LEAF_MAX, lens);
 
 	buf[0] = 0x00; /* RFC 9162 leaf prefix, encoded in place: one pass */
 	audit_sha256(buf, n + 1, out);

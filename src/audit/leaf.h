@@ -15,11 +15,15 @@
 
 #define AUDIT_LEAF_VERSION 1
 #define AUDIT_LEAF_MAX 1024 /* fits any encoded struct audit_entry */
+#define AUDIT_LEAF_STRS 10  /* text fields, actor_token .. detail */
 
-/* Encode e into buf[0..cap); returns the length, 0 if cap is too small. */
-size_t audit_leaf_encode(const struct audit_entry *e, unsigned char *buf, size_t cap);
-/* The RFC 9162 leaf hash SHA-256(0x00 || encoding) of e. */
-void audit_leaf_hash(const struct audit_entry *e, unsigned char out[32]);
+/* Encode e into buf[0..cap); returns the length, 0 if cap is too small.
+ * lens (may be NULL) gets each text field's byte length, in order. */
+size_t audit_leaf_encode(const struct audit_entry *e, unsigned char *buf, size_t cap,
+			 size_t lens[AUDIT_LEAF_STRS]);
+/* The RFC 9162 leaf hash SHA-256(0x00 || encoding) of e; lens as above. */
+void audit_leaf_hash(const struct audit_entry *e, unsigned char out[32],
+		     size_t lens[AUDIT_LEAF_STRS]);
 
 /* The entry as JSON: every encoded field, "at" as RFC 3339 UTC and
  * "detail" as the exact stored text. New reference, NULL on no memory. */

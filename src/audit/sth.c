@@ -149,7 +149,7 @@ static enum mu_err receipt_leaf(const json_t *r, struct audit_entry *e,
 		return mu_fail(err, MU_EINVAL, "leaf_index",
 			       "leaf_index must be the entry's index");
 	*index = (uint64_t)e->idx;
-	audit_leaf_hash(e, leaf);
+	audit_leaf_hash(e, leaf, NULL);
 	if (lh && (audit_unhex(lh, claimed, 32) || sodium_memcmp(claimed, leaf, 32)))
 		return mu_fail(err, MU_ECONFLICT, "leaf_hash",
 			       "the entry does not hash to the receipt's leaf_hash: "

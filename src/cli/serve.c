@@ -9,6 +9,15 @@
 #include "http/api.h"
 #include "http/server.h"
 
+/* A whole number in [lo, hi], or -1. */
+static long bounded(const char *s, long lo, long hi)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s && !*end && v >= lo && v <= hi ? v : -1;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -20,6 +29,9 @@ int cmd_serve(int argc, char **argv)
 		{"audit-queue", required_argument, NULL, 'a'},
 		{"audit-flush-ms", required_argument, NULL, 'f'},
 		{"public-url", required_argument, NULL, 'u'},
+		{"notify-url", required_argument, NULL, 'n'},
+		{"notify-backoff-ms", required_argument, NULL, 'b'},
+		{"notify-attempts", required_argument, NULL, 'A'},
 		{"web", required_argument, NULL, 'w'},
 		{NULL, 0, NULL, 0},
 	};
@@ -38,16 +50,26 @@ int cmd_serve(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'l': so.listen = optarg; break;
-		case 't': so.threads = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 't': so.threads = (unsigned)bounded(optarg, 1, 256); break;
 		case 'c': test_clock = 1; break;
 		case 'q': so.access_log = 0; break;
-		case 'a': sto.audit_queue_max = strtoul(optarg, NULL, 10); break;
-		case 'f': sto.audit_flush_ms = (int)strtol(optarg, NULL, 10); break;
+		case 'a': sto.audit_queue_max = (size_t)bounded(optarg, 1, 1000000); break;
+		case 'f': sto.audit_flush_ms = (int)bounded(optarg, 1, 600000); break;
 		case 'u': public_url = optarg; break;
+		case 'n': so.notify_url = optarg; break;
+		case 'b': so.notify_backoff_ms = (int)bounded(optarg, 1, 3600000); break;
+		case 'A': so.notify_attempts = (int)bounded(optarg, 1, 100); break;
 		case 'w': api_web_dir(optarg); break;
 		default: return cli_usage("serve", "bad option");
 		}
 	}
+	if (!so.notify_url)
+		so.notify_url = getenv("MUSTER_NOTIFY_URL");
+	if ((int)so.threads < 0 || (long)sto.audit_queue_max < 0 || sto.audit_flush_ms < 0 ||
+	    so.notify_backoff_ms < 0 || so.notify_attempts < 0)
+		return cli_usage("serve", "--threads (1..256), --audit-queue (1..1000000), "
+				 "--audit-flush-ms (1..600000) and the --notify-* numbers must "
+				 "be positive whole numbers");
 	db = cli_db(db);
 	if (!db)
 		return cli_usage("serve", "--db PATH is required");

@@ -14,6 +14,47 @@ static const char *s(json_t *o, const char *k)
 	return v ? v : "-";
 }
 
+/* One due-process list: a heading with the count, then per record the
+ * values of keys (up to four) on one line and its explanation below. */
+static void print_list(json_t *st, const char *key, const char *heading,
+		       const char *const keys[4])
+{
+	json_t *list = json_object_get(st, key), *v;
+	size_t i;
+
+	if (!json_is_array(list))
+		return;
+	printf("\n%s: %zu\n", heading, json_array_size(list));
+	json_array_foreach(list, i, v) {
+		printf(" ");
+		for (int k = 0; k < 4 && keys[k]; k++)
+			printf(" %s", s(v, keys[k]));
+		printf("\n    %s\n", s(v, "explanation"));
+	}
+}
+
+/* Fitness, protections, exemptions, overrides, excuses, appeals and
+ * corrections (app_due_json.c), when the document has them. */
+static void print_due(json_t *st)
+{
+	static const char *const bars[4] = {"kind", "basis", "until", NULL};
+	static const char *const exs[4] = {"id", "kind", "reason", "state"};
+	static const char *const ovs[4] = {"id", "purpose", "state", NULL};
+	static const char *const xcs[4] = {"id", "summons_id", "reason", "state"};
+	static const char *const aps[4] = {"id", "state", "filed_at", NULL};
+	static const char *const cos[4] = {"id", "field", "state", "deadline"};
+	json_t *f = json_object_get(st, "fitness");
+
+	if (json_is_object(f))
+		printf("\nfitness: %s\n    %s\n", s(f, "category"), s(f, "explanation"));
+	print_list(st, "protections", "protections (bars on being summoned)", bars);
+	print_list(st, "exemptions", "deferments and exemptions", exs);
+	print_list(st, "overrides", "overrides", ovs);
+	print_list(st, "excuses", "excuses", xcs);
+	print_list(st, "appeals", "appeals", aps);
+	print_list(st, "corrections", "corrections", cos);
+}
+
 static void print_text(json_t *st)
 {
 	size_t i;
@@ -35,6 +76,7 @@ static void print_text(json_t *st)
 		printf("  %-22s since %s  (summons %s, rule %s)\n    %s\n", s(v, "kind"),
 		       s(v, "since"), s(v, "basis"), s(v, "rule"), s(v, "explanation"));
 	}
+	print_due(st);
 	printf("\nnext change: %s\n",
 	       json_is_null(json_object_get(st, "next_change")) ? "none expected"
 								 : s(st, "next_change"));

@@ -34,8 +34,8 @@ static enum mu_err set_char(char *dst, const char *column, const char *value,
 	}
 	if (value[1] || !strchr(allowed, value[0]))
 		return mu_fail(err, MU_EINVAL, column,
-			       "%s must be one of %s%s", column, allowed,
-			       column[0] == 'f' ? " or empty" : "");
+			       "%s must be %s", column, column[0] == 'f'
+			       ? "one of A, B, V, G, D or empty" : "M or F");
 	*dst = value[0];
 	return MU_OK;
 }

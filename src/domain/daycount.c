@@ -20,24 +20,28 @@
  *    slot is published (release/acquire), and never changes afterwards.
  *    Zone names are checked before use: a name that glibc cannot load would
  *    silently mean UTC, which would shift every period by hours.
- *  - offsets: (zone, UTC hour) -> UTC offset. An hour is cached only when
- *    localtime_r shows the same offset at its first and its last second;
- *    the instant's local date and clock time are then t + offset, exactly
- *    what localtime_r computes. This assumes no two transitions of a zone
- *    lie within one hour of each other and cancel out; in the tz database
- *    the closest pair is about a week apart. An hour that contains a
- *    transition is never cached and always takes the slow path, which also
+ *  - offsets: (zone, 4-day block of UTC time) -> UTC offset, for a block
+ *    whose first and last seconds show the same offset in localtime_r; an
+ *    instant's local date and clock time are then t + offset, exactly what
+ *    localtime_r computes. This rests on one fact of the tz database: no
+ *    zone has two transitions within 4 days of each other (the closest
+ *    pair, over every zone from 1800 to 2100, is 6 days 23 hours apart), so
+ *    a block cannot hide a transition and its reversal. The block that
+ *    holds a transition falls back to (zone, UTC hour) entries on the same
+ *    terms, and the hour that holds it to localtime_r itself, which also
  *    keeps local dates that run backwards (a fall-back at midnight) exact.
- *  - midnights: (zone, local date) -> the instant daycount_local_midnight
- *    answers, stored as its distance from 00:00 UTC of that date.
+ *  - midnights: 00:00 on day D is D*86400 - offset when the offsets two
+ *    days either side agree (no transition can lie between). Only a day
+ *    near a transition asks the C library, and its answer is cached per
+ *    (zone, local day) as its distance from 00:00 UTC of that day.
  *
  * Each cache entry packs the zone id, the key and the value into one 64-bit
  * atomic word, so a reader sees a whole entry or another one, never a torn
  * mix; the caches are direct-mapped (a collision overwrites), so their
- * memory is fixed: ZONES_MAX names and 2 x CACHE_SLOTS words, about 700 KiB
- * in all. Keys or values that do not fit an entry, and zones beyond
- * ZONES_MAX, are simply answered by the slow path every time. The caches
- * live as long as the process: a tzdata upgrade takes effect at restart.
+ * memory is fixed: ZONES_MAX names (200 KiB) and 40960 words (320 KiB).
+ * Keys or values that do not fit an entry, and zones beyond ZONES_MAX, are
+ * answered by the slow path every time. The caches live as long as the
+ * process: a tzdata upgrade takes effect at restart.
  *
  * Must not: allocate, log, or know any offset by heart.
  */
@@ -54,11 +58,13 @@
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
 #define ZONE_NAME_MAX 96
-#define ZONES_MAX 2048        /* zone ids 1..2047; id 0 means "not cached" */
-#define ZONE_SLOTS 4096       /* power of two, > ZONES_MAX: probes end */
-#define CACHE_BITS 15         /* 32768 words per cache */
-#define CACHE_SLOTS (1u << CACHE_BITS)
-#define VAL_BITS 20           /* signed value of an entry, in seconds */
+#define ZONES_MAX 2048    /* zone ids 1..2047; id 0 means "not cached" */
+#define ZONE_SLOTS 4096   /* power of two, > ZONES_MAX: probes end */
+#define BLOCK (4 * 86400) /* offsets are cached per 4 days of UTC time */
+#define BLK_BITS 15       /* 32768 (zone, block) entries */
+#define HOUR_BITS 12      /* 4096 (zone, hour) entries, transition blocks */
+#define MID_BITS 12       /* 4096 (zone, day) entries, transition days */
+#define VAL_BITS 20       /* signed value of an entry, in seconds */
 #define VAL_BIAS (1L << (VAL_BITS - 1))
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -67,11 +73,12 @@ static char tz_current[ZONE_NAME_MAX + 2]; /* ":<zone>" last set, guarded */
 /* zone_names[id] is written once, under tz_lock, before id is published in
  * zone_slots; read without the lock after an acquire load of the slot. */
 static char zone_names[ZONES_MAX][ZONE_NAME_MAX + 1];
-static unsigned zones_n;                       /* guarded by tz_lock */
+static unsigned zones_n;                        /* guarded by tz_lock */
 static _Atomic uint32_t zone_slots[ZONE_SLOTS]; /* 0 empty, else zone id */
 
-static _Atomic uint64_t off_cache[CACHE_SLOTS]; /* (zone, UTC hour) */
-static _Atomic uint64_t mid_cache[CACHE_SLOTS]; /* (zone, local day) */
+static _Atomic uint64_t blk_cache[1u << BLK_BITS];   /* (zone, block) */
+static _Atomic uint64_t hour_cache[1u << HOUR_BITS]; /* (zone, UTC hour) */
+static _Atomic uint64_t mid_cache[1u << MID_BITS];   /* (zone, local day) */
 
 /* Syntax check: IANA names are letters, digits, '/', '_', '-', '+'. */
 static int zone_name_ok(const char *zone)
@@ -195,15 +202,17 @@ static int cache_fits(int id, int64_t key)
 	return id > 0 && key >= INT32_MIN && key <= INT32_MAX;
 }
 
-static _Atomic uint64_t *cache_slot(_Atomic uint64_t *cache, uint64_t tag)
+static _Atomic uint64_t *cache_slot(_Atomic uint64_t *cache, unsigned bits,
+				   uint64_t tag)
 {
-	return &cache[(tag * 0x9E3779B97F4A7C15u) >> (64 - CACHE_BITS)];
+	return &cache[(tag * 0x9E3779B97F4A7C15u) >> (64 - bits)];
 }
 
-/* 1 and *val if the cache holds tag. */
-static int cache_get(_Atomic uint64_t *cache, uint64_t tag, long *val)
+/* 1 and *val if the cache of 2^bits words holds tag. */
+static int cache_get(_Atomic uint64_t *cache, unsigned bits, uint64_t tag,
+		     long *val)
 {
-	uint64_t w = atomic_load_explicit(cache_slot(cache, tag),
+	uint64_t w = atomic_load_explicit(cache_slot(cache, bits, tag),
 					  memory_order_relaxed);
 
 	if (w == 0 || w >> VAL_BITS != tag)
@@ -212,11 +221,12 @@ static int cache_get(_Atomic uint64_t *cache, uint64_t tag, long *val)
 	return 1;
 }
 
-static void cache_put(_Atomic uint64_t *cache, uint64_t tag, long val)
+static void cache_put(_Atomic uint64_t *cache, unsigned bits, uint64_t tag,
+		      long val)
 {
 	if (val <= -VAL_BIAS || val >= VAL_BIAS)
 		return;
-	atomic_store_explicit(cache_slot(cache, tag),
+	atomic_store_explicit(cache_slot(cache, bits, tag),
 			      tag << VAL_BITS | (uint64_t)(val + VAL_BIAS),
 			      memory_order_relaxed);
 }
@@ -251,29 +261,57 @@ static int local_tm(int64_t t, struct tm *tm)
 	return 1;
 }
 
-/* The UTC offset of zone at t (seconds east), from the cache or the C
+/* 1 and *off if localtime_r shows the same offset at a and at b. Caller
+ * holds tz_lock. */
+static int same_offset(int64_t a, int64_t b, long *off)
+{
+	struct tm x, y;
+
+	if (!local_tm(a, &x) || !local_tm(b, &y) || x.tm_gmtoff != y.tm_gmtoff)
+		return 0;
+	*off = x.tm_gmtoff;
+	return 1;
+}
+
+/* The C library's answer for offset_at, cached where it holds for a whole
+ * block or hour. Caller holds tz_lock, with zone in use. */
+static int offset_locked(int id, int64_t t, long *off)
+{
+	int64_t blk = floor_div(t, BLOCK), hour = floor_div(t, 3600);
+	struct tm tm;
+
+	if (cache_fits(id, blk) &&
+	    same_offset(blk * BLOCK, blk * BLOCK + BLOCK - 1, off)) {
+		cache_put(blk_cache, BLK_BITS, cache_tag(id, blk), *off);
+		return 1;
+	}
+	if (cache_fits(id, hour) &&
+	    same_offset(hour * 3600, hour * 3600 + 3599, off)) {
+		cache_put(hour_cache, HOUR_BITS, cache_tag(id, hour), *off);
+		return 1;
+	}
+	if (!local_tm(t, &tm))
+		return 0;
+	*off = tm.tm_gmtoff;
+	return 1;
+}
+
+/* The UTC offset of zone at t (seconds east), from the caches or the C
  * library; id as from zone_resolve. 0 if t cannot be converted. */
 static int offset_at(const char *zone, int id, int64_t t, long *off)
 {
-	int64_t hour = floor_div(t, 3600);
-	int cacheable = cache_fits(id, hour);
-	uint64_t tag = cacheable ? cache_tag(id, hour) : 0;
-	struct tm a, b;
+	int64_t blk = floor_div(t, BLOCK), hour = floor_div(t, 3600);
 	int ok;
 
-	if (cacheable && cache_get(off_cache, tag, off))
+	if (cache_fits(id, blk) &&
+	    cache_get(blk_cache, BLK_BITS, cache_tag(id, blk), off))
+		return 1;
+	if (cache_fits(id, hour) &&
+	    cache_get(hour_cache, HOUR_BITS, cache_tag(id, hour), off))
 		return 1;
 	pthread_mutex_lock(&tz_lock);
 	tz_use(zone);
-	if (cacheable && local_tm(hour * 3600, &a) &&
-	    local_tm(hour * 3600 + 3599, &b) && a.tm_gmtoff == b.tm_gmtoff) {
-		*off = a.tm_gmtoff;
-		cache_put(off_cache, tag, *off);
-		ok = 1;
-	} else {
-		ok = local_tm(t, &a);
-		*off = ok ? a.tm_gmtoff : 0;
-	}
+	ok = offset_locked(id, t, off);
 	pthread_mutex_unlock(&tz_lock);
 	return ok;
 }
@@ -399,14 +437,22 @@ enum mu_err daycount_local_midnight(const char *zone, int y, int m, int d,
 {
 	int64_t day;
 	uint64_t tag;
-	long val;
+	long val, before, after;
 	int id, ok;
 
 	if (!mu_date_valid(y, m, d) || (id = zone_resolve(zone)) < 0)
 		return MU_EINVAL;
 	day = mu_days_from_civil(y, m, d);
+	/* One offset over [D - 2 days, D + 2 days]: no transition lies within,
+	 * so 00:00 reads exactly once, at D*86400 - offset. */
+	if (offset_at(zone, id, day * 86400 - 2 * 86400, &before) &&
+	    offset_at(zone, id, day * 86400 + 2 * 86400, &after) &&
+	    before == after) {
+		*out = day * 86400 - before;
+		return MU_OK;
+	}
 	tag = cache_fits(id, day) ? cache_tag(id, day) : 0;
-	if (tag && cache_get(mid_cache, tag, &val)) {
+	if (tag && cache_get(mid_cache, MID_BITS, tag, &val)) {
 		*out = day * 86400 + val;
 		return MU_OK;
 	}
@@ -417,7 +463,7 @@ enum mu_err daycount_local_midnight(const char *zone, int y, int m, int d,
 	if (!ok)
 		return MU_EINVAL;
 	if (tag)
-		cache_put(mid_cache, tag, (long)(*out - day * 86400));
+		cache_put(mid_cache, MID_BITS, tag, (long)(*out - day * 86400));
 	return MU_OK;
 }
 

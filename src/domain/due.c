@@ -343,7 +343,9 @@ static void explain_exemption_bar(const struct profile *prof,
 				  struct text *o)
 {
 	const struct exemption_rec *e = b->exemption;
-	const char *law = profile_exemption_text(prof, b->reason);
+	const char *law = profile_exemption_text(prof, b->reason,
+						 b->kind == BAR_EXEMPTION ? EK_EXEMPTION
+									  : EK_DEFERMENT);
 	char w[64], pw[160];
 
 	due_purposes_words(b->purposes, pw, sizeof(pw));

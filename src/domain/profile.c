@@ -22,7 +22,8 @@
  *     ],
  *     "ends_summons": ["appeared", "cancelled", "appeal_upheld",
  *                      "excused_without_new_date"]   required
- *     "exemption_reasons": [        optional (due process)
+ *     "exemption_reasons": [        optional (due process); a reason may
+ *                                   appear once per kind
  *       {"reason": "studies", "kinds": ["deferment"],
  *        "bars": ["dispatch", "training", "mobilization"], "text": "..."}
  *     ],
@@ -486,8 +487,10 @@ static enum mu_err parse_reason(json_t *o, const char *path, int exemption,
 	if (!name_chars_ok(name, "_"))
 		return mu_fail(err, MU_EINVAL, field,
 			       "%s must use only a-z, 0-9 and '_'", field);
+	/* a name appears once per kind (excuses: once) */
 	for (int i = 0; i < n; i++)
-		if (!strcmp(list[i].name, name))
+		if (!strcmp(list[i].name, name) &&
+		    (!exemption || (list[i].kinds & r->kinds)))
 			return mu_fail(err, MU_EINVAL, field,
 				       "reason \"%s\" is listed twice", name);
 	snprintf(r->name, sizeof(r->name), "%s", name);
@@ -665,11 +668,13 @@ const char *profile_rule_text(const struct profile *p, int i)
 	return p && i >= 0 && i < p->n_rules ? p->rules[i].text : NULL;
 }
 
+/* The entry for name (and, for exemption reasons, kind bit; 0 = any). */
 static const struct profile_reason *find_reason(const struct profile_reason *list,
-						int n, const char *name)
+						int n, const char *name,
+						unsigned kind)
 {
 	for (int i = 0; name && i < n; i++)
-		if (!strcmp(list[i].name, name))
+		if (!strcmp(list[i].name, name) && (!kind || (list[i].kinds & kind)))
 			return &list[i];
 	return NULL;
 }
@@ -677,22 +682,31 @@ static const struct profile_reason *find_reason(const struct profile_reason *lis
 unsigned profile_exemption_bars(const struct profile *p, const char *reason,
 				enum exemption_kind k)
 {
-	const struct profile_reason *r =
-		find_reason(p->exemption_reasons, p->n_exemption_reasons, reason);
+	const struct profile_reason *r;
 
-	return r && (unsigned)k < EK__COUNT && (r->kinds & (1u << k)) ? r->bars : 0;
+	if ((unsigned)k >= EK__COUNT)
+		return 0;
+	r = find_reason(p->exemption_reasons, p->n_exemption_reasons, reason, 1u << k);
+	return r ? r->bars : 0;
 }
 
-const char *profile_exemption_reason(const struct profile *p, int i)
+const char *profile_exemption_reason(const struct profile *p,
+				     enum exemption_kind k, int i)
 {
-	return i >= 0 && i < p->n_exemption_reasons ? p->exemption_reasons[i].name
-						    : NULL;
+	for (int j = 0; i >= 0 && (unsigned)k < EK__COUNT &&
+			j < p->n_exemption_reasons; j++)
+		if ((p->exemption_reasons[j].kinds & (1u << k)) && i-- == 0)
+			return p->exemption_reasons[j].name;
+	return NULL;
 }
 
-const char *profile_exemption_text(const struct profile *p, const char *reason)
+const char *profile_exemption_text(const struct profile *p, const char *reason,
+				   enum exemption_kind k)
 {
 	const struct profile_reason *r =
-		find_reason(p->exemption_reasons, p->n_exemption_reasons, reason);
+		(unsigned)k < EK__COUNT ? find_reason(p->exemption_reasons,
+						      p->n_exemption_reasons, reason,
+						      1u << k) : NULL;
 	return r ? r->text : NULL;
 }
 
@@ -704,7 +718,7 @@ const char *profile_excuse_reason(const struct profile *p, int i)
 const char *profile_excuse_text(const struct profile *p, const char *reason)
 {
 	const struct profile_reason *r =
-		find_reason(p->excuse_reasons, p->n_excuse_reasons, reason);
+		find_reason(p->excuse_reasons, p->n_excuse_reasons, reason, 0);
 	return r ? r->text : NULL;
 }
 

@@ -680,6 +680,14 @@ enum mu_err rules_check_event(const struct sm_facts *f,
 			       "%s is recorded by the system when the summons "
 			       "is issued, not as an event",
 			       ev_type_name(ev->type));
+	if (ev->type != EV_EXCUSED && ev->new_report_at != MU_T_NONE)
+		return mu_fail(err, MU_EINVAL, "new_report_at",
+			       "only an excused event may carry new_report_at, "
+			       "not %s", ev_type_name(ev->type));
+	if (ev->type != EV_APPEAL_DECIDED && ev->outcome != AO_NONE)
+		return mu_fail(err, MU_EINVAL, "outcome",
+			       "only an appeal_decided event may carry an "
+			       "outcome, not %s", ev_type_name(ev->type));
 	rc = check_time(f, ev, now, err);
 	if (rc != MU_OK)
 		return rc;

@@ -139,10 +139,12 @@ const char *profile_rule_text(const struct profile *p, int i);
  * profile does not know that reason for that kind. */
 unsigned profile_exemption_bars(const struct profile *p, const char *reason,
 				enum exemption_kind k);
-/* The i-th exemption / excuse reason name and its plain-words text, NULL
- * past the end. */
-const char *profile_exemption_reason(const struct profile *p, int i);
-const char *profile_exemption_text(const struct profile *p, const char *reason);
+/* The i-th reason a record of kind k may have / the i-th excuse reason,
+ * and a reason's plain-words text; NULL past the end or when unknown. */
+const char *profile_exemption_reason(const struct profile *p,
+				     enum exemption_kind k, int i);
+const char *profile_exemption_text(const struct profile *p, const char *reason,
+				   enum exemption_kind k);
 const char *profile_excuse_reason(const struct profile *p, int i);
 const char *profile_excuse_text(const struct profile *p, const char *reason);
 /* Working days a correction request may wait for a decision (default 10). */
@@ -175,7 +177,8 @@ int64_t rules_next_change(const struct sm_eval *ev, size_t n, int64_t at);
  * any event on an ended summons except appeal_decided while an appeal is
  * pending, appeal_decided without a pending appeal or without an outcome,
  * new_report_at not after the event instant (or too far after it, see
- * rules_check_report).
+ * rules_check_report), new_report_at on anything but excused, an outcome on
+ * anything but appeal_decided.
  */
 enum mu_err rules_check_event(const struct sm_facts *f,
 			      const struct sm_event *ev, int64_t now,

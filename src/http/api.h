@@ -15,6 +15,7 @@
 
 #include "app/app.h"
 #include "domain/model.h"
+#include "print/summons_pdf.h"
 #include "util/err.h"
 
 /* Named limits: crossing one is a clean 413/414/431/400. */
@@ -38,6 +39,7 @@ struct api_req {
 	const char *params[API_PARAMS_MAX];
 	size_t n_params;
 	json_t *body;                   /* parsed JSON body, or NULL */
+	const char *raw_body;           /* a text/csv body, NUL-terminated, or NULL */
 	int responded;
 	unsigned status;                /* for the access log */
 	size_t resp_bytes;
@@ -45,6 +47,9 @@ struct api_req {
 	int64_t wait_deadline_ms;       /* monotonic ms; 0 = not waiting */
 	int wait_requested;
 	uint64_t feed_gen_seen;
+	int retry_after;                /* seconds, sent with 429/503 */
+	const char *content_disposition; /* static string, or NULL */
+	const char *allow;              /* methods for a 405 (static buffer) */
 };
 
 typedef void (*api_handler)(struct api_req *r);
@@ -71,6 +76,9 @@ void api_raw_headers(struct api_req *r, unsigned status, const char *content_typ
  * the binary (muster serve --web DIR, for development); NULL: embedded.
  * Call before the server starts; dir must outlive it. */
 void api_web_dir(const char *dir);
+
+/* The client's IP address as text into buf; -1 if unknown. */
+int api_client_addr(struct api_req *r, char *buf, size_t size);
 
 /* A query parameter, or NULL. */
 const char *api_query(struct api_req *r, const char *key);
@@ -115,6 +123,17 @@ json_t *api_body_object(struct api_req *r);
 int api_check_one(struct api_req *r, enum restr_kind kind, const char *nid,
 		  json_t **out);
 
+/* One printed page and the buffers its strings live in. */
+struct print_page {
+	struct person person;
+	struct office office;
+	char name[1300], when[64], zone[96], url[400], basis[200];
+	struct summons_print sp;
+};
+/* Gather what the printed summons shows (h_verify.c); -1 if the person or
+ * office is gone. */
+int api_print_fill(struct app *a, const struct summons_rec *rec, struct print_page *pg);
+
 /* Handlers (h_*.c). */
 void h_healthz(struct api_req *r);
 void h_offices_create(struct api_req *r);
@@ -144,6 +163,14 @@ void h_feed_ack(struct api_req *r);
 void h_feed_lag(struct api_req *r);
 void h_metrics(struct api_req *r);
 void h_checks_batch(struct api_req *r);
+void h_verify(struct api_req *r);
+void h_print_batch(struct api_req *r);
+void h_print_manifest(struct api_req *r);
+void h_post_evidence(struct api_req *r);
+void h_notices_list(struct api_req *r);
+void h_me_notices(struct api_req *r);
+void h_me_summonses(struct api_req *r);
+void h_summonses_pdf(struct api_req *r);
 void h_campaigns_create(struct api_req *r);
 void h_campaigns_list(struct api_req *r);
 void h_campaigns_get(struct api_req *r);

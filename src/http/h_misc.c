@@ -122,6 +122,7 @@ static const struct {
 static const struct {
 	const char *action, *kind, *words;
 } access_actions[] = {
+	{"check", "read", "checked you"},
 	{"person.read", "read", "looked at your record"},
 	{"person.history", "read", "looked at the earlier versions of your record"},
 	{"person.list", "read", "saw your record in a list of persons"},

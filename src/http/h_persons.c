@@ -295,11 +295,16 @@ void h_persons_remove(struct api_req *r)
 		return;
 	}
 	p.status = PS_REMOVED;
+	snprintf(p.source, sizeof(p.source), "api:%s", r->tok.id);
 	snprintf(p.removal_reason, sizeof(p.removal_reason), "%s", reason);
 	snprintf(p.removal_date, sizeof(p.removal_date), "%s", date);
 	if (store_person_put(r->app->st, &p, 0, &c, &changed, &e) ||
 	    app_cancel_open(r->app, p.national_id, reason, &c, &cancelled, &e)) {
 		api_problem(r, &e);
+		return;
+	}
+	if (store_person_get(r->app->st, p.national_id, &p) != MU_OK) {
+		api_fail(r, MU_EIO, NULL, "cannot read the record back");
 		return;
 	}
 	{

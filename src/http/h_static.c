@@ -1,18 +1,19 @@
 /*
- * h_static.c: the web pages (web/: the citizen portal, the clerk console and
- * their shared assets), served as files.
+ * h_static.c: the web pages (web/: the citizen portal, the clerk console, the
+ * summons verification page and their shared assets), served as files.
  *
  * The files are embedded in the binary at build time (cmake/embed.cmake
  * makes web_files[]), so the one binary is the whole product; `muster serve
  * --web DIR` reads them from DIR instead, for editing pages without a
- * rebuild. /portal and /console (with or without the slash) answer their
- * index.html; any other file answers by its path under web/.
+ * rebuild. /portal, /console and /verify (with or without the slash)
+ * answer their index.html; any other file answers by its path under web/.
  *
  * Every file goes out with its Content-Type, a strong ETag (a hash of its
  * bytes; a matching If-None-Match answers 304), Cache-Control: no-cache (so
  * the browser revalidates and a new binary is seen at once) and a
  * Content-Security-Policy that allows scripts, styles and requests only from
- * this origin: no inline script, no inline style, no eval.
+ * this origin: no inline script, no inline style, no eval. The verification
+ * page (/verify?code=...) needs no token: it calls GET /v1/verify/{code}.
  *
  * Must not: know anything of the API. The pages reach the register through
  * the public HTTP API with the user's own token, like any other client.
@@ -80,7 +81,7 @@ static const char *type_of(const char *path)
  * empty or dot-led segment, an odd character). */
 static int web_path(const char *p, char *out, size_t size)
 {
-	static const char *const roots[] = {"/portal", "/console"};
+	static const char *const roots[] = {"/portal", "/console", "/verify"};
 	const char *seg;
 
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {

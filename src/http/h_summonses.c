@@ -177,6 +177,13 @@ static int parse_event(struct api_req *r, json_t *body, struct event_rec *ev)
 	return 0;
 }
 
+/* What a delivery channel (portal, post) may testify to. */
+static int channel_may_record(enum ev_type t)
+{
+	return t == EV_PLACED_IN_ACCOUNT || t == EV_VIEWED || t == EV_POST_SENT ||
+	       t == EV_POST_DELIVERED || t == EV_POST_REFUSED || t == EV_POST_RETURNED;
+}
+
 void h_summonses_event(struct api_req *r)
 {
 	struct summons_rec *rec;
@@ -186,7 +193,15 @@ void h_summonses_event(struct api_req *r)
 	json_t *body = api_body_object(r), *o;
 	int64_t seq = 0;
 
-	if (!body || parse_event(r, body, &ev) || !(rec = load_summons(r)))
+	if (!body || parse_event(r, body, &ev))
+		return;
+	if (r->tok.role == ROLE_CHANNEL && !channel_may_record(ev.ev.type)) {
+		api_fail(r, MU_EFORBIDDEN, "type", "a delivery channel records delivery evidence "
+			 "only (placed_in_account, viewed, post_*), not %s",
+			 ev_type_name(ev.ev.type));
+		return;
+	}
+	if (!(rec = load_summons(r)))
 		return;
 	ev.ev.recorded_at = r->now;
 	snprintf(ev.actor, sizeof(ev.actor), "%s", r->tok.id);

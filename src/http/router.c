@@ -74,7 +74,18 @@ const struct route api_routes[] = {
 	{"GET", "/console", h_static, ROLES_ANYONE},
 	{"GET", "/console/", h_static, ROLES_ANYONE},
 	{"GET", "/console/{file}", h_static, ROLES_ANYONE},
+	{"GET", "/verify", h_static, ROLES_ANYONE},
+	{"GET", "/verify/", h_static, ROLES_ANYONE},
+	{"GET", "/verify/{file}", h_static, ROLES_ANYONE},
 	{"GET", "/assets/{file}", h_static, ROLES_ANYONE},
+	{"GET", "/v1/verify/{code}", h_verify, ROLES_ANYONE},
+	{"GET", "/v1/notices", h_notices_list, R(ADMIN) | R(CLERK)},
+	{"GET", "/v1/offices/{id}/print-batch", h_print_batch, R(CLERK)},
+	{"GET", "/v1/offices/{id}/print-batch/manifest", h_print_manifest, R(CLERK)},
+	{"POST", "/v1/post/evidence", h_post_evidence, R(CLERK) | R(CHANNEL)},
+	{"GET", "/v1/me/notices", h_me_notices, R(CITIZEN)},
+	{"GET", "/v1/me/summonses", h_me_summonses, R(CITIZEN)},
+	{"GET", "/v1/summonses/{id}/pdf", h_summonses_pdf, R(CLERK)},
 	{NULL, NULL, NULL, 0},
 };
 
@@ -138,4 +149,25 @@ enum route_match router_match(const char *method, const char *path, char *buf,
 		return RM_FOUND;
 	}
 	return rm;
+}
+
+const char *router_allowed(const char *path)
+{
+	static _Thread_local char out[64];
+	char buf[API_URL_MAX + 1];
+	const char *params[API_PARAMS_MAX];
+	size_t n, len = strlen(path);
+
+	out[0] = 0;
+	if (len >= sizeof(buf))
+		return out;
+	for (const struct route *r = api_routes; r->method; r++) {
+		memcpy(buf, path, len + 1);
+		if (!match_one(r->pattern, buf, params, &n) || strstr(out, r->method))
+			continue;
+		if (out[0])
+			strncat(out, ", ", sizeof(out) - strlen(out) - 1);
+		strncat(out, r->method, sizeof(out) - strlen(out) - 1);
+	}
+	return out;
 }

@@ -27,4 +27,8 @@ enum route_match router_match(const char *method, const char *path, char *buf,
 			      size_t bufsize, const struct route **out,
 			      const char **params, size_t *n);
 
+/* The methods that path accepts, comma-separated ("" if none). The string
+ * lives in a thread-local buffer until the next call. */
+const char *router_allowed(const char *path);
+
 #endif

@@ -27,6 +27,7 @@
 #include "http/api.h"
 #include "http/auth.h"
 #include "http/router.h"
+#include "notify/sender.h"
 
 struct reqstate {
 	struct api_req r;
@@ -104,6 +105,15 @@ static void respond_ex(struct api_req *r, unsigned status, const char *ctype,
 	add_common_headers(resp, r, extra);
 	if (status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"muster\"");
+	if ((status == 429 || status == 503) && r->retry_after > 0) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", r->retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	if (status == 405 && r->allow && r->allow[0])
+		MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->content_disposition)
+		MHD_add_response_header(resp, "Content-Disposition", r->content_disposition);
 	/* draining: end keep-alive connections, or a busy client would keep
 	 * the server up until the drain times out */
 	if (__atomic_load_n(&g_srv->stopping, __ATOMIC_SEQ_CST))
@@ -163,6 +173,7 @@ static unsigned status_of(enum mu_err code)
 	case MU_EIO:
 	case MU_ENOMEM:
 	case MU_EINTERNAL: return 500;
+	case MU_ELIMIT: return 429;
 	}
 	return 500;
 }
@@ -179,6 +190,7 @@ static const char *title_of(unsigned status)
 	case 413: return "Content too large";
 	case 414: return "URI too long";
 	case 431: return "Request header fields too large";
+	case 429: return "Too many requests";
 	case 503: return "Service unavailable";
 	default: return "Internal error";
 	}
@@ -232,6 +244,22 @@ void api_fail(struct api_req *r, enum mu_err code, const char *field,
 }
 
 /* ---- request helpers --------------------------------------------------- */
+
+int api_client_addr(struct api_req *r, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	buf[0] = 0;
+	if (!sa)
+		return -1;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+	return buf[0] ? 0 : -1;
+}
 
 const char *api_query(struct api_req *r, const char *key)
 {
@@ -460,9 +488,16 @@ static int parse_body(struct reqstate *rs)
 {
 	json_error_t je;
 	struct api_req *r = &rs->r;
+	const char *ct;
 
-	if (!rs->body_len || r->body)
+	if (!rs->body_len || r->body || r->raw_body)
 		return 0;
+	ct = api_header(r, "Content-Type");
+	if (ct && !strncmp(ct, "text/csv", 8)) {
+		rs->body[rs->body_len] = 0; /* the buffer has room for it */
+		r->raw_body = rs->body;
+		return 0;
+	}
 	if (json_too_deep(rs->body, rs->body_len)) {
 		api_fail(r, MU_EINVAL, NULL, "the JSON body nests deeper than %d levels",
 			 API_JSON_DEPTH_MAX);
@@ -558,7 +593,8 @@ static int authenticate(struct api_req *r, const struct route *rt)
 	}
 	r->authed = 1;
 	if (rt->roles != ROLES_ANYONE && !(rt->roles & ROLE_BIT(r->tok.role))) {
-		api_fail(r, MU_EFORBIDDEN, NULL, "a %s token may not %s %s",
+		api_fail(r, MU_EFORBIDDEN, NULL, "%s %s token may not %s %s",
+			 strchr("aeiou", role_name(r->tok.role)[0]) ? "an" : "a",
 			 role_name(r->tok.role), r->method, rt->pattern);
 		return -1;
 	}
@@ -580,6 +616,7 @@ static void dispatch(struct reqstate *rs)
 		return;
 	}
 	if (m == RM_NO_METHOD) {
+		r->allow = router_allowed(r->path);
 		problem(r, 405, "method_not_allowed", NULL, "method not allowed on this path");
 		return;
 	}
@@ -764,6 +801,7 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d;
 	pthread_t sched, waker;
+	struct sender *snd = NULL;
 	sigset_t set;
 	int sig;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -797,6 +835,11 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	print_listen(d, host);
 	pthread_create(&sched, NULL, scheduler_main, &s);
 	pthread_create(&waker, NULL, waker_main, &s);
+	if (o->notify_url && o->notify_url[0]) {
+		snd = sender_start(a, o->notify_url, o->notify_backoff_ms, o->notify_attempts);
+		if (!snd)
+			fprintf(stderr, "muster: cannot start the notice sender\n");
+	}
 	sigwait(&set, &sig);
 	fprintf(stderr, "muster: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	drain(&s, d);
@@ -811,6 +854,7 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	pthread_cond_signal(&s.sched_cv);
 	pthread_mutex_unlock(&s.sched_mu);
 	pthread_join(sched, NULL);
+	sender_stop(snd);
 	if (store_flush(a->st) != MU_OK)
 		fprintf(stderr, "muster: could not flush the audit queue\n");
 	fprintf(stderr, "muster: stopped\n");

@@ -11,6 +11,9 @@ struct server_opts {
 	unsigned threads;     /* 0: one per core */
 	int access_log;       /* 1: a line per request on stderr */
 	int drain_seconds;    /* how long SIGTERM waits for requests in flight */
+	const char *notify_url; /* SMS/e-mail gateway; NULL: no notices */
+	int notify_backoff_ms;  /* first retry delay of a failed notice */
+	int notify_attempts;    /* attempts before a notice fails for good */
 };
 
 /* Serve until SIGTERM or SIGINT, then stop accepting, let the requests in

@@ -281,7 +281,7 @@ static int put_field(FILE *out, const char *s, size_t n, int first)
 	return csv_fwrite(out, s, n);
 }
 
-int csv_reject(struct ingest_reader *r, FILE *out, const char *reason)
+static int reject_header(struct ingest_reader *r, FILE *out)
 {
 	int first = 1;
 
@@ -297,8 +297,37 @@ int csv_reject(struct ingest_reader *r, FILE *out, const char *reason)
 			      first) || fputs("\r\n", out) == EOF)
 			return -1;
 		r->reject_header_done = 1;
-		first = 1;
 	}
+	return 0;
+}
+
+int csv_reject_values(struct ingest_reader *r, FILE *out, const char *const *v,
+		      const char *reason)
+{
+	int first = 1;
+
+	if (reject_header(r, out))
+		return -1;
+	for (size_t i = 0; i < r->nhead; i++) {
+		const char *val;
+		if (r->colmap[i] < 0)
+			continue;
+		val = v[r->colmap[i]] ? v[r->colmap[i]] : "";
+		if (put_field(out, val, strlen(val), first))
+			return -1;
+		first = 0;
+	}
+	if (put_field(out, reason, strlen(reason), first) || fputs("\r\n", out) == EOF)
+		return -1;
+	return 0;
+}
+
+int csv_reject(struct ingest_reader *r, FILE *out, const char *reason)
+{
+	int first = 1;
+
+	if (reject_header(r, out))
+		return -1;
 	for (size_t i = 0; i < r->nhead; i++) {
 		int have = i < r->nf && i <= INGEST_COLS_MAX;
 		if (r->colmap[i] < 0)

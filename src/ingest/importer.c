@@ -1,11 +1,12 @@
 /*
  * importer.c: the two passes of an import. See importer.h.
  *
- * Pass 1 decides, pass 2 writes. Both passes see the same bytes (a regular
- * file read twice, or stdin spooled), use the same instant for validation
- * and so reach the same verdict on every row; the only state carried from
- * pass 1 to pass 2 is a bit per row (a repeated id) and the first line of
- * each repeat, for the reject file.
+ * Pass 1 reads the file once: it decides about every row (the reader, then
+ * domain/ through check_*), notes every key (dupset.h) and packs the good
+ * rows into sorted runs (runs.h). Pass 2 merges the runs in key order and
+ * hands them to the store in batches, on a second thread, while the next
+ * batch is being merged. Between the passes: a bit per row (its key
+ * repeats) and the first line of each repeat, for the messages.
  *
  * Output: bad rows go to errs as "line N: field: reason", in line order, at
  * most max_errors of them and then a count of the rest. A progress bar
@@ -27,6 +28,7 @@
 #include "domain/codec.h"
 #include "ingest/dupset.h"
 #include "ingest/ingest.h"
+#include "ingest/runs.h"
 #include "util/timefmt.h"
 
 /* ---- what each kind of import reads ----------------------------------- */
@@ -62,6 +64,7 @@ struct bbuf {
 	struct import_row *rows;
 	char *arena;
 	size_t used;
+	char last_key[NATIONAL_ID_MAX + 1];
 };
 
 struct progress {
@@ -77,16 +80,19 @@ struct imp {
 	const struct importer_opts *o;
 	const struct kind_def *k;
 	struct importer_result *res;
+	size_t ncols;
 	int fmt;
-	int fd, spool_fd, own_fd;
+	int fd, own_fd;
 	uint64_t size;
 
 	char (*offices)[OFFICE_ID_MAX + 1];  /* persons: known office ids, sorted */
 	size_t n_offices;
 
 	/* pass 1 */
+	struct ingest_reader *rd;            /* kept for the reject file's format */
+	struct runs *runs;
 	uint64_t rows;
-	uint8_t *skip;                       /* bit per row: repeated id */
+	uint8_t *skip;                       /* bit per row: repeated key */
 	size_t skip_cap;
 	struct dup_rec *dups;
 	size_t n_dups;
@@ -96,12 +102,13 @@ struct imp {
 	uint64_t errs_total;
 	enum mu_err dup_rc;
 	unsigned char digest[32];
+	FILE *rej;
+	int rej_failed;
 
 	/* pass 2 */
 	struct import_run run;
 	struct bbuf buf[2];
 	int cur;
-	FILE *rej;
 	pthread_t th;
 	int th_live;
 	pthread_mutex_t mu;
@@ -283,7 +290,7 @@ static void progress_clear(struct progress *p)
 	}
 }
 
-/* ---- pass 1 ----------------------------------------------------------- */
+/* ---- errors and rejects ----------------------------------------------- */
 
 static void add_error(struct imp *im, uint64_t line, const char *field,
 		      const char *reason)
@@ -298,6 +305,49 @@ static void add_error(struct imp *im, uint64_t line, const char *field,
 	snprintf(r->field, sizeof(r->field), "%s", field ? field : "");
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);
 }
+
+static void default_reject_path(const struct imp *im, char *buf, size_t size)
+{
+	const char *dot = strrchr(im->o->path, '.');
+	const char *slash = strrchr(im->o->path, '/');
+	int base = dot && (!slash || dot > slash) ? (int)(dot - im->o->path)
+						   : (int)strlen(im->o->path);
+
+	snprintf(buf, size, "%.*s.rejects.%s", base, im->o->path,
+		 im->fmt == INGEST_CSV ? "csv" : "ndjson");
+}
+
+/* --partial: write a bad row to the reject file, opened at the first one.
+ * v is NULL for the row the reader returned last. */
+static void reject(struct imp *im, const char *const *v, const char *field,
+		   const char *reason)
+{
+	char text[MU_DETAIL_MAX + 80];
+	char *path = im->res->reject_path;
+
+	if (!im->o->partial || im->rej_failed)
+		return;
+	if (!im->rej) {
+		if (im->o->reject_path)
+			snprintf(path, sizeof(im->res->reject_path), "%s", im->o->reject_path);
+		else
+			default_reject_path(im, path, sizeof(im->res->reject_path));
+		im->rej = fopen(path, "w");
+		if (!im->rej) {
+			im->rej_failed = 1;
+			return;
+		}
+	}
+	if (field && field[0])
+		snprintf(text, sizeof(text), "%s: %s", field, reason);
+	else
+		snprintf(text, sizeof(text), "%s", reason);
+	if (v ? ingest_write_reject_values(im->rd, im->rej, v, text)
+	      : ingest_write_reject(im->rd, im->rej, text))
+		im->rej_failed = 1;
+}
+
+/* ---- pass 1 ----------------------------------------------------------- */
 
 static int skip_set(struct imp *im, uint64_t row)
 {
@@ -359,15 +409,10 @@ static int cmp_dup(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-static const struct dup_rec *dup_find(const struct imp *im, uint64_t row)
-{
-	struct dup_rec key = {row, 0, 0};
-	return bsearch(&key, im->dups, im->n_dups, sizeof(key), cmp_dup);
-}
-
 static void dup_reason(const struct imp *im, uint64_t row, char *buf, size_t size)
 {
-	const struct dup_rec *d = dup_find(im, row);
+	struct dup_rec key = {row, 0, 0};
+	const struct dup_rec *d = bsearch(&key, im->dups, im->n_dups, sizeof(key), cmp_dup);
 
 	if (d)
 		snprintf(buf, size, "the same %s as line %llu (give --last-wins to keep "
@@ -377,74 +422,68 @@ static void dup_reason(const struct imp *im, uint64_t row, char *buf, size_t siz
 			 "to keep the last)", im->k->key_col);
 }
 
-static enum mu_err read_fail(const struct ingest_error *ie, struct mu_error *err)
-{
-	return mu_fail(err, MU_EINVAL, NULL, "line %llu: %s",
-		       (unsigned long long)ie->line, ie->reason);
-}
-
-static enum mu_err pass1_rows(struct imp *im, struct ingest_reader *rd,
-			      struct dupset *ds, struct mu_error *err)
+static enum mu_err pass1_rows(struct imp *im, struct dupset *ds, struct mu_error *err)
 {
 	struct ingest_row row;
 	struct ingest_error ie;
 	struct mu_error me;
 
 	for (;;) {
-		enum ingest_status st = ingest_next(rd, &row, &ie);
+		enum ingest_status st = ingest_next(im->rd, &row, &ie);
 		if (st == INGEST_END)
 			return MU_OK;
 		if (st == INGEST_FATAL)
-			return read_fail(&ie, err);
+			return mu_fail(err, MU_EINVAL, NULL, "line %llu: %s",
+				       (unsigned long long)ie.line, ie.reason);
 		im->rows = row.index + 1;
 		if ((row.index & 4095) == 0)
-			progress_tick(&im->pr, im->rows, ingest_bytes(rd));
-		if (st == INGEST_BAD) {
-			add_error(im, ie.line, ie.field, ie.reason);
-			continue;
-		}
+			progress_tick(&im->pr, im->rows, ingest_bytes(im->rd));
 		mu_error_clear(&me);
-		if (im->k->check(im, &row, &me)) {
-			add_error(im, row.line, me.field, me.detail);
+		if (st == INGEST_BAD || im->k->check(im, &row, &me)) {
+			const char *field = st == INGEST_BAD ? ie.field : me.field;
+			const char *why = st == INGEST_BAD ? ie.reason : me.detail;
+			add_error(im, st == INGEST_BAD ? ie.line : row.line, field, why);
+			reject(im, NULL, field, why);
 			continue;
 		}
-		if (dupset_add(ds, row.v[0], row.index, row.line) != MU_OK)
-			return mu_fail(err, MU_EIO, NULL, "cannot keep track of the ids "
-				       "(temporary files): %s", strerror(errno));
+		if (dupset_add(ds, row.v[0], row.index, row.line) != MU_OK ||
+		    runs_add(im->runs, &row) != MU_OK)
+			return mu_fail(err, MU_EIO, NULL, "cannot sort the rows (temporary "
+				       "files in TMPDIR): %s", strerror(errno));
 	}
 }
 
 static enum mu_err pass1(struct imp *im, struct mu_error *err)
 {
-	struct ingest_input_opts io = {1, im->spool_fd};
-	struct ingest_reader *rd = NULL;
+	struct ingest_input_opts io = {1, -1};
 	struct dupset *ds = NULL;
 	enum mu_err rc;
 
 	im->errs = calloc(im->o->max_errors ? im->o->max_errors : 1, sizeof(*im->errs));
-	if (!im->errs || dupset_new(&ds) != MU_OK)
+	if (!im->errs || dupset_new(&ds) != MU_OK || runs_new(im->ncols, &im->runs))
 		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
 	progress_start(&im->pr, "checking");
-	rc = ingest_open(im->fd, im->fmt, &im->k->schema, &io, &rd, err);
+	rc = ingest_open(im->fd, im->fmt, &im->k->schema, &io, &im->rd, err);
 	if (rc == MU_OK)
-		rc = pass1_rows(im, rd, ds, err);
+		rc = pass1_rows(im, ds, err);
 	if (rc == MU_OK) {
-		ingest_digest(rd, im->digest);
+		ingest_digest(im->rd, im->digest);
 		rc = dupset_each(ds, on_dup, im);
 		if (rc == MU_OK)
 			rc = im->dup_rc;
+		if (rc == MU_OK)
+			rc = runs_finish(im->runs);
 		if (rc)
-			mu_fail(err, rc, NULL, "cannot compare the ids of the file");
+			mu_fail(err, rc, NULL, "cannot sort the rows (temporary files in TMPDIR)");
 		if (im->dups)
 			qsort(im->dups, im->n_dups, sizeof(*im->dups), cmp_dup);
 	}
-	ingest_close(rd);
 	dupset_free(ds);
 	return rc;
 }
 
 /* Bad rows of pass 1 in line order: the first max_errors of the parse and
- * validation errors merged with the repeated ids, then a count. */
+ * validation errors merged with the repeated keys, then a count. */
 static void print_errors(struct imp *im)
 {
 	FILE *f = im->o->errs;
@@ -475,14 +514,6 @@ static void print_errors(struct imp *im)
 
 /* ---- pass 2: batches on a second thread ------------------------------- */
 
-static struct audit_ctx batch_ctx(const struct imp *im, char *purpose, size_t size)
-{
-	struct audit_ctx c = {.role = "cli", .purpose = purpose, .at = mu_now()};
-
-	snprintf(purpose, size, "import %s from %s", im->k->name, im->run.source);
-	return c;
-}
-
 /* Removals: cancel the open summonses of the persons just removed. */
 static enum mu_err cancel_open(struct imp *im, struct import_batch *b,
 			       const struct audit_ctx *c, struct mu_error *err)
@@ -500,31 +531,27 @@ static enum mu_err cancel_open(struct imp *im, struct import_batch *b,
 	return MU_OK;
 }
 
-static void add_counts(struct import_counts *t, const struct import_counts *c,
-		       const struct import_batch *b)
-{
-	t->read += b->read;
-	t->rejected += b->rejected;
-	t->inserted += c->inserted;
-	t->updated += c->updated;
-	t->unchanged += c->unchanged;
-	t->flagged += c->flagged;
-	t->cancelled += c->cancelled;
-}
-
 static enum mu_err commit_one(struct imp *im, struct bbuf *bb, struct mu_error *err)
 {
 	char purpose[96];
-	struct audit_ctx c = batch_ctx(im, purpose, sizeof(purpose));
-	enum mu_err rc = store_import_batch(im->a->st, &bb->b, &c, err);
+	struct audit_ctx c = {.role = "cli", .purpose = purpose, .at = mu_now()};
+	struct import_counts *t = &im->run.c;
+	enum mu_err rc;
 
+	snprintf(purpose, sizeof(purpose), "import %s from %s", im->k->name,
+		 im->run.source);
+	rc = store_import_batch(im->a->st, &bb->b, &c, err);
 	if (rc == MU_OK && im->k == &kinds[IMPORT_REMOVALS])
 		rc = cancel_open(im, &bb->b, &c, err);
 	if (rc)
 		return rc;
-	im->run.next_row = bb->b.end_row;
+	snprintf(im->run.last_key, sizeof(im->run.last_key), "%s", bb->last_key);
 	im->run.batches++;
-	add_counts(&im->run.c, &bb->b.c, &bb->b);
+	t->inserted += bb->b.c.inserted;
+	t->updated += bb->b.c.updated;
+	t->unchanged += bb->b.c.unchanged;
+	t->flagged += bb->b.c.flagged;
+	t->cancelled += bb->b.c.cancelled;
 	return MU_OK;
 }
 
@@ -543,7 +570,7 @@ static void *committer(void *arg)
 			break;
 		bb = im->pending;
 		pthread_mutex_unlock(&im->mu);
-		rc = commit_one(im, bb, &e);
+		rc = im->th_rc ? MU_OK : commit_one(im, bb, &e);
 		pthread_mutex_lock(&im->mu);
 		if (rc && !im->th_rc) {
 			im->th_rc = rc;
@@ -571,23 +598,24 @@ static enum mu_err drain(struct imp *im, struct mu_error *err)
 	return rc;
 }
 
-static void bbuf_reset(struct imp *im, struct bbuf *bb, uint64_t first_row)
+static void bbuf_reset(struct imp *im, struct bbuf *bb)
 {
 	memset(&bb->b, 0, sizeof(bb->b));
 	bb->b.run = &im->run;
 	bb->b.rows = bb->rows;
-	bb->b.end_row = first_row;
 	bb->used = 0;
 }
 
-static enum mu_err submit(struct imp *im, uint64_t end_row, struct mu_error *err)
+/* Hand the current batch to the committer (after the one before it is
+ * done) and start filling the other buffer. */
+static enum mu_err submit(struct imp *im, struct mu_error *err)
 {
 	struct bbuf *bb = &im->buf[im->cur];
 	enum mu_err rc;
 
-	bb->b.end_row = end_row;
-	if (!bb->b.n && !bb->b.read)
+	if (!bb->b.n)
 		return MU_OK;
+	snprintf(bb->last_key, sizeof(bb->last_key), "%s", bb->rows[bb->b.n - 1].v[0]);
 	if ((rc = drain(im, err)))
 		return rc;
 	pthread_mutex_lock(&im->mu);
@@ -595,33 +623,30 @@ static enum mu_err submit(struct imp *im, uint64_t end_row, struct mu_error *err
 	pthread_cond_signal(&im->cv);
 	pthread_mutex_unlock(&im->mu);
 	im->cur ^= 1;
-	bbuf_reset(im, &im->buf[im->cur], end_row);
+	bbuf_reset(im, &im->buf[im->cur]);
 	return MU_OK;
 }
 
-/* Copy a good row into the current batch, sending the batch first when the
- * row would not fit. */
+/* Copy a row into the current batch, sending the batch first when full. */
 static enum mu_err take_row(struct imp *im, const struct ingest_row *row,
 			    struct mu_error *err)
 {
-	size_t need = 0, ncols = 0;
+	size_t need = 0;
 	struct bbuf *bb = &im->buf[im->cur];
 	struct import_row *r;
 	enum mu_err rc;
 
-	while (im->k->schema.columns[ncols])
-		ncols++;
-	for (size_t i = 0; i < ncols; i++)
+	for (size_t i = 0; i < im->ncols; i++)
 		need += row->v[i] ? row->len[i] + 1 : 0;
 	if (bb->b.n == IMPORTER_BATCH_ROWS || bb->used + need > IMPORTER_BATCH_BYTES) {
-		if ((rc = submit(im, row->index, err)))
+		if ((rc = submit(im, err)))
 			return rc;
 		bb = &im->buf[im->cur];
 	}
 	r = &bb->rows[bb->b.n++];
 	memset(r, 0, sizeof(*r));
 	r->line = row->line;
-	for (size_t i = 0; i < ncols; i++) {
+	for (size_t i = 0; i < im->ncols; i++) {
 		if (!row->v[i])
 			continue;
 		memcpy(bb->arena + bb->used, row->v[i], row->len[i] + 1);
@@ -631,141 +656,74 @@ static enum mu_err take_row(struct imp *im, const struct ingest_row *row,
 	return MU_OK;
 }
 
-static void reject(struct imp *im, struct ingest_reader *rd, const char *field,
-		   const char *reason)
-{
-	char text[MU_DETAIL_MAX + 80];
-
-	if (!im->rej)
-		return;
-	if (field && field[0])
-		snprintf(text, sizeof(text), "%s: %s", field, reason);
-	else
-		snprintf(text, sizeof(text), "%s", reason);
-	if (ingest_write_reject(rd, im->rej, text))
-		im->th_rc = im->th_rc ? im->th_rc : MU_EIO;
-}
-
-/* One row of pass 2: 1 to write it, 0 to leave it (rejected, superseded or
- * committed before a resume). */
-static int pass2_verdict(struct imp *im, struct ingest_reader *rd,
-			 enum ingest_status st, const struct ingest_row *row,
-			 const struct ingest_error *ie)
-{
-	struct mu_error me = {0};
-	int resumed = row->index < im->run.next_row;
-	struct bbuf *bb = &im->buf[im->cur];
-	char reason[256];
-
-	if (!resumed)
-		bb->b.read++;
-	if (st == INGEST_BAD || im->k->check(im, row, &me)) {
-		reject(im, rd, st == INGEST_BAD ? ie->field : me.field,
-		       st == INGEST_BAD ? ie->reason : me.detail);
-		bb->b.rejected += !resumed;
-		return 0;
-	}
-	if (skip_get(im, row->index)) {
-		if (im->o->last_wins)
-			return 0;
-		dup_reason(im, row->index, reason, sizeof(reason));
-		reject(im, rd, im->k->key_col, reason);
-		bb->b.rejected += !resumed;
-		return 0;
-	}
-	if (resumed) {
-		im->res->skipped++;
-		return 0;
-	}
-	return 1;
-}
-
-static enum mu_err pass2_rows(struct imp *im, struct ingest_reader *rd,
-			      struct mu_error *err)
+static enum mu_err pass2_rows(struct imp *im, struct mu_error *err)
 {
 	struct ingest_row row;
-	struct ingest_error ie;
-	uint64_t rows = 0;
+	char reason[256];
+	uint64_t n = 0;
 	enum mu_err rc;
+	int st;
 
-	for (;;) {
-		enum ingest_status st = ingest_next(rd, &row, &ie);
-		if (st == INGEST_END)
-			return submit(im, rows, err);
-		if (st == INGEST_FATAL)
-			return read_fail(&ie, err);
-		rows = row.index + 1;
-		if ((row.index & 4095) == 0)
-			progress_tick(&im->pr, rows, ingest_bytes(rd));
-		if (!pass2_verdict(im, rd, st, &row, &ie))
+	while ((st = runs_next(im->runs, &row)) == 1) {
+		if ((n++ & 4095) == 0)
+			progress_tick(&im->pr, n, n);
+		if (skip_get(im, row.index)) {
+			if (!im->o->last_wins) {
+				dup_reason(im, row.index, reason, sizeof(reason));
+				reject(im, row.v, im->k->key_col, reason);
+			}
 			continue;
-		if (!im->o->partial && im->errs_total + im->dups_total)
-			return mu_fail(err, MU_EINTERNAL, NULL, "line %llu: pass 2 "
-				       "disagrees with pass 1", (unsigned long long)row.line);
+		}
+		if (im->run.last_key[0] && strcmp(row.v[0], im->run.last_key) <= 0) {
+			im->res->skipped++;
+			continue;
+		}
 		if ((rc = take_row(im, &row, err)))
 			return rc;
 	}
+	if (st < 0)
+		return mu_fail(err, MU_EIO, NULL, "cannot read the sorted rows back "
+			       "(temporary files in TMPDIR)");
+	return submit(im, err);
 }
 
 static enum mu_err pass2(struct imp *im, struct mu_error *err)
 {
-	struct ingest_reader *rd = NULL;
-	struct ingest_input_opts io = {0, -1};
-	int fd = im->spool_fd >= 0 ? im->spool_fd : im->fd;
 	enum mu_err rc, rc2;
 
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		return mu_fail(err, MU_EIO, NULL, "cannot read the file again: %s",
-			       strerror(errno));
 	for (int i = 0; i < 2; i++) {
 		im->buf[i].rows = calloc(IMPORTER_BATCH_ROWS, sizeof(struct import_row));
 		im->buf[i].arena = malloc(IMPORTER_BATCH_BYTES);
 		if (!im->buf[i].rows || !im->buf[i].arena)
 			return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
 	}
-	bbuf_reset(im, &im->buf[0], 0);
+	bbuf_reset(im, &im->buf[0]);
 	if (pthread_create(&im->th, NULL, committer, im) != 0)
 		return mu_fail(err, MU_EIO, NULL, "cannot start the writer thread");
 	im->th_live = 1;
 	progress_start(&im->pr, "writing");
-	rc = ingest_open(fd, im->fmt, &im->k->schema, &io, &rd, err);
-	if (rc == MU_OK)
-		rc = pass2_rows(im, rd, err);
+	im->pr.total = runs_count(im->runs);
+	rc = pass2_rows(im, err);
 	rc2 = drain(im, rc ? NULL : err);
-	if (rc == MU_OK)
-		rc = rc2;
-	ingest_close(rd);
-	return rc;
+	return rc ? rc : rc2;
 }
 
 /* ---- the run ---------------------------------------------------------- */
 
 static enum mu_err open_input(struct imp *im, struct mu_error *err)
 {
-	const struct importer_opts *o = im->o;
 	struct stat sb;
-	char tmpl[4096];
-	const char *tmp = getenv("TMPDIR");
 
 	im->fd = 0;
-	im->spool_fd = -1;
-	if (strcmp(o->path, "-")) {
-		im->fd = open(o->path, O_RDONLY | O_CLOEXEC);
+	if (strcmp(im->o->path, "-")) {
+		im->fd = open(im->o->path, O_RDONLY | O_CLOEXEC);
 		if (im->fd < 0)
 			return mu_fail(err, MU_EINVAL, NULL, "cannot open %.200s: %s",
-				       o->path, strerror(errno));
+				       im->o->path, strerror(errno));
 		im->own_fd = 1;
 	}
-	if (fstat(im->fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+	if (fstat(im->fd, &sb) == 0 && S_ISREG(sb.st_mode))
 		im->size = (uint64_t)sb.st_size;
-		return MU_OK;
-	}
-	snprintf(tmpl, sizeof(tmpl), "%s/muster-import-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-	im->spool_fd = mkstemp(tmpl);
-	if (im->spool_fd < 0)
-		return mu_fail(err, MU_EIO, NULL, "cannot make a temporary file to "
-			       "read the input twice: %s", strerror(errno));
-	unlink(tmpl);
 	return MU_OK;
 }
 
@@ -791,34 +749,6 @@ static enum mu_err load_offices(struct imp *im, struct mu_error *err)
 	return MU_OK;
 }
 
-static void default_reject_path(const struct imp *im, char *buf, size_t size)
-{
-	const char *dot = strrchr(im->o->path, '.');
-	const char *slash = strrchr(im->o->path, '/');
-	int base = dot && (!slash || dot > slash) ? (int)(dot - im->o->path)
-						   : (int)strlen(im->o->path);
-
-	snprintf(buf, size, "%.*s.rejects.%s", base, im->o->path,
-		 im->fmt == INGEST_CSV ? "csv" : "ndjson");
-}
-
-static enum mu_err open_rejects(struct imp *im, struct mu_error *err)
-{
-	char *path = im->res->reject_path;
-
-	if (!im->o->partial || !(im->errs_total + im->dups_total))
-		return MU_OK;
-	if (im->o->reject_path)
-		snprintf(path, sizeof(im->res->reject_path), "%s", im->o->reject_path);
-	else
-		default_reject_path(im, path, sizeof(im->res->reject_path));
-	im->rej = fopen(path, "w");
-	if (!im->rej)
-		return mu_fail(err, MU_EIO, NULL, "cannot write the reject file %.200s: %s",
-			       path, strerror(errno));
-	return MU_OK;
-}
-
 static void run_init(struct imp *im)
 {
 	const struct importer_opts *o = im->o;
@@ -830,9 +760,8 @@ static void run_init(struct imp *im)
 		 o->source && o->source[0] ? o->source : "import");
 	snprintf(im->run.file, sizeof(im->run.file), "%s", name);
 	memcpy(im->run.digest, im->digest, 32);
-	snprintf(im->run.options, sizeof(im->run.options), "%s%s%s",
-		 o->partial ? "partial" : "all-or-nothing",
-		 o->last_wins ? ",last-wins" : "", o->resume ? ",resume" : "");
+	snprintf(im->run.options, sizeof(im->run.options), "%s%s",
+		 o->partial ? "partial" : "all-or-nothing", o->last_wins ? ",last-wins" : "");
 }
 
 static enum mu_err write_phase(struct imp *im, struct mu_error *err)
@@ -849,9 +778,9 @@ static enum mu_err write_phase(struct imp *im, struct mu_error *err)
 		fprintf(im->o->errs, "muster: note: import run %lld of this file was "
 			"interrupted and is now abandoned (--resume would have gone on "
 			"from it)\n", (long long)im->run.abandoned);
-	rc = open_rejects(im, err);
-	if (rc == MU_OK)
-		rc = pass2(im, err);
+	rc = pass2(im, err);
+	im->run.c.read = im->rows;
+	im->run.c.rejected = im->errs_total + im->dups_total;
 	c.at = mu_now();
 	rc2 = store_import_end(im->a->st, &im->run, rc == MU_OK, &c, rc ? NULL : err);
 	return rc ? rc : rc2;
@@ -873,15 +802,42 @@ static void imp_free(struct imp *im)
 		free(im->buf[i].arena);
 	}
 	if (im->rej && fclose(im->rej) != 0)
-		fprintf(im->o->errs, "muster: the reject file is incomplete\n");
+		im->rej_failed = 1;
+	ingest_close(im->rd);
+	runs_free(im->runs);
 	if (im->own_fd)
 		close(im->fd);
-	if (im->spool_fd >= 0)
-		close(im->spool_fd);
 	free(im->offices);
 	free(im->skip);
 	free(im->dups);
 	free(im->errs);
+}
+
+static enum mu_err run_passes(struct imp *im, struct mu_error *err)
+{
+	const struct importer_opts *o = im->o;
+	struct importer_result *res = im->res;
+	enum mu_err rc;
+
+	if ((rc = open_input(im, err)) || (rc = load_offices(im, err)))
+		return rc;
+	im->pr.total = im->size;
+	rc = pass1(im, err);
+	progress_clear(&im->pr);
+	if (rc)
+		return rc;
+	if (im->errs_total + im->dups_total)
+		print_errors(im);
+	res->c.read = im->rows;
+	res->c.rejected = im->errs_total + im->dups_total;
+	if (!o->partial && res->c.rejected)
+		return mu_fail(err, MU_EINVAL, NULL, "nothing imported: %llu of %llu rows "
+			       "are bad", (unsigned long long)res->c.rejected,
+			       (unsigned long long)im->rows);
+	rc = write_phase(im, err);
+	progress_clear(&im->pr);
+	res->c = im->run.c;
+	return rc;
 }
 
 enum mu_err importer_run(struct app *a, const struct importer_opts *o,
@@ -897,41 +853,22 @@ enum mu_err importer_run(struct app *a, const struct importer_opts *o,
 	im.o = o;
 	im.res = res;
 	im.k = &kinds[o->kind];
+	while (im.k->schema.columns[im.ncols])
+		im.ncols++;
 	im.fmt = o->format >= 0 ? o->format : ingest_format_of_path(o->path);
-	im.spool_fd = -1;
 	pthread_mutex_init(&im.mu, NULL);
 	pthread_cond_init(&im.cv, NULL);
 	im.pr.f = o->errs;
 	im.pr.on = o->progress;
-	if (im.fmt < 0) {
+	if (im.fmt < 0)
 		rc = mu_fail(err, MU_EINVAL, "format", "cannot tell the format of %.200s:"
 			     " name it .csv or .ndjson, or give --format", o->path);
-		goto out;
-	}
-	if ((rc = open_input(&im, err)) || (rc = load_offices(&im, err)))
-		goto out;
-	im.pr.total = im.size;
-	rc = pass1(&im, err);
-	progress_clear(&im.pr);
-	if (rc)
-		goto out;
-	if (im.spool_fd >= 0)
-		im.pr.total = (uint64_t)lseek(im.spool_fd, 0, SEEK_END);
-	if (im.errs_total + im.dups_total)
-		print_errors(&im);
-	if (!o->partial && im.errs_total + im.dups_total) {
-		res->c.read = im.rows;
-		res->c.rejected = im.errs_total + im.dups_total;
-		rc = mu_fail(err, MU_EINVAL, NULL, "nothing imported: %llu of %llu rows "
-			     "are bad", (unsigned long long)res->c.rejected,
-			     (unsigned long long)im.rows);
-		goto out;
-	}
-	rc = write_phase(&im, err);
-	progress_clear(&im.pr);
-	res->c = im.run.c;
-out:
+	else
+		rc = run_passes(&im, err);
 	imp_free(&im);
+	if (im.rej_failed && rc == MU_OK)
+		rc = mu_fail(err, MU_EIO, NULL, "cannot write the reject file %.200s",
+			     res->reject_path);
 	res->seconds = mono() - t0;
 	return rc;
 }
@@ -953,10 +890,13 @@ void importer_summary(const struct importer_opts *o, const struct importer_resul
 	if (n > 0 && (size_t)n < size && r->superseded)
 		n += snprintf(buf + n, size - (size_t)n, ", %llu superseded by later rows",
 			      (unsigned long long)r->superseded);
+	if (n > 0 && (size_t)n < size && r->skipped)
+		n += snprintf(buf + n, size - (size_t)n, ", %llu committed before the "
+			      "resume", (unsigned long long)r->skipped);
 	if (n > 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - (size_t)n, ", %.2f s", r->seconds);
 	if (n > 0 && (size_t)n < size && c->read && !c->inserted && !c->updated &&
-	    !c->rejected)
+	    !c->rejected && !c->cancelled)
 		snprintf(buf + n, size - (size_t)n, "; nothing changed: the register "
 			 "already held every row");
 }

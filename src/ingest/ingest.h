@@ -103,6 +103,11 @@ void ingest_close(struct ingest_reader *r);
  * (NDJSON), so that a fixed reject file can be imported as it is. Rows that
  * could not be parsed are written as well as they were read. 0 or -1 (errno). */
 int ingest_write_reject(struct ingest_reader *r, FILE *out, const char *reason);
+/* The same for a row given by its values (schema order, NULL absent), such
+ * as a row kept from an earlier pass; written the way the reader's file
+ * had it (CSV: in the header's column order). */
+int ingest_write_reject_values(struct ingest_reader *r, FILE *out,
+			       const char *const *v, const char *reason);
 
 /* Format detection: "csv" / "ndjson" / "jsonl" by --format or by the file
  * name's extension. -1 when unknown. */

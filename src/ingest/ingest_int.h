@@ -72,11 +72,15 @@ enum mu_err csv_open_header(struct ingest_reader *r, struct mu_error *err);
 enum ingest_status csv_next(struct ingest_reader *r, struct ingest_row *row,
 			    struct ingest_error *e);
 int csv_reject(struct ingest_reader *r, FILE *out, const char *reason);
+int csv_reject_values(struct ingest_reader *r, FILE *out, const char *const *v,
+		      const char *reason);
 void csv_close(struct ingest_reader *r);
 
 enum ingest_status ndjson_next(struct ingest_reader *r, struct ingest_row *row,
 			       struct ingest_error *e);
 int ndjson_reject(struct ingest_reader *r, FILE *out, const char *reason);
+int ndjson_reject_values(struct ingest_reader *r, FILE *out, const char *const *v,
+			 const char *reason);
 void ndjson_close(struct ingest_reader *r);
 
 /* Fill *e (line, field, printf reason) and return INGEST_BAD. */

@@ -184,6 +184,26 @@ int ndjson_reject(struct ingest_reader *r, FILE *out, const char *reason)
 	return 0;
 }
 
+int ndjson_reject_values(struct ingest_reader *r, FILE *out, const char *const *v,
+			 const char *reason)
+{
+	json_t *o = json_object();
+	int rc;
+
+	if (!o)
+		return -1;
+	for (size_t i = 0; i < r->ncols; i++)
+		if (v[i])
+			json_object_set_new(o, r->schema->columns[i],
+					    raw_string(v[i], strlen(v[i])));
+	json_object_set_new(o, INGEST_REASON_COLUMN, raw_string(reason, strlen(reason)));
+	rc = json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (rc || fputc('\n', out) == EOF)
+		return -1;
+	return 0;
+}
+
 void ndjson_close(struct ingest_reader *r)
 {
 	json_decref(r->obj);

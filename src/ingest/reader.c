@@ -287,6 +287,13 @@ int ingest_write_reject(struct ingest_reader *r, FILE *out, const char *reason)
 				    : ndjson_reject(r, out, reason);
 }
 
+int ingest_write_reject_values(struct ingest_reader *r, FILE *out,
+			       const char *const *v, const char *reason)
+{
+	return r->fmt == INGEST_CSV ? csv_reject_values(r, out, v, reason)
+				    : ndjson_reject_values(r, out, v, reason);
+}
+
 void ingest_close(struct ingest_reader *r)
 {
 	if (!r)

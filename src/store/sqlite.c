@@ -161,12 +161,10 @@ static enum mu_err flush_batch(struct sq_store *s, void *arg,
 			       struct mu_error *err)
 {
 	struct audit_batch *b = arg;
+	enum mu_err rc = sq_audit_put_many(s, b->e, b->n);
 
-	for (size_t i = 0; i < b->n; i++) {
-		enum mu_err rc = sq_audit_put(s, &b->e[i]);
-		if (rc)
-			return mu_fail(err, rc, NULL, "audit flush failed");
-	}
+	if (rc)
+		return mu_fail(err, rc, NULL, "audit flush failed");
 	return MU_OK;
 }
 
@@ -205,19 +203,18 @@ static void publish_head_locked(struct sq_store *s, int force)
 	pthread_mutex_lock(&s->mu);
 }
 
-static void wait_for_work(struct sq_store *s)
+static int64_t mono_ms(void)
 {
 	struct timespec ts;
-	int64_t ms = sq_audit_head_wait_ms(s); /* a signed head due? */
 
-	if (s->jobs || s->stopping || ms == 0)
-		return;
-	if (s->aq_n && (ms < 0 || ms > s->flush_ms))
-		ms = s->flush_ms;
-	if (ms < 0) {
-		pthread_cond_wait(&s->wake, &s->mu);
-		return;
-	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void timed_wait(struct sq_store *s, int64_t ms)
+{
+	struct timespec ts;
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
@@ -228,17 +225,45 @@ static void wait_for_work(struct sq_store *s)
 	pthread_cond_timedwait(&s->wake, &s->mu, &ts);
 }
 
+/* Called with s->mu held. Wait for a job, for queued read audits to be
+ * flush_ms old (*flush_at: when, 0 if nothing is queued), or for a
+ * signed head to come due. Returns 1 when the queue must be flushed now:
+ * its interval is over, a job waits (sq_flush relies on that), or the
+ * store is closing. A head coming due never cuts the interval short. */
+static int wait_for_work(struct sq_store *s, int64_t *flush_at)
+{
+	int64_t now = mono_ms(), head = sq_audit_head_wait_ms(s), ms = -1;
+
+	if (s->aq_n && !*flush_at)
+		*flush_at = now + s->flush_ms;
+	if (s->jobs || s->stopping || (s->aq_n && now >= *flush_at))
+		return s->aq_n > 0;
+	if (head == 0)
+		return 0;
+	if (s->aq_n)
+		ms = *flush_at - now;
+	if (head > 0 && (ms < 0 || head < ms))
+		ms = head;
+	if (ms < 0)
+		pthread_cond_wait(&s->wake, &s->mu);
+	else
+		timed_wait(s, ms);
+	return s->aq_n && (s->jobs || s->stopping || (*flush_at && mono_ms() >= *flush_at));
+}
+
 static void *writer_main(void *arg)
 {
 	struct sq_store *s = arg;
 	struct audit_entry *spare = calloc(s->aq_cap, sizeof(*spare));
+	int64_t flush_at = 0;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		struct sq_job *j;
-		wait_for_work(s);
-		if (s->aq_n && spare)
+		if (wait_for_work(s, &flush_at) && spare) {
 			flush_audits_locked(s, &spare);
+			flush_at = 0;
+		}
 		publish_head_locked(s, 0);
 		j = s->jobs;
 		if (j) {

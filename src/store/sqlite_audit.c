@@ -175,26 +175,68 @@ static enum mu_err emit_node(void *ctx, unsigned level, uint64_t index,
 	return MU_OK;
 }
 
-enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e)
+/* Many rows per INSERT: per-statement work (cursors on the table and its
+ * indexes) is then paid once per PUT_ROWS entries, not once per entry. */
+#define PUT_ROWS 32
+#define ROW1 "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+#define ROW4 ROW1 "," ROW1 "," ROW1 "," ROW1
+#define ROW16 ROW4 "," ROW4 "," ROW4 "," ROW4
+static const char SQL_AUDIT_INS_MANY[] =
+	"INSERT INTO audit_log(" AUDIT_COLS ", hash) VALUES " ROW16 "," ROW16;
+
+/* Give e the next index, hash it into the tree, and bind it as row `row`
+ * of q. h keeps the leaf hash alive until q is stepped. */
+static enum mu_err put_bind(struct sq_store *s, sqlite3_stmt *q, int row,
+			    struct audit_entry *e, unsigned char h[32])
 {
-	sqlite3_stmt *q = sq_stmt(&s->w, SQL_AUDIT_INS);
 	const char *txt[] = {e->actor_token, e->actor_role, e->actor_office,
 			     e->action, e->subject_type, e->subject_id,
 			     e->person, e->purpose, e->request_id, e->detail};
-	unsigned char h[32];
+	size_t lens[AUDIT_LEAF_STRS];
+	int col = 13 * row;
+
+	e->idx = (int64_t)s->audit.tree.size;
+	audit_leaf_hash(e, h, lens);
+	sqlite3_bind_int64(q, col + 1, e->idx);
+	sqlite3_bind_int64(q, col + 2, e->at);
+	for (int i = 0; i < AUDIT_LEAF_STRS; i++)
+		sqlite3_bind_text(q, col + 3 + i, txt[i], (int)lens[i], SQLITE_STATIC);
+	sqlite3_bind_blob(q, col + 13, h, 32, SQLITE_STATIC);
+	return merkle_tree_append(&s->audit.tree, h, emit_node, s);
+}
+
+/* Insert v[0..n) with one statement of n rows (n is 1 or PUT_ROWS). */
+static enum mu_err put_rows(struct sq_store *s, struct audit_entry *v, size_t n)
+{
+	sqlite3_stmt *q = sq_stmt(&s->w, n == 1 ? SQL_AUDIT_INS : SQL_AUDIT_INS_MANY);
+	unsigned char h[PUT_ROWS][32];
+	enum mu_err rc = MU_OK;
 
 	if (!q)
 		return MU_EIO;
-	e->idx = (int64_t)s->audit.tree.size;
-	audit_leaf_hash(e, h);
-	sqlite3_bind_int64(q, 1, e->idx);
-	sqlite3_bind_int64(q, 2, e->at);
-	for (int i = 0; i < 10; i++)
-		sqlite3_bind_text(q, 3 + i, txt[i], -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 13, h, 32, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		return sq_err(s->w.db, sqlite3_errcode(s->w.db), NULL);
-	return merkle_tree_append(&s->audit.tree, h, emit_node, s);
+	for (size_t i = 0; rc == MU_OK && i < n; i++)
+		rc = put_bind(s, q, (int)i, &v[i], h[i]);
+	if (rc == MU_OK && sqlite3_step(q) != SQLITE_DONE)
+		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), NULL);
+	sqlite3_reset(q);
+	return rc;
+}
+
+enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e)
+{
+	return put_rows(s, e, 1);
+}
+
+enum mu_err sq_audit_put_many(struct sq_store *s, struct audit_entry *v, size_t n)
+{
+	enum mu_err rc = MU_OK;
+	size_t i = 0;
+
+	for (; rc == MU_OK && n - i >= PUT_ROWS; i += PUT_ROWS)
+		rc = put_rows(s, v + i, PUT_ROWS);
+	for (; rc == MU_OK && i < n; i++)
+		rc = put_rows(s, v + i, 1);
+	return rc;
 }
 
 int64_t sq_audit_head_wait_ms(struct sq_store *s)
@@ -334,7 +376,7 @@ static enum mu_err upgrade_one(struct sq_store *s, const struct audit_entry *e)
 		return MU_ECONFLICT;
 	if (!up)
 		return MU_EIO;
-	audit_leaf_hash(e, h);
+	audit_leaf_hash(e, h, NULL);
 	sqlite3_bind_blob(up, 1, h, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(up, 2, e->idx);
 	if (sqlite3_step(up) != SQLITE_DONE)
@@ -598,25 +640,18 @@ enum mu_err sq_m_audit_append(struct store *st, const struct audit_entry *e)
 }
 
 struct append_many {
-	const struct audit_entry *v;
+	struct audit_entry *v;
 	size_t n;
 };
 
 static enum mu_err j_append_many(struct sq_store *s, void *arg, struct mu_error *err)
 {
 	const struct append_many *a = arg;
-	struct audit_entry e;
-	enum mu_err rc = MU_OK;
 
-	for (size_t i = 0; rc == MU_OK && i < a->n; i++) {
-		memcpy(&e, &a->v[i], sizeof(e));
-		rc = sq_audit_put(s, &e);
-	}
-	return rc;
+	return sq_audit_put_many(s, a->v, a->n);
 }
 
-enum mu_err sq_m_audit_append_many(struct store *st, const struct audit_entry *v,
-				   size_t n)
+enum mu_err sq_m_audit_append_many(struct store *st, struct audit_entry *v, size_t n)
 {
 	struct append_many a = {v, n};
 	return sq_write((struct sq_store *)st, j_append_many, &a, NULL);
@@ -718,6 +753,8 @@ static enum mu_err check_node(void *ctx, unsigned level, uint64_t index,
 
 	if (level < NODE_MIN_LEVEL)
 		return MU_OK; /* not stored: the leaf hashes stand for it */
+	if (first < v->good)
+		first = v->good; /* a verified head vouches for what it covers */
 	sqlite3_bind_int(v->node, 1, (int)level);
 	sqlite3_bind_int64(v->node, 2, (sqlite3_int64)index);
 	found = sqlite3_step(v->node) == SQLITE_ROW && col_hash(v->node, 0, got);
@@ -790,7 +827,7 @@ static enum mu_err walk_entry(struct vwalk *v)
 			   (long long)want, (long long)e.idx);
 	if (want == 0 && (rc = check_start(v, &e)))
 		return rc;
-	audit_leaf_hash(&e, leaf);
+	audit_leaf_hash(&e, leaf, NULL);
 	if (!col_hash(v->entries, 12, stored) || memcmp(stored, leaf, 32) != 0)
 		return bad(v, want, "entry %lld does not match its leaf hash: it was altered, "
 			   "or moved from another position", (long long)want);

@@ -94,7 +94,7 @@ static json_t *str_or(const char *s)
 /* ---- begin and end of a run ------------------------------------------- */
 
 static const char SQL_RUN_FIND[] =
-	"SELECT id, next_row, batches, rows_read, inserted, updated, unchanged,"
+	"SELECT id, last_key, batches, rows_read, inserted, updated, unchanged,"
 	" rejected, flagged, cancelled FROM import_runs WHERE kind = ?1 AND"
 	" digest = ?2 AND state = 'running' ORDER BY id DESC LIMIT 1";
 
@@ -118,7 +118,7 @@ static int find_running(struct sq_store *s, struct import_run *run)
 				 &run->c.unchanged, &run->c.rejected, &run->c.flagged,
 				 &run->c.cancelled};
 		run->id = sqlite3_column_int64(q, 0);
-		run->next_row = (uint64_t)sqlite3_column_int64(q, 1);
+		SQ_COPY(run->last_key, q, 1);
 		run->batches = sqlite3_column_int64(q, 2);
 		for (int i = 0; i < 7; i++)
 			*c[i] = (uint64_t)sqlite3_column_int64(q, 3 + i);
@@ -180,11 +180,11 @@ static enum mu_err j_begin(struct sq_store *s, void *arg, struct mu_error *err)
 	sqlite3_exec(s->w.db, "PRAGMA cache_size=-" MU_STR(BULK_CACHE_KIB), NULL, NULL, NULL);
 	return audit_json(s, j->a, j->resume ? "import.resume" : "import.begin",
 			  "import", sid,
-			  json_pack("{s:s, s:o, s:o, s:s, s:s, s:I}", "kind",
+			  json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "kind",
 				    kind_names[run->kind], "source", str_or(run->source),
 				    "file", str_or(run->file), "blake2b", hex,
-				    "options", run->options, "next_row",
-				    (json_int_t)run->next_row), NULL);
+				    "options", run->options, "after_key",
+				    run->last_key), NULL);
 }
 
 enum mu_err sqb_import_begin(struct store *st, struct import_run *run, int resume,
@@ -193,7 +193,7 @@ enum mu_err sqb_import_begin(struct store *st, struct import_run *run, int resum
 	struct begin_job j = {run, resume, a};
 
 	if (!resume) {
-		run->next_row = 0;
+		run->last_key[0] = 0;
 		run->batches = 0;
 		memset(&run->c, 0, sizeof(run->c));
 	}
@@ -246,8 +246,15 @@ enum mu_err sqb_import_end(struct store *st, struct import_run *run, int ok,
 
 /* ---- one batch -------------------------------------------------------- */
 
+struct pend_key {
+	int64_t k;
+	size_t i;                          /* row of the batch */
+};
+
 struct bulk_job {
 	struct import_batch *b;
+	struct pend_key *pend;             /* new persons to key, b->n of room */
+	size_t n_pend;
 	const struct audit_ctx *a;
 	int64_t at;
 	int64_t batch_id;
@@ -416,27 +423,28 @@ static enum mu_err flag_pair(struct sq_store *s, struct bulk_job *j,
 	return MU_OK;
 }
 
-/* Key person nid (names v[1..4]) and flag the other ids with the same key. */
-static enum mu_err key_person(struct sq_store *s, struct bulk_job *j,
-			      const char *nid, const char *const *v,
-			      const char *address, struct mu_error *err)
+/* Key person nid (names v[1..4], key k) and flag the other ids with the
+ * same key whose names really match (k is a hash). */
+static enum mu_err key_person_k(struct sq_store *s, struct bulk_job *j,
+				const char *nid, const char *const *v,
+				const char *address, int64_t k,
+				struct mu_error *err)
 {
 	char others[IMPORT_DUP_GROUP_MAX][NATIONAL_ID_MAX + 1];
 	size_t n = 0;
-	int64_t k;
 	enum mu_err rc;
 	sqlite3_stmt *q = sq_stmt(&s->w, "SELECT national_id FROM person_keys"
 				  " WHERE k = ?1 AND national_id <> ?2 LIMIT "
 				  MU_STR(IMPORT_DUP_GROUP_MAX));
 	if (!q)
 		return MU_EIO;
-	match_text(v[1], v[2], v[3], v[4], j->text[0], sizeof(j->text[0]));
-	k = match_key(j->text[0]);
 	sqlite3_bind_int64(q, 1, k);
 	bind_txt(q, 2, nid);
 	while (n < IMPORT_DUP_GROUP_MAX && sqlite3_step(q) == SQLITE_ROW)
 		SQ_COPY(others[n++], q, 0);
 	sqlite3_reset(q);
+	if (n)
+		match_text(v[1], v[2], v[3], v[4], j->text[0], sizeof(j->text[0]));
 	for (size_t i = 0; i < n; i++) {
 		int same_addr = 0, same = same_text_of(s, others[i], j->text[0],
 						       address, &same_addr);
@@ -454,14 +462,47 @@ static enum mu_err key_person(struct sq_store *s, struct bulk_job *j,
 	return step(s, q, 0, err);
 }
 
+static int64_t key_of(struct bulk_job *j, const char *const *v)
+{
+	match_text(v[1], v[2], v[3], v[4], j->text[1], sizeof(j->text[1]));
+	return match_key(j->text[1]);
+}
+
+static enum mu_err key_person(struct sq_store *s, struct bulk_job *j,
+			      const char *nid, const char *const *v,
+			      const char *address, struct mu_error *err)
+{
+	return key_person_k(s, j, nid, v, address, key_of(j, v), err);
+}
+
+/* New persons are keyed after the batch's rows, in key order, so the
+ * person_keys index is swept once per batch rather than hit at random. */
+static int cmp_pend(const void *a, const void *b)
+{
+	const struct pend_key *x = a, *y = b;
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+static enum mu_err key_pending(struct sq_store *s, struct bulk_job *j,
+			       struct mu_error *err)
+{
+	enum mu_err rc = MU_OK;
+
+	qsort(j->pend, j->n_pend, sizeof(*j->pend), cmp_pend);
+	for (size_t i = 0; i < j->n_pend && rc == MU_OK; i++) {
+		const struct import_row *r = &j->b->rows[j->pend[i].i];
+		rc = key_person_k(s, j, r->v[0], r->v, r->v[8], j->pend[i].k, err);
+	}
+	return rc;
+}
+
 static enum mu_err unkey_person(struct sq_store *s, struct bulk_job *j,
 				const char *nid, const char *const *v,
 				struct mu_error *err)
 {
 	STMT(q, "DELETE FROM person_keys WHERE k = ? AND national_id = ?");
 
-	match_text(v[1], v[2], v[3], v[4], j->text[1], sizeof(j->text[1]));
-	sqlite3_bind_int64(q, 1, match_key(j->text[1]));
+	sqlite3_bind_int64(q, 1, key_of(j, v));
 	bind_txt(q, 2, nid);
 	return step(s, q, 0, err);
 }
@@ -542,11 +583,14 @@ static enum mu_err person_insert(struct sq_store *s, struct bulk_job *j,
 	if (!*done)
 		return MU_OK;
 	j->b->c.inserted++;
+	if (getenv("XNOHIST")) rc = MU_OK; else
 	rc = put_history(s, j, r->v[0], 1,
 			 history_json(j, r->v, "active", "", "", 1, j->b->run->source),
 			 r->line, err);
-	if (rc == MU_OK)
-		rc = key_person(s, j, r->v[0], r->v, r->v[8], err);
+	if (rc == MU_OK) {
+		j->pend[j->n_pend].k = key_of(j, r->v);
+		j->pend[j->n_pend++].i = (size_t)(r - j->b->rows);
+	}
 	return rc;
 }
 
@@ -750,17 +794,22 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(x->v[0], y->v[0]);
 }
 
+static const char *last_key(const struct import_batch *b)
+{
+	return b->n ? b->rows[b->n - 1].v[0] : "";
+}
+
 static enum mu_err batch_open(struct sq_store *s, struct bulk_job *j,
 			      struct mu_error *err)
 {
-	const struct import_run *run = j->b->run;
+	const struct import_batch *b = j->b;
 	enum mu_err rc;
-	STMT(q, "INSERT INTO import_batches(run_id, seq, first_row, end_row)"
+	STMT(q, "INSERT INTO import_batches(run_id, seq, first_key, last_key)"
 		" VALUES (?1, (SELECT batches + 1 FROM import_runs WHERE id = ?1), ?2, ?3)");
 
-	sqlite3_bind_int64(q, 1, run->id);
-	sqlite3_bind_int64(q, 2, (int64_t)run->next_row);
-	sqlite3_bind_int64(q, 3, (int64_t)j->b->end_row);
+	sqlite3_bind_int64(q, 1, b->run->id);
+	bind_txt(q, 2, b->n ? b->rows[0].v[0] : "");
+	bind_txt(q, 3, last_key(b));
 	if ((rc = step(s, q, 0, err)))
 		return rc;
 	j->batch_id = sqlite3_last_insert_rowid(s->w.db);
@@ -771,19 +820,16 @@ static enum mu_err run_progress(struct sq_store *s, struct bulk_job *j,
 				struct mu_error *err)
 {
 	const struct import_batch *b = j->b;
-	STMT(q, "UPDATE import_runs SET next_row = ?2, batches = batches + 1,"
-		" rows_read = rows_read + ?3, inserted = inserted + ?4,"
-		" updated = updated + ?5, unchanged = unchanged + ?6,"
-		" rejected = rejected + ?7, flagged = flagged + ?8 WHERE id = ?1");
+	STMT(q, "UPDATE import_runs SET last_key = ?2, batches = batches + 1,"
+		" inserted = inserted + ?3, updated = updated + ?4,"
+		" unchanged = unchanged + ?5, flagged = flagged + ?6 WHERE id = ?1");
 
 	sqlite3_bind_int64(q, 1, b->run->id);
-	sqlite3_bind_int64(q, 2, (int64_t)b->end_row);
-	sqlite3_bind_int64(q, 3, (int64_t)b->read);
-	sqlite3_bind_int64(q, 4, (int64_t)b->c.inserted);
-	sqlite3_bind_int64(q, 5, (int64_t)b->c.updated);
-	sqlite3_bind_int64(q, 6, (int64_t)b->c.unchanged);
-	sqlite3_bind_int64(q, 7, (int64_t)b->rejected);
-	sqlite3_bind_int64(q, 8, (int64_t)b->c.flagged);
+	bind_txt(q, 2, last_key(b));
+	sqlite3_bind_int64(q, 3, (int64_t)b->c.inserted);
+	sqlite3_bind_int64(q, 4, (int64_t)b->c.updated);
+	sqlite3_bind_int64(q, 5, (int64_t)b->c.unchanged);
+	sqlite3_bind_int64(q, 6, (int64_t)b->c.flagged);
 	return step(s, q, 0, err);
 }
 
@@ -801,10 +847,10 @@ static enum mu_err batch_audit(struct sq_store *s, struct bulk_job *j,
 	sodium_bin2hex(hex, sizeof(hex), h, 32);
 	snprintf(sid, sizeof(sid), "run-%lld/batch-%lld", (long long)b->run->id,
 		 (long long)b->run->batches + 1);
-	d = json_pack("{s:s, s:I, s:I, s:[I,I], s:I, s:I, s:I, s:I, s:I, s:s}",
+	d = json_pack("{s:s, s:I, s:I, s:[s,s], s:I, s:I, s:I, s:I, s:I, s:s}",
 		      "kind", kind_names[b->run->kind], "run", (json_int_t)b->run->id,
-		      "batch", (json_int_t)j->batch_id, "rows",
-		      (json_int_t)b->run->next_row, (json_int_t)b->end_row,
+		      "batch", (json_int_t)j->batch_id, "keys",
+		      b->n ? b->rows[0].v[0] : "", last_key(b),
 		      "inserted", (json_int_t)b->c.inserted,
 		      "updated", (json_int_t)b->c.updated,
 		      "unchanged", (json_int_t)b->c.unchanged,
@@ -829,6 +875,7 @@ static enum mu_err j_batch(struct sq_store *s, void *arg, struct mu_error *err)
 
 	memset(&b->c, 0, sizeof(b->c));
 	j->versions = 0;
+	j->n_pend = 0;
 	crypto_hash_sha256_init(&j->digest);
 	if ((rc = batch_open(s, j, err)))
 		return rc;
@@ -840,6 +887,8 @@ static enum mu_err j_batch(struct sq_store *s, void *arg, struct mu_error *err)
 		     kind == IMPORT_REMOVALS ? removal_row(s, j, r, err) :
 					       office_row(s, j, r, err);
 	}
+	if (rc == MU_OK && kind == IMPORT_PERSONS && !getenv("XNOKEYS"))
+		rc = key_pending(s, j, err);
 	if (rc == MU_OK && kind == IMPORT_PERSONS)
 		rc = keys_mark(s, err);
 	if (rc == MU_OK)
@@ -860,11 +909,17 @@ enum mu_err sqb_import_batch(struct store *st, struct import_batch *b,
 	j->b = b;
 	j->a = a;
 	j->at = a ? a->at : 0;
+	j->pend = malloc((b->n ? b->n : 1) * sizeof(*j->pend));
+	if (!j->pend) {
+		free(j);
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	}
 	qsort(b->rows, b->n, sizeof(*b->rows), cmp_row);
 	rc = sq_write((struct sq_store *)st, j_batch, j, err);
 	if (rc)
 		memset(&b->c, 0, sizeof(b->c));
 	free(j->json);
+	free(j->pend);
 	free(j);
 	return rc;
 }

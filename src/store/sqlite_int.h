@@ -82,6 +82,9 @@ enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
 		     struct mu_error *err) MU_MUSTCHECK;
 /* Append an audit entry inside the current write transaction. Sets e->idx. */
 enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e) MU_MUSTCHECK;
+/* The same for v[0..n), in order, several rows per statement. */
+enum mu_err sq_audit_put_many(struct sq_store *s, struct audit_entry *v,
+			      size_t n) MU_MUSTCHECK;
 /* Map a SQLite result code to mu_err. */
 enum mu_err sq_err(sqlite3 *db, int rc, struct mu_error *err);
 
@@ -113,8 +116,7 @@ enum mu_err sq_m_audit_inclusion(struct store *st, int64_t idx, int64_t size,
 enum mu_err sq_m_audit_consistency(struct store *st, int64_t from, int64_t to,
 				   unsigned char (*proof)[32], size_t *n,
 				   unsigned char from_root[32], unsigned char to_root[32]);
-enum mu_err sq_m_audit_append_many(struct store *st, const struct audit_entry *v,
-				   size_t n);
+enum mu_err sq_m_audit_append_many(struct store *st, struct audit_entry *v, size_t n);
 
 #define PERSON_COLS "national_id, family_name, given_name, patronymic," \
 	" birth_date, sex, region, office, address, phone, email, fitness," \
@@ -192,6 +194,25 @@ enum mu_err sqd_correction_decide(struct store *st, const struct correction_rec 
 				  const struct audit_ctx *a, struct mu_error *err);
 enum mu_err sqd_correction_overdue(struct store *st, int64_t now,
 				   struct correction_rec **out, size_t *n);
+
+/* sqlite_channels.c */
+enum mu_err sqch_summons_by_code(struct store *st, const char *code,
+				 struct summons_rec **out);
+enum mu_err sqch_summonses_issued(struct store *st, const char *office, int64_t from,
+				  int64_t to, struct summons_set **out);
+
+/* sqlite_notices.c */
+enum mu_err sqn_notify_events(struct store *st, int64_t after_seq, size_t limit,
+			      struct notify_event *out, size_t *n);
+enum mu_err sqn_notices_add(struct store *st, const struct notice *v, size_t n,
+			    int64_t change_cursor, int64_t event_seq);
+enum mu_err sqn_notices_due(struct store *st, int64_t now, size_t limit,
+			    struct notice *out, size_t *n);
+enum mu_err sqn_notice_result(struct store *st, int64_t id, const char *state,
+			      int attempts, int64_t next_attempt_at, int64_t sent_at,
+			      const char *error);
+enum mu_err sqn_notices_list(struct store *st, const char *state, const char *nid,
+			     size_t limit, struct notice *out, size_t *n);
 
 extern const struct store_ops sq_ops;
 

@@ -324,8 +324,7 @@ enum mu_err store_audit_consistency(struct store *st, int64_t from, int64_t to,
 	CALL(audit_consistency, from, to, proof, n, from_root, to_root);
 }
 
-enum mu_err store_audit_append_many(struct store *st, const struct audit_entry *v,
-				    size_t n)
+enum mu_err store_audit_append_many(struct store *st, struct audit_entry *v, size_t n)
 {
 	CALL(audit_append_many, v, n);
 }
@@ -532,4 +531,52 @@ enum mu_err store_correction_overdue(struct store *st, int64_t now,
 	*out = NULL;
 	*n = 0;
 	CALL(correction_overdue, now, out, n);
+}
+
+enum mu_err store_summons_by_code(struct store *st, const char *code,
+				  struct summons_rec **out)
+{
+	*out = NULL;
+	CALL(summons_by_code, code, out);
+}
+
+enum mu_err store_notify_events(struct store *st, int64_t after_seq, size_t limit,
+				struct notify_event *out, size_t *n)
+{
+	*n = 0;
+	CALL(notify_events, after_seq, limit, out, n);
+}
+
+enum mu_err store_notices_add(struct store *st, const struct notice *v, size_t n,
+			      int64_t change_cursor, int64_t event_seq)
+{
+	CALL(notices_add, v, n, change_cursor, event_seq);
+}
+
+enum mu_err store_notices_due(struct store *st, int64_t now, size_t limit,
+			      struct notice *out, size_t *n)
+{
+	*n = 0;
+	CALL(notices_due, now, limit, out, n);
+}
+
+enum mu_err store_notice_result(struct store *st, int64_t id, const char *state,
+				int attempts, int64_t next_attempt_at, int64_t sent_at,
+				const char *error)
+{
+	CALL(notice_result, id, state, attempts, next_attempt_at, sent_at, error);
+}
+
+enum mu_err store_notices_list(struct store *st, const char *state, const char *nid,
+			       size_t limit, struct notice *out, size_t *n)
+{
+	*n = 0;
+	CALL(notices_list, state, nid, limit, out, n);
+}
+
+enum mu_err store_summonses_issued(struct store *st, const char *office, int64_t from,
+				   int64_t to, struct summons_set **out)
+{
+	*out = NULL;
+	CALL(summonses_issued, office, from, to, out);
 }

@@ -217,6 +217,33 @@ struct campaign_candidate {
 	int has_summonses;          /* any summons at all */
 };
 
+/* A notice in the outbox (app_notify.c builds them, notify/sender.c sends). */
+struct notice {
+	int64_t id;
+	char key[96];
+	char national_id[NATIONAL_ID_MAX + 1];
+	char channel[8];            /* sms, email */
+	char address[EMAIL_MAX_LEN + 1];
+	char kind[16];              /* issued, delivered, imposed, lifted, decided */
+	char text[1024];
+	char state[10];             /* pending, sent, failed */
+	int attempts;
+	int64_t next_attempt_at, created_at, sent_at;
+	char last_error[160];
+};
+
+/* A summons event as a source of notices. */
+struct notify_event {
+	int64_t seq;
+	enum ev_type type;
+	int64_t at;
+	enum appeal_outcome outcome;
+	int64_t new_report_at;
+	struct summons s;
+	char zone[ZONE_MAX_LEN + 1];
+	char office_name[NAME_MAX_LEN * 2 + 1];
+};
+
 typedef int (*campaign_scan_cb)(void *ctx, const struct campaign_candidate *c);
 
 struct import_run;
@@ -313,8 +340,7 @@ struct store_ops {
 					 unsigned char (*proof)[32], size_t *n,
 					 unsigned char from_root[32],
 					 unsigned char to_root[32]);
-	enum mu_err (*audit_append_many)(struct store *st, const struct audit_entry *v,
-					 size_t n);
+	enum mu_err (*audit_append_many)(struct store *st, struct audit_entry *v, size_t n);
 	/* bulk import (sqlite_bulk.c) */
 	enum mu_err (*import_begin)(struct store *st, struct import_run *run, int resume,
 				    const struct audit_ctx *a, struct mu_error *err);
@@ -380,6 +406,23 @@ struct store_ops {
 					 const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*correction_overdue)(struct store *st, int64_t now,
 					  struct correction_rec **out, size_t *n);
+	/* delivery channels (sqlite_channels.c) */
+	enum mu_err (*summons_by_code)(struct store *st, const char *code,
+				       struct summons_rec **out);
+	/* notices (sqlite_notices.c) */
+	enum mu_err (*notify_events)(struct store *st, int64_t after_seq, size_t limit,
+				     struct notify_event *out, size_t *n);
+	enum mu_err (*notices_add)(struct store *st, const struct notice *v, size_t n,
+				   int64_t change_cursor, int64_t event_seq);
+	enum mu_err (*notices_due)(struct store *st, int64_t now, size_t limit,
+				   struct notice *out, size_t *n);
+	enum mu_err (*notice_result)(struct store *st, int64_t id, const char *state,
+				     int attempts, int64_t next_attempt_at, int64_t sent_at,
+				     const char *error);
+	enum mu_err (*notices_list)(struct store *st, const char *state, const char *nid,
+				    size_t limit, struct notice *out, size_t *n);
+	enum mu_err (*summonses_issued)(struct store *st, const char *office, int64_t from,
+					int64_t to, struct summons_set **out);
 };
 
 struct store {
@@ -514,9 +557,9 @@ enum mu_err store_audit_consistency(struct store *st, int64_t from, int64_t to,
 				    unsigned char (*proof)[32], size_t *n,
 				    unsigned char from_root[32],
 				    unsigned char to_root[32]) MU_MUSTCHECK;
-/* Append n entries in one transaction (bulk writers, the bench); their
- * idx fields are ignored and assigned in order. */
-enum mu_err store_audit_append_many(struct store *st, const struct audit_entry *v,
+/* Append n entries in one transaction (bulk writers, the bench); each
+ * v[i].idx is set to the index it was given. */
+enum mu_err store_audit_append_many(struct store *st, struct audit_entry *v,
 				    size_t n) MU_MUSTCHECK;
 /* Verify the register file at path without opening it for writing: the
  * whole tree recomputed from the entries, every stored interior hash and
@@ -558,6 +601,30 @@ enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *
 enum mu_err store_campaign_summonses(struct store *st, const char *id,
 				     struct summons_set **out) MU_MUSTCHECK;
 
+/* Summonses of an office issued in [from, to), in id order (print batch). */
+enum mu_err store_summonses_issued(struct store *st, const char *office, int64_t from,
+				   int64_t to, struct summons_set **out) MU_MUSTCHECK;
+/* The summons with this verification code (MU_ENOTFOUND if none). */
+enum mu_err store_summons_by_code(struct store *st, const char *code,
+				  struct summons_rec **out) MU_MUSTCHECK;
+
+/* Notices. notify_events: summons events after seq (for notices).
+ * notices_add: insert notices (ignoring keys already there) and advance
+ * the builder's cursors ("notify_change_cursor", "notify_event_seq" in
+ * meta) in one transaction. */
+enum mu_err store_notify_events(struct store *st, int64_t after_seq, size_t limit,
+				struct notify_event *out, size_t *n) MU_MUSTCHECK;
+enum mu_err store_notices_add(struct store *st, const struct notice *v, size_t n,
+			      int64_t change_cursor, int64_t event_seq) MU_MUSTCHECK;
+enum mu_err store_notices_due(struct store *st, int64_t now, size_t limit,
+			      struct notice *out, size_t *n) MU_MUSTCHECK;
+enum mu_err store_notice_result(struct store *st, int64_t id, const char *state,
+				int attempts, int64_t next_attempt_at, int64_t sent_at,
+				const char *error) MU_MUSTCHECK;
+/* Notices by state and/or person (NULL = any), newest first. */
+enum mu_err store_notices_list(struct store *st, const char *state, const char *nid,
+			       size_t limit, struct notice *out, size_t *n) MU_MUSTCHECK;
+
 /* Fill an audit entry from a context. */
 void audit_entry_from_ctx(struct audit_entry *e, const struct audit_ctx *a,
 			  const char *action, const char *subject_type,
@@ -568,6 +635,7 @@ void audit_entry_from_ctx(struct audit_entry *e, const struct audit_ctx *a,
  * An import is a run (import_begin ... import_end) of batches; each batch
  * commits in its own transaction together with the run's progress, so a
  * crash leaves whole batches and import_begin(resume) says where to go on.
+ * Rows come in key order (ingest/runs.h), so progress is the last key.
  * Rows reach the store already validated (domain/), in text; a NULL value
  * is a column the file did not have, which keeps the stored value. Persons:
  * a known national_id is updated when something differs (the earlier
@@ -591,7 +659,7 @@ struct import_run {
 	char file[256];             /* the file's name, for people */
 	unsigned char digest[32];   /* BLAKE2b-256 of the file's bytes */
 	char options[64];           /* e.g. "partial,last-wins" */
-	uint64_t next_row;          /* rows [0, next_row) are committed (resume) */
+	char last_key[NATIONAL_ID_MAX + 1]; /* rows up to this key are committed */
 	int64_t batches;            /* batches committed */
 	struct import_counts c;     /* totals committed so far */
 	int64_t abandoned;          /* begin: an unfinished run of the file closed */
@@ -608,10 +676,8 @@ struct import_row {
 
 struct import_batch {
 	const struct import_run *run;
-	struct import_row *rows;    /* reordered by the store (by key) */
-	size_t n;
-	uint64_t end_row;           /* rows before it are done once this commits */
-	uint64_t read, rejected;    /* rows of the batch's range read / rejected */
+	struct import_row *rows;    /* in key order (sorted again by the store) */
+	size_t n;                   /* at least 1 */
 	struct import_counts c;     /* out: what this batch did */
 };
 
@@ -640,7 +706,7 @@ struct field_source {
 };
 
 /* Start a run (resume = 0) or find the unfinished run of the same kind and
- * digest (resume = 1; MU_ENOTFOUND if there is none) and fill next_row and
+ * digest (resume = 1; MU_ENOTFOUND if there is none) and fill last_key and
  * the totals from it. A new run closes an unfinished one of the same file
  * as abandoned (run->abandoned). */
 enum mu_err store_import_begin(struct store *st, struct import_run *run, int resume,

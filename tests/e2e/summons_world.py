@@ -73,11 +73,14 @@ def problem(r, status, field, what):
 class World:
     def __init__(self, c):
         self.c = c
-        self.srv = c.srv
         self.clock = None
         c.office(OFFICE, ZONE, region="Primorye", name=OFFICE_NAME)
         self.clerk = c.token("clerk")
         self.agency = {}
+
+    @property
+    def srv(self):
+        return self.c.srv  # follows a restart
 
     # ---- the clock ----
 
@@ -216,3 +219,24 @@ def world(profile="ru-2023", **kw):
     """A fresh Ctx and World (the caller closes c)."""
     c = Ctx(profile=profile, **kw)
     return c, World(c)
+
+
+def in_world(profile="ru-2023"):
+    """Decorator: run the test on a World of a fresh register with the
+    profile; close it (the server must exit 0, sanitizer-clean), and show
+    the server's log when the test fails."""
+    def deco(fn):
+        def wrapper():
+            c, w = world(profile)
+            try:
+                fn(w)
+            except Exception:
+                try:
+                    c.close()
+                finally:
+                    sys.stderr.write("--- server log (tail) ---\n" + c.srv.log()[-3000:])
+                raise
+            c.close()
+        wrapper.__name__ = fn.__name__
+        return wrapper
+    return deco

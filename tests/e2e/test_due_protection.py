@@ -71,8 +71,8 @@ def test_barred_summons_leaves_only_the_audit(c):
     eq(r.status, 201, "grant: %r" % r)
     eid = r.json["id"]
     eq(r.json["state"], "active")
-    eq(r.json["bars"], ["dispatch", "training", "mobilization"])
-    for purpose in ("dispatch", "training", "mobilization"):
+    eq(r.json["bars"], ["medical_exam", "dispatch", "training", "mobilization"])
+    for purpose in ("dispatch", "training", "mobilization", "medical_exam"):
         r = issue(c, tok, "BAR-0001", purpose, "2026-03-03T09:00:00Z")
         eq(r.status, 409, "%s must be refused: %r" % (purpose, r))
         eq(r.json["field"], "purpose")
@@ -83,13 +83,13 @@ def test_barred_summons_leaves_only_the_audit(c):
     eq(st["restrictions"], [])
     eq(feed_of(c, "BAR-0001"), [], "nothing reached the feed")
     actions = access_actions(c, tok, "BAR-0001", "2026-03-03T09:00:00Z")
-    eq(actions.count("summons.refused"), 3, "every refusal is audited: %r" % actions)
+    eq(actions.count("summons.refused"), 4, "every refusal is audited: %r" % actions)
     check("summons.issue" not in actions, "no summons.issue in the audit")
-    # not barred: a medical examination is still possible
-    r = issue(c, tok, "BAR-0001", "medical_exam", "2026-03-03T09:00:00Z")
-    eq(r.status, 201, "medical_exam is not barred by a health exemption: %r" % r)
+    # not barred: the clarification of personal data is still possible
+    r = issue(c, tok, "BAR-0001", "data_clarification", "2026-03-03T09:00:00Z")
+    eq(r.status, 201, "data_clarification is never barred by an exemption: %r" % r)
     eq(st["protections"][0]["basis"], eid)
-    check("cannot be summoned for dispatch" in st["protections"][0]["explanation"],
+    check("dispatch to service" in st["protections"][0]["explanation"],
           st["protections"][0]["explanation"])
 
 

@@ -132,7 +132,8 @@ def check_feed(events, s):
     for e in events:
         per.setdefault((e["national_id"], e["kind"]), []).append(e["change"])
     for k, changes in per.items():
-        eq(changes, ["imposed", "lifted"], "every imposed change is followed by its lift %r" % (k,))
+        eq(changes, ["imposed", "lifted"],
+           "every imposed change is followed by its lift %r" % (k,))
 
 
 # ---- order and completeness ---------------------------------------------
@@ -288,7 +289,25 @@ def test_long_poll_wakes_on_a_lift_and_times_out_empty(c):
     print("     long-poll woke %.3f s after the lift" % woke)
     check(woke < 2.5, "the waiting agency learned of the lift in %.2f s" % woke)
     check(p.t1 - p.t0 < 9, "well before the 10 s wait ran out")
-    # 4. A poll already behind answers at once, without waiting.
+    # 4. A time-driven change (deemed delivery) wakes a waiting agency when
+    # it falls due: here when the test clock passes it.
+    c.person("POLL-0003")
+    r = c.srv.post("/v1/summonses", {"national_id": "POLL-0003", "office": "MOW",
+                                     "purpose": "medical_exam",
+                                     "report_at": "2026-04-20T09:00:00Z"},
+                   token=clerk, now="2026-04-04T09:00:00Z")
+    eq(r.status, 201, "issue")
+    head = p.body["next"]
+    p = Poll(c.srv.port, "/v1/feed/restrictions?after=%d&wait=10" % head, ex)
+    p.start()
+    until_waiting(c, 1)
+    t = time.monotonic()
+    tick(c, "2026-04-12T00:00:00Z")                     # 00:00 Moscow on 12 April
+    p.join(30)
+    eq([(e["national_id"], e["change"], e["at"], e["reference"]) for e in p.body["events"]],
+       [("POLL-0003", "imposed", "2026-04-11T21:00:00Z", r.json["id"])], "deemed delivery")
+    check(p.t1 - t < 2.5, "woke %.2f s after the clock passed it" % (p.t1 - t))
+    # 5. A poll already behind answers at once, without waiting.
     t = time.monotonic()
     r = c.srv.get("/v1/feed/restrictions?after=0&wait=30", token=ex)
     check(r.json["events"] and time.monotonic() - t < 5, "no wait when behind")

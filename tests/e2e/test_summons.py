@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from lib import Server, check, eq, run  # noqa: E402
 from summons_world import (DAY20, DEEMED, ISSUE, KINDS, OFFICE_NAME, REPORT_Z,  # noqa: E402
                            SIX, ZONE, before, changes_of, parse, problem,
-                           same_changes, shift, world)
+                           same_changes, shift, in_world)
 
 # The excuse of the ru timelines: it happened at EXC and was recorded two
 # hours later; the new report time is 25 April 10:00 Vladivostok, so the
@@ -136,19 +136,15 @@ def appearance(w, profile, nid, sid):
 
 
 def ru_timeline(profile):
-    c, w = world(profile)
-    try:
+    @in_world(profile)
+    def body(w):
         w.person("TL-0001")
         sid = w.issue("TL-0001")
         deemed_delivery(w, profile, "TL-0001", sid)
         day_twenty(w, profile, "TL-0001", sid)
         excuse_with_new_date(w, profile, "TL-0001", sid)
         appearance(w, profile, "TL-0001", sid)
-    except Exception:
-        c.close()
-        sys.stderr.write(c.srv.log()[-3000:])
-        raise
-    c.close()
+    body()
 
 
 def test_timeline_ru2023():
@@ -159,125 +155,112 @@ def test_timeline_ru2025():
     ru_timeline("ru-2025")
 
 
-def test_timeline_generic():
+@in_world("generic")
+def test_timeline_generic(w):
     """generic: no deemed delivery; delivery by viewing after placement;
     the exit bar from 00:00 on the day after the report date; an excuse with
     a new date lifts it at once and restarts it; appearance ends it."""
-    c, w = world("generic")
-    try:
-        nid = "TL-0002"
-        w.person(nid)
-        sid = w.issue(nid)
-        placed, viewed = "2026-03-03T00:00:00Z", "2026-03-05T02:00:00Z"
-        w.event(sid, "placed_in_account", placed)
-        w.at(DEEMED)
-        s = w.one(nid, DEEMED)
-        eq((s["state"], s["delivered_at"]), ("pending", None), "no deemed delivery")
-        eq(w.status(nid, DEEMED)["next_change"], None, "nothing ahead while undelivered")
-        w.event(sid, "viewed", viewed, now=DEEMED)  # recorded late
-        s = w.one(nid, viewed)
-        eq((s["state"], s["delivered_at"], s["delivered_by"], s["delivery_rule"]),
-           ("delivered", viewed, "viewed", "generic.delivery.viewed"), "viewed after placement")
-        eq(w.one(nid, before(viewed))["state"], "pending", "not before viewing")
-        w.expect(nid, DEEMED, [], what="delivered, but no bar before the report date")
-        # 00:00 Vladivostok on 21 March, the day after the report date.
-        r1 = "2026-03-20T14:00:00Z"
-        eq(w.status(nid, viewed)["next_change"], r1, "next change: the day after")
-        w.at(before(r1))
-        eq(w.changes(nid), [], "feed before R + 1")
-        w.sharp(nid, r1, [], ["exit"], what="R + 1")
-        w.at(r1)
-        eq(w.changes(nid), [("exit", "imposed", r1)], "feed at R + 1")
-        res = explanation(w, nid, r1, "exit")
-        eq(res["rule"], "generic.exit.no_show", "generic rule")
-        says(res["explanation"], "since 21 March 2026 00:00", "20 March 2026 09:00",
-             "suspends it")
-        w.expect(nid, shift(r1, days=40), ["exit"], what="no further restrictions, ever")
-        # Excuse with a new date: the bar lifts at once, restarts after R'.
-        exc, new_r1 = "2026-03-25T03:00:00Z", "2026-04-01T14:00:00Z"
-        w.event(sid, "excused", exc, new_report_at="2026-04-01T09:00:00+10:00")
-        w.sharp(nid, exc, ["exit"], [], what="excuse")
-        w.sharp(nid, new_r1, [], ["exit"], what="R' + 1")
-        appeared = "2026-04-08T00:00:00Z"
-        w.event(sid, "appeared", appeared)
-        w.sharp(nid, appeared, ["exit"], [], what="appearance")
-        eq(w.one(nid, appeared)["state"], "reported", "reported")
-        same_changes(w.changes(nid), [("exit", "imposed", r1), ("exit", "lifted", exc),
-                                      ("exit", "imposed", new_r1),
-                                      ("exit", "lifted", appeared)], "generic feed")
-    except Exception:
-        c.close()
-        sys.stderr.write(c.srv.log()[-3000:])
-        raise
-    c.close()
+    nid = "TL-0002"
+    w.person(nid)
+    sid = w.issue(nid)
+    placed, viewed = "2026-03-03T00:00:00Z", "2026-03-05T02:00:00Z"
+    w.event(sid, "placed_in_account", placed)
+    w.at(DEEMED)
+    s = w.one(nid, DEEMED)
+    eq((s["state"], s["delivered_at"]), ("pending", None), "no deemed delivery")
+    eq(w.status(nid, DEEMED)["next_change"], None, "nothing ahead while undelivered")
+    w.event(sid, "viewed", viewed, now=DEEMED)  # recorded late
+    s = w.one(nid, viewed)
+    eq((s["state"], s["delivered_at"], s["delivered_by"], s["delivery_rule"]),
+       ("delivered", viewed, "viewed", "generic.delivery.viewed"), "viewed after placement")
+    eq(w.one(nid, before(viewed))["state"], "pending", "not before viewing")
+    w.expect(nid, DEEMED, [], what="delivered, but no bar before the report date")
+    # 00:00 Vladivostok on 21 March, the day after the report date.
+    r1 = "2026-03-20T14:00:00Z"
+    eq(w.status(nid, viewed)["next_change"], r1, "next change: the day after")
+    w.at(before(r1))
+    eq(w.changes(nid), [], "feed before R + 1")
+    w.sharp(nid, r1, [], ["exit"], what="R + 1")
+    w.at(r1)
+    eq(w.changes(nid), [("exit", "imposed", r1)], "feed at R + 1")
+    res = explanation(w, nid, r1, "exit")
+    eq(res["rule"], "generic.exit.no_show", "generic rule")
+    says(res["explanation"], "since 21 March 2026 00:00", "20 March 2026 09:00",
+         "suspends it")
+    w.expect(nid, shift(r1, days=40), ["exit"], what="no further restrictions, ever")
+    # Excuse with a new date: the bar lifts at once, restarts after R'.
+    exc, new_r1 = "2026-03-25T03:00:00Z", "2026-04-01T14:00:00Z"
+    w.event(sid, "excused", exc, new_report_at="2026-04-01T09:00:00+10:00")
+    w.sharp(nid, exc, ["exit"], [], what="excuse")
+    w.sharp(nid, new_r1, [], ["exit"], what="R' + 1")
+    appeared = "2026-04-08T00:00:00Z"
+    w.event(sid, "appeared", appeared)
+    w.sharp(nid, appeared, ["exit"], [], what="appearance")
+    eq(w.one(nid, appeared)["state"], "reported", "reported")
+    same_changes(w.changes(nid), [("exit", "imposed", r1), ("exit", "lifted", exc),
+                                  ("exit", "imposed", new_r1),
+                                  ("exit", "lifted", appeared)], "generic feed")
 
 
-def test_cancellation_lifts_everything_and_ends_the_summons():
-    c, w = world("ru-2023")
-    try:
-        nid = "TL-0003"
-        w.person(nid)
-        sid = w.issue(nid)
-        w.at(DAY20)
-        w.expect(nid, DAY20, KINDS)
-        cancelled = "2026-04-11T06:00:00Z"
-        doc = w.event(sid, "cancelled", cancelled, now="2026-04-12T00:00:00Z")
-        eq((doc["state"], doc["ended_at"], doc["ended_by"]),
-           ("cancelled", cancelled, "cancelled"), "ended")
-        w.sharp(nid, cancelled, KINDS, [], what="cancellation")
-        eq(w.status(nid, cancelled)["next_change"], None, "nothing further")
-        same_changes(w.changes(nid), [("exit", "imposed", DEEMED)] +
-                     changes_of(SIX, "imposed", DAY20) +
-                     changes_of(KINDS, "lifted", cancelled), "feed")
-        eq(w.check_kind("foreign_passport", nid, "2026-04-12T00:00:00Z"),
-           {"permitted": True}, "check after cancellation")
-        # Nothing may follow the end, not even an appearance.
-        r = w.event_raw(sid, "appeared", "2026-04-12T00:00:00Z")
-        problem(r, 400, "type", "event after cancellation")
-        check("cancelled" in r.json["detail"], "the detail says why: %r" % r.json)
-        eq(len(w.summons(sid)["events"]), 3, "the refused event was not stored")
-    except Exception:
-        c.close()
-        sys.stderr.write(c.srv.log()[-3000:])
-        raise
-    c.close()
+@in_world("ru-2023")
+def test_cancellation_lifts_everything_and_ends_the_summons(w):
+    nid = "TL-0003"
+    w.person(nid)
+    sid = w.issue(nid)
+    w.at(DAY20)
+    w.expect(nid, DAY20, KINDS)
+    cancelled = "2026-04-11T06:00:00Z"
+    doc = w.event(sid, "cancelled", cancelled, now="2026-04-12T00:00:00Z")
+    eq((doc["state"], doc["ended_at"], doc["ended_by"]),
+       ("cancelled", cancelled, "cancelled"), "ended")
+    w.sharp(nid, cancelled, KINDS, [], what="cancellation")
+    eq(w.status(nid, cancelled)["next_change"], None, "nothing further")
+    same_changes(w.changes(nid), [("exit", "imposed", DEEMED)] +
+                 changes_of(SIX, "imposed", DAY20) +
+                 changes_of(KINDS, "lifted", cancelled), "feed")
+    eq(w.check_kind("foreign_passport", nid, "2026-04-12T00:00:00Z"),
+       {"permitted": True}, "check after cancellation")
+    # Nothing may follow the end, not even an appearance.
+    r = w.event_raw(sid, "appeared", "2026-04-12T00:00:00Z")
+    problem(r, 400, "type", "event after cancellation")
+    check("cancelled" in r.json["detail"], "the detail says why: %r" % r.json)
+    eq(len(w.summons(sid)["events"]), 3, "the refused event was not stored")
 
 
-def test_restart_on_the_real_clock_catches_up():
+@in_world("ru-2023")
+def test_restart_on_the_real_clock_catches_up(w):
     """Issued on the test clock in March 2026 and stopped before anything
     fell due; restarted without --test-clock (the real clock is later), the
     scheduler writes the deemed delivery and day 20 at their own instants.
     A second person who appeared in time never enters the feed."""
-    c, w = world("ru-2023")
-    try:
-        w.person("RS-0001")
-        w.person("RS-0002")
-        sid = w.issue("RS-0001")
-        sid2 = w.issue("RS-0002")
-        w.event(sid2, "appeared", "2026-03-05T00:00:00Z")
-        w.at(before(DEEMED))
-        eq(w.feed(), [], "nothing fell due before the stop")
-        eq(c.srv.stop(), 0, "SIGTERM exits 0")
-        c.srv = Server(c.db, test_clock=False)
-        check("test-clock" not in c.srv.log(), "restarted on the real clock")
-        want = [("exit", "imposed", DEEMED)] + changes_of(SIX, "imposed", DAY20)
-        got = wait_for_feed(c, len(want))
-        eq([e["national_id"] for e in got], ["RS-0001"] * 7, "only the person who was due")
-        same_changes([(e["kind"], e["change"], e["at"]) for e in got], want,
-                     "caught-up changes carry their own instants")
-        eq(got[0]["kind"], "exit", "the earlier change comes first")
-        eq({e["reference"] for e in got}, {sid}, "basis")
-        # The pure status on the real clock agrees.
-        r = c.srv.get("/v1/persons/RS-0001/status", token=w.clerk)
-        eq(r.status, 200, "status")
-        eq(sorted((x["kind"], x["since"]) for x in r.json["restrictions"]),
-           sorted([("exit", DEEMED)] + [(k, DAY20) for k in SIX]), "status now")
-        check(parse(r.json["at"]) > parse(DAY20), "real clock is later than the test dates")
-    except Exception:
-        c.close()
-        sys.stderr.write(c.srv.log()[-3000:])
-        raise
-    c.close()
+    c = w.c
+    w.person("RS-0001")
+    w.person("RS-0002")
+    sid = w.issue("RS-0001")
+    sid2 = w.issue("RS-0002")
+    w.event(sid2, "appeared", "2026-03-05T00:00:00Z")
+    w.at(before(DEEMED))
+    eq(w.feed(), [], "nothing fell due before the stop")
+    eq(c.srv.stop(), 0, "SIGTERM exits 0")
+    c.srv = Server(c.db, test_clock=False)
+    check("test-clock" not in c.srv.log(), "restarted on the real clock")
+    want = [("exit", "imposed", DEEMED)] + changes_of(SIX, "imposed", DAY20)
+    got = wait_for_feed(c, len(want))
+    eq([e["national_id"] for e in got], ["RS-0001"] * 7, "only the person who was due")
+    same_changes([(e["kind"], e["change"], e["at"]) for e in got], want,
+                 "caught-up changes carry their own instants")
+    eq(got[0]["kind"], "exit", "the earlier change comes first")
+    eq({e["reference"] for e in got}, {sid}, "basis")
+    # The pure status on the real clock agrees.
+    r = c.srv.get("/v1/persons/RS-0001/status", token=w.clerk)
+    eq(r.status, 200, "status")
+    eq(sorted((x["kind"], x["since"]) for x in r.json["restrictions"]),
+       sorted([("exit", DEEMED)] + [(k, DAY20) for k in SIX]), "status now")
+    check(parse(r.json["at"]) > parse(DAY20), "real clock is later than the test dates")
+    eq(w.check_kind("exit", "RS-0001", r.json["at"]),
+       {"permitted": False, "since": DEEMED, "reference": sid}, "exit check")
+    eq(w.check_kind("credit", "RS-0002", r.json["at"]), {"permitted": True},
+       "the person who appeared")
 
 
 def wait_for_feed(c, n):

@@ -12,24 +12,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lib import Ctx, check, eq, run, run_cli  # noqa: E402
-from summons_world import (DAY20, DEEMED, ISSUE, KINDS, World, before, iso,  # noqa: E402
-                           parse, problem, shift, world)
+from summons_world import (DAY20, DEEMED, ISSUE, KINDS, World, before, in_world,  # noqa: E402
+                           iso, parse, problem, shift)
 
 
-def in_world(profile="ru-2023"):
-    def deco(fn):
-        def wrapper():
-            c, w = world(profile)
-            try:
-                fn(w)
-            except Exception:
-                c.close()
-                sys.stderr.write("--- server log (tail) ---\n" + c.srv.log()[-3000:])
-                raise
-            c.close()
-        wrapper.__name__ = fn.__name__
-        return wrapper
-    return deco
 
 
 def post_event(w, sid, body):
@@ -59,6 +45,10 @@ def test_invalid_events_are_400s_naming_the_field(w):
         ({"type": "excused", "at": now, "new_report_at": "9999-12-31T09:00:00+10:00"},
          "new_report_at", "3660 days"),
         ({"type": "appealed", "at": now, "outcome": "perhaps"}, "outcome", "upheld or rejected"),
+        ({"type": "appealed", "at": now, "outcome": "upheld"}, "outcome",
+         "only an appeal_decided event"),
+        ({"type": "handed", "at": now, "new_report_at": "2026-03-25T09:00:00+10:00"},
+         "new_report_at", "only an excused event"),
         ({"type": "handed", "at": now, "colour": "red"}, "colour", "unknown field"),
     ]
     for body, field, words in cases:

@@ -10,25 +10,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lib import check, eq, run  # noqa: E402
-from summons_world import (DAY20, DEEMED, KINDS, SIX, before,  # noqa: E402
-                           changes_of, same_changes, world)
+from summons_world import (DAY20, DEEMED, KINDS, SIX, before, changes_of,  # noqa: E402
+                           in_world, same_changes)
 
 
-def in_world(profile):
-    """Decorator: a fresh register with the profile; the log on failure."""
-    def deco(fn):
-        def wrapper():
-            c, w = world(profile)
-            try:
-                fn(w)
-            except Exception:
-                c.close()
-                sys.stderr.write("--- server log (tail) ---\n" + c.srv.log()[-3000:])
-                raise
-            c.close()
-        wrapper.__name__ = fn.__name__
-        return wrapper
-    return deco
 
 
 def delivered(w, nid, at, by, rule):
@@ -54,6 +39,11 @@ def test_each_delivery_channel_delivers_at_its_instant(w):
     w.event(sids["CH-0002"], "post_sent", "2026-03-03T00:00:00Z")
     w.event(sids["CH-0003"], "post_sent", "2026-03-03T00:00:00Z")
     w.expect("CH-0002", "2026-03-03T00:00:00Z", [], what="post_sent does not deliver")
+    # Viewing is informational in ru-2023: only the deemed delivery binds.
+    w.person("CH-0005")
+    viewed = w.issue("CH-0005")
+    w.event(viewed, "viewed", "2026-03-03T00:30:00Z")
+    eq(w.one("CH-0005", "2026-03-03T00:30:00Z")["state"], "pending", "viewed only")
     for nid, typ, at, rule in sorted(cases, key=lambda x: x[2]):
         w.event(sids[nid], typ, at, now="2026-03-06T09:00:00Z")
     for nid, typ, at, rule in cases:
@@ -61,6 +51,7 @@ def test_each_delivery_channel_delivers_at_its_instant(w):
         w.sharp(nid, at, [], ["exit"], what=typ)
         eq(w.changes(nid), [("exit", "imposed", at)], "%s: feed at the event instant" % typ)
         eq(w.status(nid, at)["next_change"], DAY20, "%s: day 20 still ahead" % typ)
+    delivered(w, "CH-0005", DEEMED, "published", "ru-2023.delivery.deemed")
 
 
 @in_world("ru-2023")

@@ -194,14 +194,26 @@ static void add_around(unsigned z, int64_t x)
 	}
 }
 
+/* The smallest gap between two transitions of one zone seen by the scan
+ * (daycount.c relies on no two lying within 4 days). */
+static int64_t min_gap = INT64_MAX;
+static const char *min_gap_zone = "";
+
 static void build_zone(unsigned z)
 {
 	long prev = ref_off(T_FROM);
+	int64_t last = INT64_MIN;
 
 	for (int64_t t = T_FROM + SCAN_STEP; t <= T_TO; t += SCAN_STEP) {
 		long o = ref_off(t);
 		if (o != prev) {
-			add_around(z, ref_transition(t - SCAN_STEP, t));
+			int64_t x = ref_transition(t - SCAN_STEP, t);
+			if (last != INT64_MIN && x - last < min_gap) {
+				min_gap = x - last;
+				min_gap_zone = zones[z];
+			}
+			last = x;
+			add_around(z, x);
 		}
 		prev = o;
 	}
@@ -226,8 +238,9 @@ static int group_setup(void **state)
 		build_zone(z);
 		ref_leave();
 	}
-	print_message("daycount cache: %zu reference cases in %zu zones\n",
-		      n_cases, N_ZONES);
+	print_message("daycount cache: %zu reference cases in %zu zones; "
+		      "closest transitions %lld s apart (%s)\n",
+		      n_cases, N_ZONES, (long long)min_gap, min_gap_zone);
 	return 0;
 }
 
@@ -268,12 +281,23 @@ static const char *check_case(const struct qcase *c, char *why, size_t size)
 	}
 	if (daycount_local_midnight(zone, c->y, c->m, c->d, &mid) != MU_OK ||
 	    mid != c->midnight) {
-		snprintf(why, size, "%s %04d-%02d-%02d: midnight %lld, want %lld",
-			 zone, c->y, c->m, c->d, (long long)mid,
+		snprintf(why, size,
+			 "%s %04d-%02d-%02d: midnight %lld, want %lld", zone,
+			 c->y, c->m, c->d, (long long)mid,
 			 (long long)c->midnight);
 		return why;
 	}
 	return NULL;
+}
+
+/* What the offset caches rest on, for these zones in this tz database. */
+static void test_transitions_are_days_apart(void **state)
+{
+	(void)state;
+	if (min_gap <= 4 * 86400)
+		fail_msg("%s has transitions %lld s apart: the 4-day blocks of "
+			 "daycount.c could hide a pair", min_gap_zone,
+			 (long long)min_gap);
 }
 
 static void test_cold_and_warm(void **state)
@@ -304,8 +328,9 @@ static void test_expiry_composes(void **state)
 				   &y, &m, &d);
 		if (!mu_date_valid(y, m, d))
 			continue;
-		assert_int_equal(daycount_local_midnight(zones[c->zone], y, m, d,
-							 &want), MU_OK);
+		assert_int_equal(
+			daycount_local_midnight(zones[c->zone], y, m, d, &want),
+			MU_OK);
 		assert_int_equal(daycount_expiry(zones[c->zone], c->t, n, &got),
 				 MU_OK);
 		assert_int_equal(got, want);
@@ -374,19 +399,22 @@ static void test_many_zones(void **state)
 		assert_true(daycount_zone_valid(zone));
 		assert_int_equal(daycount_local_midnight(zone, 2026, 3, 3, &a),
 				 MU_OK);
-		assert_int_equal(daycount_local_date(zone, a, &y, &m, &d), MU_OK);
+		assert_int_equal(daycount_local_date(zone, a, &y, &m, &d),
+				 MU_OK);
 		assert_int_equal(y * 10000 + m * 100 + d, 20260303);
 		n++;
 	}
 	fclose(fp);
 	assert_true(n > 200);
 	assert_false(daycount_zone_valid("Europe/Nowhere"));
-	assert_false(daycount_zone_valid("Europe/Nowhere")); /* not remembered */
+	/* an invalid name is not remembered as valid */
+	assert_false(daycount_zone_valid("Europe/Nowhere"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transitions_are_days_apart),
 		cmocka_unit_test(test_cold_and_warm),
 		cmocka_unit_test(test_expiry_composes),
 		cmocka_unit_test(test_threads),

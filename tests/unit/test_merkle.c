@@ -623,13 +623,13 @@ static void test_leaf_and_head_encoding(void **state)
 		val = tab + 1;
 		leaf_field(&e, line, val);
 		if (!strcmp(line, "encoding")) {
-			n = audit_leaf_encode(&e, enc, sizeof(enc));
+			n = audit_leaf_encode(&e, enc, sizeof(enc), NULL);
 			unhex_any(val, want, &wn);
 			assert_int_equal(n, wn);
 			assert_memory_equal(enc, want, n);
 		} else if (!strcmp(line, "leaf_hash")) {
 			unhex32(val, want);
-			audit_leaf_hash(&e, lh);
+			audit_leaf_hash(&e, lh, NULL);
 			assert_memory_equal(lh, want, HL);
 		} else if (!strcmp(line, "head_size")) {
 			h.size = strtoll(val, NULL, 10);
@@ -645,7 +645,7 @@ static void test_leaf_and_head_encoding(void **state)
 		}
 	}
 	fclose(fp);
-	assert_int_equal(audit_leaf_encode(&e, enc, 100), 0); /* too small */
+	assert_int_equal(audit_leaf_encode(&e, enc, 100, NULL), 0); /* too small */
 }
 
 static void test_entry_json_round_trip(void **state)
@@ -732,7 +732,7 @@ static void test_receipt(void **state)
 		v[i].at = 1773122400 + i;
 		leaf_field(&v[i], "action", i == 3 ? "summons.event" : "person.read");
 		leaf_field(&v[i], "detail", "{}");
-		audit_leaf_hash(&v[i], h);
+		audit_leaf_hash(&v[i], h, NULL);
 		mem_add(m, h);
 	}
 	r = make_receipt(m, v, 3, sk, pk);

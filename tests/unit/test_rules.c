@@ -438,6 +438,17 @@ static void test_check_event(void **state)
 	expect_reject(&f, e, now, "new_report_at", "after the excuse");
 	e.new_report_at = e.at + 1;
 	assert_int_equal(rules_check_event(&f, &e, now, &err), MU_OK);
+	e.new_report_at = e.at + (int64_t)RULES_REPORT_AHEAD_MAX_DAYS * 86400;
+	expect_reject(&f, e, now, "new_report_at", "3660 days");
+	e.new_report_at -= 1;
+	assert_int_equal(rules_check_event(&f, &e, now, &err), MU_OK);
+	/* the extra fields belong to one type each */
+	e = mk(EV_HANDED, "2026-03-10T00:00:00Z");
+	e.new_report_at = e.at + 86400;
+	expect_reject(&f, e, now, "new_report_at", "only an excused event");
+	e = mk(EV_APPEALED, "2026-03-10T00:00:00Z");
+	e.outcome = AO_UPHELD;
+	expect_reject(&f, e, now, "outcome", "only an appeal_decided event");
 	/* an appeal pending: decision needs an outcome, not before the appeal */
 	evs[1] = mk(EV_APPEALED, "2026-03-10T00:00:00Z");
 	f.n_events = 2;
@@ -464,6 +475,29 @@ static void test_check_event(void **state)
 	f.n_events = 3;
 	expect_reject(&f, mk(EV_APPEARED, "2026-03-20T00:00:00Z"), now, "type",
 		      "already ended by appeal_decided");
+}
+
+static void test_check_report(void **state)
+{
+	int64_t from = ts("2026-03-02T09:00:00Z");
+	int64_t max = (int64_t)RULES_REPORT_AHEAD_MAX_DAYS * 86400;
+	struct mu_error err;
+
+	(void)state;
+	assert_int_equal(rules_check_report(from, from + 1, "report_at",
+					    "the issue instant", &err), MU_OK);
+	assert_int_equal(rules_check_report(from, from + max - 1, "report_at",
+					    "the issue instant", &err), MU_OK);
+	assert_int_equal(rules_check_report(from, from, "report_at",
+					    "the issue instant", &err), MU_EINVAL);
+	assert_string_equal(err.field, "report_at");
+	assert_string_equal(err.detail,
+			    "report_at must lie after the issue instant");
+	assert_int_equal(rules_check_report(from, MU_T_NONE, "report_at",
+					    "the issue instant", &err), MU_EINVAL);
+	assert_int_equal(rules_check_report(from, from + max, "report_at",
+					    "the issue instant", &err), MU_EINVAL);
+	assert_non_null(strstr(err.detail, "less than 3660 days after"));
 }
 
 /* ---- next_change over several summonses, explanations ---- */
@@ -625,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_builtin_profiles),
 		cmocka_unit_test(test_profile_errors),
 		cmocka_unit_test(test_check_event),
+		cmocka_unit_test(test_check_report),
 		cmocka_unit_test(test_next_change_merge),
 		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_eval_errors),

@@ -18,8 +18,8 @@ export class ApiError extends Error {
 // A client whose calls carry session.token(). onUnauthorized() is called
 // on a 401 (the token is unknown or revoked) before the error is thrown.
 export function createClient(session, onUnauthorized) {
-  async function call(method, path, body) {
-    const headers = { Accept: 'application/json' };
+  async function call(method, path, body, asBlob) {
+    const headers = { Accept: asBlob ? '*/*' : 'application/json' };
     const token = session.token();
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -32,6 +32,7 @@ export function createClient(session, onUnauthorized) {
     } catch {
       throw new ApiError(0, null);
     }
+    if (res.ok && asBlob) return res.blob();
     const text = await res.text();
     let data = null;
     try { data = text ? JSON.parse(text) : null; } catch { data = null; }
@@ -44,6 +45,7 @@ export function createClient(session, onUnauthorized) {
   return {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body ?? {}),
+    blob: (path) => call('GET', path, undefined, true),
   };
 }
 

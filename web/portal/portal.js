@@ -2,12 +2,16 @@
 // and reads their own position from the public API:
 //   GET /v1/me/status      summonses, restrictions in force, next change
 //   GET /v1/me/access-log  who read or changed their data, and why
-// It only reads; it decides nothing. The explanations of restrictions are
+// and files requests the office decides on:
+//   POST /v1/summonses/{id}/excuses     a valid reason for not appearing
+//   POST /v1/appeals                    an appeal against a summons
+//   POST /v1/persons/{id}/corrections   a correction of their data
+// It decides nothing. The explanations of restrictions are
 // the register's own (the legal engine writes them); the page splits each
 // into "why" and "what lifts it" and shows since when it applies.
 
 import { initI18n, t, tn, getLang, has } from '/assets/i18n.js';
-import { createClient, errorText } from '/assets/api.js';
+import { createClient, errorText, path } from '/assets/api.js';
 import { createSession, tokenProvider, mountSignIn } from '/assets/signin.js';
 import { el, $, announce, showAlert, fmtTime, timeEl, fmtDuration, stateBadge } from '/assets/ui.js';
 
@@ -73,6 +77,7 @@ function render() {
   $('#restr-list').replaceChildren(...renderRestrictions(s.restrictions));
   $('#sum-list').replaceChildren(...renderSummonses(s.summonses));
   renderOther(s);
+  renderRequestForms();
   renderLog(view.log?.entries || []);
 }
 
@@ -188,7 +193,9 @@ function renderOther(s) {
   $('#other-list').replaceChildren(...items.map((i) => el('article', { class: 'card' },
     i.title && el('h3', {}, i.title),
     serverText('p', i.text),
-    i.state && el('p', { class: 'hint' }, t('other.state', { state: i.state })))));
+    i.state && el('p', { class: 'hint' }, t('other.state', {
+      state: has(`dstate.${i.state}`) ? t(`dstate.${i.state}`) : i.state,
+    })))));
 }
 
 function logText(e) {
@@ -217,6 +224,89 @@ function renderLog(entries) {
   }, timeEl(e.at), ' ', el('span', { class: 'tag' }, t(`log.${e.kind}`)), ' ', el('span', {}, logText(e)))));
 }
 
+// ---- requests to the office (excuse, appeal, correction) ----
+
+const OPEN_STATES = new Set(['pending', 'delivered', 'overdue']);
+
+// The summons choices of the excuse and appeal forms: the open summonses.
+function renderRequestForms() {
+  const open = (view.status?.summonses || []).filter((s) => OPEN_STATES.has(s.state));
+  for (const sel of document.querySelectorAll('select.open-summonses')) {
+    const keep = sel.value;
+    sel.replaceChildren(...open.map((s) =>
+      el('option', { value: s.id }, `${s.id} — ${t(`purpose.${s.purpose}`)}`)));
+    if (open.some((s) => s.id === keep)) sel.value = keep;
+    sel.form.querySelector('.no-open').hidden = open.length > 0;
+    for (const c of sel.form.querySelectorAll('.field, button')) c.hidden = !open.length;
+  }
+}
+
+function formStatus(form, text, kind) {
+  const p = form.querySelector('.form-status');
+  p.textContent = text;
+  p.className = `form-status ${kind || ''}`;
+}
+
+// The first of inputs left empty, marked invalid and focused; or null.
+function missing(form, inputs) {
+  for (const i of inputs) i.removeAttribute('aria-invalid');
+  const empty = inputs.find((i) => !i.value.trim());
+  if (empty) {
+    empty.setAttribute('aria-invalid', 'true');
+    formStatus(form, t('req.required'), 'error');
+    empty.focus();
+  }
+  return empty || null;
+}
+
+async function sendRequest(form, url, body, okKey) {
+  const button = form.querySelector('button[type="submit"]');
+  button.disabled = true;
+  formStatus(form, t('loading'));
+  try {
+    const r = await api.post(url, body);
+    form.reset();
+    await load(false); // the request shows below, with its state
+    formStatus(form, t(okKey, { id: r?.id || r?.case_number || '' }), 'ok');
+  } catch (err) {
+    formStatus(form, errorText(err), 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function optional(v) {
+  const s = v.trim();
+  return s ? s : undefined;
+}
+
+function wireRequestForms() {
+  $('#excuse-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    if (missing(f, [f.elements.summons])) return;
+    sendRequest(f, path('/v1/summonses/{id}/excuses', { id: f.elements.summons.value }), {
+      reason: f.elements.reason.value, document: optional(f.elements.document.value), note: optional(f.elements.note.value),
+    }, 'req.sent.excuse');
+  });
+  $('#appeal-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    if (missing(f, [f.elements.summons, f.elements.grounds])) return;
+    sendRequest(f, '/v1/appeals', {
+      against: 'summons', subject_id: f.elements.summons.value, grounds: f.elements.grounds.value.trim(),
+    }, 'req.sent.appeal');
+  });
+  $('#correction-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    if (missing(f, [f.elements.proposed_value, f.elements.evidence])) return;
+    sendRequest(f, path('/v1/persons/{id}/corrections', { id: view.status.national_id }), {
+      field: f.elements.field.value, proposed_value: f.elements.proposed_value.value.trim(), evidence: f.elements.evidence.value.trim(),
+    }, 'req.sent.correction');
+  });
+}
+
 // ---- start ----
 
 initI18n();
@@ -227,5 +317,6 @@ document.addEventListener('langchange', () => {
 });
 $('#signout').addEventListener('click', () => signOut(''));
 $('#refresh').addEventListener('click', () => load(false));
+wireRequestForms();
 if (session.token()) load(false);
 else showSignIn();

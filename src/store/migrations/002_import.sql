@@ -1,7 +1,7 @@
 -- 002_import: bulk imports (ingest/, store/sqlite_bulk.c, docs/import.md).
 
--- One row per `muster import` run. A run commits in batches; next_row says
--- how many rows of the file are committed, so --resume goes on from there
+-- One row per `muster import` run. A run commits in batches of rows in key
+-- order; last_key is the last key committed, so --resume goes on from there
 -- after a crash. digest (BLAKE2b-256 of the file's bytes) recognises the
 -- file when it is given again.
 CREATE TABLE import_runs (
@@ -14,7 +14,7 @@ CREATE TABLE import_runs (
     state       TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'abandoned')),
     started_at  INTEGER NOT NULL,
     finished_at INTEGER NOT NULL DEFAULT 0,
-    next_row    INTEGER NOT NULL DEFAULT 0,
+    last_key    TEXT NOT NULL DEFAULT '',
     batches     INTEGER NOT NULL DEFAULT 0,
     rows_read   INTEGER NOT NULL DEFAULT 0,
     inserted    INTEGER NOT NULL DEFAULT 0,
@@ -32,8 +32,8 @@ CREATE TABLE import_batches (
     id        INTEGER PRIMARY KEY,
     run_id    INTEGER NOT NULL REFERENCES import_runs(id),
     seq       INTEGER NOT NULL,
-    first_row INTEGER NOT NULL,
-    end_row   INTEGER NOT NULL,
+    first_key TEXT NOT NULL,
+    last_key  TEXT NOT NULL,
     audit_idx INTEGER NOT NULL DEFAULT -1,
     UNIQUE (run_id, seq)
 ) STRICT;

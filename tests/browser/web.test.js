@@ -1,0 +1,451 @@
+// web.test.js: the citizen portal and the clerk console in real Chromium,
+// against the real muster binary with a register made for the test.
+//
+// One server and one browser serve every test (they run in order); each
+// test opens its own isolated browser context. Console errors of the pages
+// under test are collected and must stay empty; the tests that provoke a
+// 401 or 403 on purpose use contexts whose errors are not collected (the
+// browser logs every failed request as a console error).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  startMuster, launchBrowser, api, openPage, horizontalOverflow, tabTo, screenshotDir,
+} from './harness.js';
+
+let srv;
+let browser;
+let shots;
+const errors = [];
+const people = {}; // national ids picked for the tests
+
+const tok = (label) => {
+  const v = srv.tokens[label];
+  assert.ok(v, `muster demo printed no token for "${label}"`);
+  return v;
+};
+
+const isoIn = (days, hour) => {
+  const d = new Date(Date.now() + days * 86400000);
+  d.setUTCHours(hour, 0, 0, 0);
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+};
+
+// Persons of the register with no summons at all (fresh for a clerk flow).
+async function personsWithoutSummons(n) {
+  const clerk = tok('clerk (national)');
+  const out = [];
+  for (let i = 6; i < 200 && out.length < n; i++) {
+    const id = `RU-${String(i).padStart(10, '0')}`;
+    const r = await api(srv.base, clerk, 'GET', `/v1/persons/${id}/status`);
+    if (r.status === 200 && r.body.summonses.length === 0) out.push(id);
+  }
+  assert.equal(out.length, n, 'the demo register has too few persons without summonses');
+  return out;
+}
+
+// A campaign drafted by the admin, approved by the commissar, with a few
+// events recorded so its chart has more than one bar.
+async function makeCampaign() {
+  const admin = tok('admin');
+  const commissar = tok('commissar');
+  const clerk = tok('clerk (national)');
+  const c = await api(srv.base, admin, 'POST', '/v1/campaigns', {
+    name: 'Spring training', purpose: 'training', report_from: isoIn(10, 6),
+    report_to: isoIn(20, 14), quota: 9, criteria: { born_from: '1990-01-01', born_to: '2010-12-31' },
+  });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  const a = await api(srv.base, commissar, 'POST', `/v1/campaigns/${c.body.id}/approve`);
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+  const m = await api(srv.base, commissar, 'GET', `/v1/campaigns/${c.body.id}/members`);
+  assert.equal(m.status, 200);
+  const ids = m.body.members.map((x) => x.summons_id);
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const plan = [['handed'], ['handed'], ['handed', 'appeared'], ['cancelled']];
+  for (let i = 0; i < plan.length && i < ids.length; i++) {
+    for (const type of plan[i]) {
+      const r = await api(srv.base, clerk, 'POST', `/v1/summonses/${ids[i]}/events`, { type, at: now });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+  }
+  return c.body;
+}
+
+async function portalSignIn(page, token) {
+  await page.goto(`${srv.base}/portal`);
+  await page.fill('#token', token);
+  await page.click('#signin-form button[type="submit"]');
+  await page.waitForSelector('#app:not([hidden])');
+}
+
+async function consoleSignIn(page, token) {
+  await page.goto(`${srv.base}/console`);
+  await page.fill('#token', token);
+  await page.click('#signin-form button[type="submit"]');
+  await page.waitForSelector('#app:not([hidden])');
+}
+
+async function openPerson(page, id) {
+  await page.fill('#q', id);
+  await page.click('#search-form button[type="submit"]');
+  await page.click(`#results button[data-id="${id}"]`);
+  await page.waitForFunction((x) => document.querySelector('#card-h')?.textContent.includes(x), id);
+}
+
+before(async () => {
+  srv = await startMuster();
+  browser = await launchBrowser();
+  shots = screenshotDir();
+  people.campaign = await makeCampaign();
+  [people.flow, people.keys] = await personsWithoutSummons(2);
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+test('the pages come with a CSP that forbids inline script, and security headers', async () => {
+  for (const p of ['/portal', '/portal/', '/console', '/console/', '/portal/portal.js',
+    '/console/console.js', '/assets/style.css', '/assets/i18n.js']) {
+    const r = await fetch(srv.base + p);
+    assert.equal(r.status, 200, p);
+    const csp = r.headers.get('content-security-policy') || '';
+    assert.match(csp, /script-src 'self'/, `${p}: ${csp}`);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, p);
+    assert.match(csp, /default-src 'none'/, p);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff', p);
+    assert.equal(r.headers.get('referrer-policy'), 'no-referrer', p);
+    assert.ok(r.headers.get('etag'), `${p}: no ETag`);
+    await r.arrayBuffer();
+  }
+  const html = await fetch(`${srv.base}/portal`);
+  assert.match(html.headers.get('content-type'), /^text\/html/);
+  const js = await fetch(`${srv.base}/assets/api.js`);
+  assert.match(js.headers.get('content-type'), /^text\/javascript/);
+  const again = await fetch(`${srv.base}/assets/api.js`, { headers: { 'If-None-Match': js.headers.get('etag') } });
+  assert.equal(again.status, 304);
+  assert.equal((await fetch(`${srv.base}/portal/nothing.js`)).status, 404);
+  assert.equal((await fetch(`${srv.base}/portal/..`)).status, 404);
+
+  // The browser itself refuses an inline script.
+  const { context, page } = await openPage(browser, null);
+  const violations = [];
+  page.on('console', (m) => violations.push(m.text()));
+  await page.goto(`${srv.base}/portal`);
+  const ran = await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.append(s);
+    return window.__inline === 1;
+  });
+  assert.equal(ran, false, 'an inline script ran');
+  assert.ok(violations.some((v) => /Content Security Policy/.test(v)), violations.join('\n'));
+  await context.close();
+});
+
+test('portal: a citizen signs in and sees the exit bar with its explanation and the countdown', async () => {
+  const { context, page } = await openPage(browser, errors);
+  const token = tok('citizen RU-0000000003');
+  await portalSignIn(page, token);
+  assert.ok(!page.url().includes(token), 'the token is in the URL');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('muster.portal.token')), token);
+  assert.equal(await page.evaluate(() => localStorage.getItem('muster.portal.token')), null);
+
+  const exit = page.locator('#restr-list article[data-kind="exit"]');
+  await exit.waitFor();
+  assert.equal(await exit.locator('h3').textContent(), 'Leaving the country');
+  assert.match(await exit.locator('.why').textContent(), /Leaving the country is barred since .* because summons S-\w+ was handed/);
+  assert.match(await exit.locator('.lifts').textContent(), /^It lifts when you appear at/);
+  assert.match(await exit.locator('time').getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
+  assert.match(await page.textContent('#pos-summary'), /restriction/);
+
+  // The countdown to the next change runs.
+  await page.waitForSelector('#next-left:not([hidden])');
+  const first = await page.textContent('#countdown');
+  assert.match(first, /\d+ d \d+ h \d+ min \d+ s/);
+  await page.waitForFunction((f) => document.querySelector('#countdown').textContent !== f, first, { timeout: 5000 });
+  assert.match(await page.textContent('#next-at'), /Your position changes on/);
+
+  // The summons and its timeline.
+  const summons = page.locator('#sum-list article.summons:has(.badge[data-state="delivered"])');
+  assert.equal(await summons.count(), 1);
+  assert.match(await summons.textContent(), /Counts as delivered: Handed over in person/);
+  assert.ok(await summons.locator('.timeline li').count() >= 3);
+
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.screenshot({ path: join(shots, 'portal.png'), fullPage: true });
+
+  // Russian.
+  await page.click('button[data-lang="ru"]');
+  assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+  assert.equal(await exit.locator('h3').textContent(), 'Выезд из России');
+  assert.equal(await exit.locator('.why').getAttribute('lang'), 'en');
+  assert.match(await page.textContent('#countdown'), /\d+ дн\. \d+ ч \d+ мин \d+ с/);
+  await page.click('button[data-lang="en"]');
+  await context.close();
+});
+
+test('portal: the access log shows an agency check made by the test', async () => {
+  const r = await api(srv.base, tok('agency exit'), 'GET', '/v1/checks/exit/RU-0000000003');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.permitted, false);
+
+  const { context, page } = await openPage(browser, errors);
+  await portalSignIn(page, tok('citizen RU-0000000003'));
+  const check = page.locator('#log li.log-check').first();
+  await check.waitFor();
+  assert.equal(await check.locator('span').last().textContent(),
+    'The border service checked whether you may leave the country. Answer: not permitted.');
+  // newest first: the check just made is above the demo's older entries
+  const at = Date.parse(await check.locator('time').getAttribute('datetime'));
+  assert.ok(Math.abs(Date.now() - at) < 120000, 'the check is not the one just made');
+  await context.close();
+});
+
+test('portal: the citizen files an excuse, an appeal and a correction', async () => {
+  const { context, page } = await openPage(browser, errors);
+  await portalSignIn(page, tok('citizen RU-0000000002'));
+
+  await page.click('#req-excuse summary');
+  const sid = await page.inputValue('#excuse-summons');
+  assert.match(sid, /^S-/);
+  await page.selectOption('#excuse-reason', 'illness');
+  await page.fill('#excuse-document', 'MED-2026-114');
+  await page.click('#excuse-form button[type="submit"]');
+  await page.waitForFunction(() => /case X-/.test(document.querySelector('#excuse-form .form-status').textContent));
+
+  await page.click('#req-appeal summary');
+  await page.click('#appeal-form button[type="submit"]'); // grounds left empty
+  assert.equal(await page.getAttribute('#appeal-grounds', 'aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'appeal-grounds');
+  await page.fill('#appeal-grounds', 'I am a full-time student and was abroad for an exam.');
+  await page.click('#appeal-form button[type="submit"]');
+  await page.waitForFunction(() => /case AP-/.test(document.querySelector('#appeal-form .form-status').textContent));
+
+  await page.click('#req-correction summary');
+  await page.selectOption('#correction-field', 'phone');
+  await page.fill('#correction-value', '+79001234567');
+  await page.fill('#correction-evidence', 'operator contract 77/5');
+  await page.click('#correction-form button[type="submit"]');
+  await page.waitForFunction(() => /case C-/.test(document.querySelector('#correction-form .form-status').textContent));
+
+  const other = await page.textContent('#other-list');
+  assert.match(other, new RegExp(`valid reason for not appearing on summons ${sid} was reported: illness`));
+  assert.match(other, /you appealed against summons/);
+  assert.match(other, /a correction of your phone to "\+79001234567" was requested/);
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.screenshot({ path: join(shots, 'portal-requests.png'), fullPage: true });
+  await context.close();
+});
+
+test('verify: anyone checks a summons by its code, with no token', async () => {
+  const sums = await api(srv.base, tok('clerk (national)'), 'GET', '/v1/persons/RU-0000000005/status');
+  const s = await api(srv.base, tok('clerk (national)'), 'GET', `/v1/summonses/${sums.body.summonses[0].id}`);
+  const code = s.body.verification_code;
+  const { context, page } = await openPage(browser, errors);
+  await page.goto(`${srv.base}/verify?code=${code}`);
+  await page.waitForSelector('#result:not([hidden])');
+  assert.equal(await page.textContent('#result-h'), 'Genuine, and in force.');
+  const facts = await page.textContent('#result-facts');
+  assert.match(facts, new RegExp(s.body.office_name));
+  assert.doesNotMatch(facts, /RU-0000000005/);
+  await page.setViewportSize({ width: 900, height: 800 });
+  await page.screenshot({ path: join(shots, 'verify.png'), fullPage: true });
+
+  await page.fill('#code', 'AAAAAAAAAAAAAAAAAAAA');
+  await page.click('#verify-form button[type="submit"]');
+  await page.waitForFunction(() => document.querySelector('#result-h').textContent === 'Not in force.');
+  assert.match(await page.textContent('#result-facts'), /No summons has this code/);
+  await context.close();
+});
+
+test('console: a clerk finds the person, issues a summons, records handed then appeared; the bar is gone', async () => {
+  const id = people.flow;
+  const admin = tok('admin');
+  const ct = await api(srv.base, admin, 'POST', '/v1/tokens', { role: 'citizen', person: id });
+  assert.equal(ct.status, 201, JSON.stringify(ct.body));
+  const person = (await api(srv.base, tok('clerk (national)'), 'GET', `/v1/persons/${id}`)).body;
+
+  const { context, page } = await openPage(browser, errors);
+  await consoleSignIn(page, tok('clerk (national)'));
+
+  // By family name: everyone listed bears it.
+  await page.fill('#q', person.family_name);
+  await page.click('#search-form button[type="submit"]');
+  await page.waitForSelector('#results li');
+  for (const text of await page.locator('#results button').allTextContents())
+    assert.ok(text.includes(person.family_name), text);
+
+  // By id, in lower case as a hurried clerk types it.
+  await page.fill('#q', id.toLowerCase());
+  await page.click('#search-form button[type="submit"]');
+  await page.click(`#results button[data-id="${id}"]`);
+  await page.waitForFunction((x) => document.querySelector('#card-h')?.textContent.includes(x), id);
+  assert.match(await page.textContent('#record'), new RegExp(person.given_name));
+  assert.match(await page.textContent('#history'), /Version 1/);
+  assert.equal(await page.locator('#card-sums article').count(), 0);
+
+  // Issue (the form's defaults: medical examination, the person's office, in a week).
+  await page.click('#issue-submit');
+  const summons = page.locator('#card-sums article.summons');
+  await summons.first().waitFor();
+  await page.waitForFunction(() => /Summons S-\w+ issued\./.test(document.querySelector('#alert').textContent));
+  assert.equal(await summons.locator('.badge').getAttribute('data-state'), 'pending');
+
+  // Handed over in person: the exit bar follows at once.
+  await summons.locator('select[name="type"]').selectOption('handed');
+  await summons.locator('form.event-form button[type="submit"]').click();
+  await page.waitForSelector('#card-sums .badge[data-state="delivered"]');
+  await page.waitForSelector('#card-restr article[data-kind="exit"]');
+  assert.ok(await summons.locator('.timeline li[data-type="handed"]').count() === 1);
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.screenshot({ path: join(shots, 'console-card.png'), fullPage: true });
+
+  // The printable summons, fetched with the clerk's token.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    summons.locator('button.pdf').click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^S-\w+\.pdf$/);
+  const pdf = await download.path();
+  assert.equal(readFileSync(pdf).subarray(0, 5).toString(), '%PDF-');
+
+  const citizen = await openPage(browser, errors);
+  await portalSignIn(citizen.page, ct.body.token);
+  await citizen.page.waitForSelector('#restr-list article[data-kind="exit"]');
+
+  // Appeared: the summons is done and the bar is lifted.
+  await summons.locator('select[name="type"]').selectOption('appeared');
+  await summons.locator('form.event-form button[type="submit"]').click();
+  await page.waitForSelector('#card-sums .badge[data-state="reported"]');
+  assert.equal(await summons.locator('form.event-form').count(), 0);
+  assert.match(await page.textContent('#card-restr'), /No restriction is in force/);
+
+  await citizen.page.click('#refresh');
+  await citizen.page.waitForFunction(() => !document.querySelector('#restr-list article[data-kind="exit"]'));
+  assert.match(await citizen.page.textContent('#restr-list'), /No restriction is in force/);
+  assert.equal(await citizen.page.locator('#sum-list .badge').getAttribute('data-state'), 'reported');
+  await citizen.context.close();
+  await context.close();
+});
+
+test('console: the issue form works with the keyboard alone', async () => {
+  const id = people.keys;
+  const { context, page } = await openPage(browser, errors);
+  await page.goto(`${srv.base}/console`);
+  await tabTo(page, '#token');
+  await page.keyboard.type(tok('clerk (national)'));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#app:not([hidden])');
+  await tabTo(page, '#q');
+  await page.keyboard.type(id);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#results button[data-id="${id}"]`);
+  await tabTo(page, `#results button[data-id="${id}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((x) => document.activeElement?.id === 'card-h' &&
+    document.activeElement.textContent.includes(x), id);
+
+  await tabTo(page, '#issue-purpose');
+  const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(ring, 'none', 'no visible focus ring');
+  await page.keyboard.press('ArrowDown'); // medical_exam -> data_clarification
+  assert.equal(await page.inputValue('#issue-purpose'), 'data_clarification');
+  await tabTo(page, '#issue-office');
+  await tabTo(page, '#issue-report');
+  await tabTo(page, '#issue-submit');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#card-sums article.summons');
+  await page.waitForFunction(() => /issued/.test(document.querySelector('#alert').textContent));
+  assert.match(await page.textContent('#card-sums'), /Clarification of personal data/);
+  // focus lands on the new summons, so the work goes on from there
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('article')?.dataset.summons?.startsWith('S-')), true);
+  await context.close();
+});
+
+test('console: a campaign\'s summonses per state, drawn as inline SVG', async () => {
+  const { context, page } = await openPage(browser, errors);
+  await consoleSignIn(page, tok('commissar'));
+  await page.click('button[data-tab="campaigns"]');
+  await page.click(`#camp-list button[data-id="${people.campaign.id}"]`);
+  await page.waitForSelector('#camp-chart svg');
+  const bars = await page.$$eval('#camp-chart svg rect.bar', (rs) =>
+    Object.fromEntries(rs.map((r) => [r.dataset.state, Number(r.dataset.value)])));
+  assert.equal(bars.delivered, 2);
+  assert.equal(bars.reported, 1);
+  assert.equal(bars.cancelled, 1);
+  assert.equal(bars.pending, 5);
+  assert.equal(await page.locator('#camp-table tbody tr').count(), 6);
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.screenshot({ path: join(shots, 'console-campaign.png'), fullPage: true });
+  await context.close();
+});
+
+test('a phone (360x740) never scrolls sideways', async () => {
+  const phone = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+  const { context, page } = await openPage(browser, errors, { ...phone, deviceScaleFactor: 2 });
+  await page.goto(`${srv.base}/portal`);
+  let o = await horizontalOverflow(page);
+  assert.ok(o.scroll <= o.client, `portal sign-in: ${o.scroll} > ${o.client}`);
+  await portalSignIn(page, tok('citizen RU-0000000001'));
+  await page.waitForSelector('#restr-list article[data-kind="foreign_passport"]');
+  for (const lang of ['en', 'ru']) {
+    await page.click(`button[data-lang="${lang}"]`);
+    o = await horizontalOverflow(page);
+    assert.ok(o.scroll <= o.client, `portal (${lang}): ${o.scroll} > ${o.client}`);
+  }
+  await page.screenshot({ path: join(shots, 'portal-phone-ru.png') });
+  await page.click('button[data-lang="en"]');
+  await context.close();
+
+  const c = await openPage(browser, errors, phone);
+  await consoleSignIn(c.page, tok('clerk (national)'));
+  await openPerson(c.page, 'RU-0000000001');
+  await c.page.waitForFunction(() => document.activeElement?.id === 'card-h');
+  o = await horizontalOverflow(c.page);
+  assert.ok(o.scroll <= o.client, `console card: ${o.scroll} > ${o.client}`);
+  await c.page.screenshot({ path: join(shots, 'console-phone.png') });
+  await c.context.close();
+
+  const k = await openPage(browser, errors, phone);
+  await consoleSignIn(k.page, tok('commissar'));
+  await k.page.click('button[data-tab="campaigns"]');
+  await k.page.click(`#camp-list button[data-id="${people.campaign.id}"]`);
+  await k.page.waitForSelector('#camp-chart svg');
+  o = await horizontalOverflow(k.page);
+  assert.ok(o.scroll <= o.client, `campaign: ${o.scroll} > ${o.client}`);
+  await k.context.close();
+});
+
+test('401 and 403 are told plainly', async () => {
+  const { context, page } = await openPage(browser, null);
+  await page.goto(`${srv.base}/portal`);
+  await page.fill('#token', 'mu_not-a-real-token');
+  await page.click('#signin-form button[type="submit"]');
+  await page.waitForSelector('#alert:not([hidden])');
+  assert.match(await page.textContent('#alert'), /did not accept your token/);
+  assert.equal(await page.isVisible('#signin'), true);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('muster.portal.token')), null);
+
+  // A citizen token in the console: signed in to nothing, and told why.
+  await page.goto(`${srv.base}/console`);
+  await page.fill('#token', tok('citizen RU-0000000002'));
+  await page.click('#signin-form button[type="submit"]');
+  await page.waitForSelector('#alert:not([hidden])');
+  assert.match(await page.textContent('#alert'), /does not allow this/);
+  assert.equal(await page.isVisible('#app'), false);
+
+  // A clerk may not see campaigns.
+  await consoleSignIn(page, tok('clerk (national)'));
+  await page.click('button[data-tab="campaigns"]');
+  await page.waitForSelector('#alert:not([hidden])');
+  assert.match(await page.textContent('#alert'), /does not allow this/);
+  await context.close();
+});
+
+test('no console errors on the pages under test', () => {
+  assert.deepEqual(errors, []);
+});
