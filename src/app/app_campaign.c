@@ -11,6 +11,7 @@
  * in the first free slot of their office until the quota is reached.
  */
 #include "app/app_campaign.h"
+#include "app/app_due.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -76,14 +77,18 @@ static int matches(const struct campaign_req *r, const struct person *p)
 	       in_list(r->fitness, fit) && (!r->sex || !strcmp(r->sex, sex));
 }
 
-/* Does a protection bar this person from the campaign's purpose? The
- * due-process facts (exemptions, fitness decisions) are loaded only for
- * persons who have any. */
+/* Does a protection bar this person from the campaign's purpose: their
+ * fitness decisions, deferments and exemptions in force at `at`
+ * (app_due_barred reads them; the person record's category is the
+ * fallback when it cannot). */
 static int barred(struct app *a, const struct person *p, int purpose, int64_t at)
 {
 	struct protect_facts pf = {p, NULL, a->profile};
 	struct mu_error e;
+	int bar = 0;
 
+	if (app_due_barred(a, p->national_id, purpose, at, &bar, NULL) == MU_OK)
+		return bar;
 	return protect_issue(&pf, purpose, at, NULL, NULL, &e) != MU_OK;
 }
 

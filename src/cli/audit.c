@@ -232,7 +232,7 @@ static void bench_fill(struct audit_entry *v, size_t n, long long from, int64_t 
 		snprintf(e->action, sizeof(e->action), "check");
 		snprintf(e->subject_type, sizeof(e->subject_type), "person");
 		snprintf(e->subject_id, sizeof(e->subject_id), "BENCH-%08lld", k % 100000);
-		snprintf(e->person, sizeof(e->person), "%s", e->subject_id);
+		snprintf(e->person, sizeof(e->person), "BENCH-%08lld", k % 100000);
 		snprintf(e->purpose, sizeof(e->purpose), "exit");
 		snprintf(e->request_id, sizeof(e->request_id), "r%012lld", k);
 		snprintf(e->detail, sizeof(e->detail), "{\"permitted\":%s}",

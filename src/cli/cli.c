@@ -82,6 +82,19 @@ const struct cli_cmd cli_commands[] = {
 	 "Writes commit in batches: after a crash the register holds whole batches\n"
 	 "and --resume goes on from the last one. A terminal gets a progress bar;\n"
 	 "otherwise one summary line is printed at the end. See docs/import.md.\n"},
+	{"duplicates", cmd_duplicates, "possible duplicate persons found by imports",
+	 "usage: muster duplicates --db PATH [--json] [--after ID] [--limit N]\n"
+	 "\n"
+	 "Lists open duplicate candidates: different national ids with the same\n"
+	 "normalised full name and birth date (case, 'ё'/'е', spaces and hyphens\n"
+	 "do not count), noting when the addresses match too. Imports flag them;\n"
+	 "nothing is merged. Pages of N (default 100); --after the last id shown.\n"
+	 "Each person listed is an audited read. Also GET /v1/duplicates.\n"},
+	{"provenance", cmd_provenance, "where each field of a person came from",
+	 "usage: muster provenance --db PATH NATIONAL_ID [--json]\n"
+	 "\n"
+	 "For each column, the source (--source of the import, or api:TOKEN) that\n"
+	 "supplied its current value, when, and in which version of the record.\n"},
 	{"demo", cmd_demo, "build a synthetic register, print tokens, serve",
 	 "usage: muster demo --db PATH [--persons N] [--listen HOST:PORT]\n"
 	 "                   [--profile ru-2023|ru-2025|generic] [--test-clock]\n"

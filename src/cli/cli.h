@@ -37,6 +37,8 @@ int cmd_demo(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_duplicates(int argc, char **argv);
+int cmd_provenance(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* Shared with demo: create a token and print its line. */

@@ -4,9 +4,10 @@
  * Time zones are IANA names resolved by the system tz database through the C
  * library (TZ + tzset + localtime_r/mktime), serialised by one mutex because
  * TZ is process-global. No offsets are written down anywhere in muster.
- * What the C library answers is cached per zone (UTC offset per UTC hour,
- * midnight per local date) in fixed-size lock-free tables, so the functions
- * below are thread-safe and, once warm, cost well under a microsecond.
+ * What the C library answers is cached per zone (the UTC offset per 4 days
+ * of UTC time, or per hour around a transition) in fixed-size lock-free
+ * tables, so the functions below are thread-safe and, once warm, cost well
+ * under a microsecond. See daycount.c for what the caches rest on.
  *
  * Rule D: an N-day period that runs from an event whose local date is D
  * expires at 00:00 local time on D + N + 1.

@@ -205,4 +205,6 @@ void h_corrections_get(struct api_req *r);
 void h_corrections_decide(struct api_req *r);
 void h_corrections_overdue(struct api_req *r);
 
+void h_duplicates_list(struct api_req *r);
+
 #endif

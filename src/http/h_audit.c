@@ -52,13 +52,20 @@ static void hex32(const unsigned char h[32], char out[65])
 }
 
 /* The latest signed head, signing one now if there is none yet or it
- * does not cover entry `need` (-1: any head). Answers 500 on failure. */
+ * does not cover entry `need` (-1: any head) although the log does: a
+ * request for an entry that does not exist signs nothing. Answers 500 on
+ * failure. */
 static int latest_head(struct api_req *r, int64_t need, struct audit_head *h)
 {
 	enum mu_err rc = store_audit_head(r->app->st, h);
+	int64_t size = 0;
 
-	if ((rc == MU_OK && h->size > need) || (rc != MU_OK && rc != MU_ENOTFOUND))
+	if (rc == MU_OK && h->size > need)
+		return 0;
+	if (rc != MU_OK && rc != MU_ENOTFOUND)
 		goto out;
+	if (rc == MU_OK && (store_audit_size(r->app->st, &size) != MU_OK || size <= need))
+		return 0;
 	rc = store_audit_publish(r->app->st, h);
 out:
 	if (rc != MU_OK)
@@ -126,16 +133,20 @@ void h_audit_inclusion(struct api_req *r)
 	rc = store_audit_inclusion(r->app->st, idx, size, proof, &n, root);
 	if (rc == MU_OK)
 		rc = store_audit_get(r->app->st, idx, &e, leaf);
-	if (rc == MU_EINVAL || rc == MU_ENOTFOUND)
+	if (rc == MU_EINVAL || rc == MU_ENOTFOUND) {
 		api_fail(r, MU_EINVAL, "size", "need index < size <= the log's size");
-	else if (rc)
+		return;
+	}
+	if (rc) {
 		api_fail(r, rc, NULL, "cannot build the proof");
-	else
-		api_json(r, 200, json_pack("{s:I, s:I, s:s, s:s, s:o}", "index",
-					   (json_int_t)idx, "size", (json_int_t)size,
-					   "leaf_hash", (hex32(leaf, lh), lh), "root",
-					   (hex32(root, rh), rh), "proof",
-					   audit_proof_json((const unsigned char(*)[32])proof, n)));
+		return;
+	}
+	hex32(leaf, lh);
+	hex32(root, rh);
+	api_json(r, 200, json_pack("{s:I, s:I, s:s, s:s, s:o}", "index", (json_int_t)idx,
+				   "size", (json_int_t)size, "leaf_hash", lh, "root", rh,
+				   "proof",
+				   audit_proof_json((const unsigned char(*)[32])proof, n)));
 }
 
 void h_audit_consistency(struct api_req *r)
@@ -159,16 +170,19 @@ void h_audit_consistency(struct api_req *r)
 	if (to < 0)
 		to = h.size;
 	rc = store_audit_consistency(r->app->st, from, to, proof, &n, r1, r2);
-	if (rc == MU_EINVAL)
-		api_fail(r, rc, "to", "need 0 < from <= to <= the log's size");
-	else if (rc)
-		api_fail(r, rc, NULL, "cannot build the proof");
-	else
-		api_json(r, 200, json_pack("{s:I, s:I, s:s, s:s, s:o}", "from",
-					   (json_int_t)from, "to", (json_int_t)to,
-					   "from_root", (hex32(r1, h1), h1), "to_root",
-					   (hex32(r2, h2), h2), "proof",
-					   audit_proof_json((const unsigned char(*)[32])proof, n)));
+	if (rc) {
+		if (rc == MU_EINVAL)
+			api_fail(r, rc, "to", "need 0 < from <= to <= the log's size");
+		else
+			api_fail(r, rc, NULL, "cannot build the proof");
+		return;
+	}
+	hex32(r1, h1);
+	hex32(r2, h2);
+	api_json(r, 200, json_pack("{s:I, s:I, s:s, s:s, s:o}", "from", (json_int_t)from,
+				   "to", (json_int_t)to, "from_root", h1, "to_root", h2,
+				   "proof",
+				   audit_proof_json((const unsigned char(*)[32])proof, n)));
 }
 
 /* ---- the auditor's read ----------------------------------------------- */
@@ -334,14 +348,15 @@ static json_t *receipt_json(struct api_req *r, const struct summons_rec *rec,
 	if (latest_head(r, ev->audit_idx, &h) || !(proof = receipt_proof(r, e.idx, &h)))
 		return NULL;
 	mu_time_format(ev->ev.at, at, sizeof(at));
+	hex32(leaf, lh);
+	hex32(pk, pkh);
 	return json_pack("{s:s, s:s, s:{s:I, s:s, s:s}, s:o, s:I, s:s, s:I, s:o, s:o, s:s}",
 			 "format", "muster.audit.receipt.v1", "summons_id", rec->s.id,
 			 "event", "seq", (json_int_t)ev->ev.seq, "type",
 			 ev_type_name(ev->ev.type), "at", at, "entry", audit_entry_json(&e),
-			 "leaf_index", (json_int_t)e.idx, "leaf_hash", (hex32(leaf, lh), lh),
-			 "tree_size", (json_int_t)h.size, "inclusion_proof", proof,
-			 "signed_head", audit_head_json(&h), "public_key",
-			 audit_hex(pk, 32, pkh));
+			 "leaf_index", (json_int_t)e.idx, "leaf_hash", lh, "tree_size",
+			 (json_int_t)h.size, "inclusion_proof", proof, "signed_head",
+			 audit_head_json(&h), "public_key", pkh);
 }
 
 /* Answer the receipt for summons {id} if the caller may see it. */

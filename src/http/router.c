@@ -86,6 +86,7 @@ const struct route api_routes[] = {
 	{"GET", "/v1/me/notices", h_me_notices, R(CITIZEN)},
 	{"GET", "/v1/me/summonses", h_me_summonses, R(CITIZEN)},
 	{"GET", "/v1/summonses/{id}/pdf", h_summonses_pdf, R(CLERK)},
+	{"GET", "/v1/duplicates", h_duplicates_list, R(ADMIN) | R(CLERK)},
 	{NULL, NULL, NULL, 0},
 };
 

@@ -30,6 +30,7 @@ extern const struct store_migration {
 
 struct sq_job {
 	sq_write_fn fn;
+	uint64_t audits_before;  /* read audits queued before this job */
 	void *arg;
 	struct mu_error *err;
 	enum mu_err rc;
@@ -77,6 +78,11 @@ sqlite3_stmt *sq_stmt(struct sq_conn *c, const char *sql)
 		c->stmts[c->n_stmts].sql = sql;
 		c->stmts[c->n_stmts].st = st;
 		c->n_stmts++;
+	} else {
+		/* The cache is full (a bug to fix by growing it): keep this one
+		 * until the next overflow so it is finalised, never leaked. */
+		sqlite3_finalize(c->spill);
+		c->spill = st;
 	}
 	return st;
 }
@@ -86,6 +92,8 @@ static void conn_close(struct sq_conn *c)
 	for (size_t i = 0; i < c->n_stmts; i++)
 		sqlite3_finalize(c->stmts[i].st);
 	c->n_stmts = 0;
+	sqlite3_finalize(c->spill);
+	c->spill = NULL;
 	sqlite3_close_v2(c->db);
 	c->db = NULL;
 }
@@ -177,6 +185,7 @@ static void flush_audits_locked(struct sq_store *s, struct audit_entry **spare)
 
 	s->aq = *spare;
 	s->aq_n = 0;
+	s->aq_flushed += b.n;
 	pthread_mutex_unlock(&s->mu);
 	rc = run_in_tx(s, flush_batch, &b, NULL);
 	if (rc)
@@ -266,6 +275,13 @@ static void *writer_main(void *arg)
 		}
 		publish_head_locked(s, 0);
 		j = s->jobs;
+		if (j && s->aq_flushed < j->audits_before && s->aq_n && spare) {
+			/* reads audited before this job was submitted commit
+			 * first: a job may rely on seeing them (the access log) */
+			flush_audits_locked(s, &spare);
+			flush_at = 0;
+			continue;
+		}
 		if (j) {
 			s->jobs = j->next;
 			if (!s->jobs)
@@ -298,6 +314,7 @@ enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
 		pthread_cond_destroy(&j.cv);
 		return mu_fail(err, MU_EBUSY, NULL, "the register is closing");
 	}
+	j.audits_before = s->aq_enqueued;
 	if (s->jobs_tail)
 		s->jobs_tail->next = &j;
 	else
@@ -321,6 +338,7 @@ enum mu_err sq_audit_read(struct store *st, const struct audit_entry *e)
 		return MU_EBUSY;
 	}
 	s->aq[s->aq_n++] = *e;
+	s->aq_enqueued++;
 	if (s->aq_n == 1)
 		pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->mu);

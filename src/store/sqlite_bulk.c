@@ -583,7 +583,6 @@ static enum mu_err person_insert(struct sq_store *s, struct bulk_job *j,
 	if (!*done)
 		return MU_OK;
 	j->b->c.inserted++;
-	if (getenv("XNOHIST")) rc = MU_OK; else
 	rc = put_history(s, j, r->v[0], 1,
 			 history_json(j, r->v, "active", "", "", 1, j->b->run->source),
 			 r->line, err);
@@ -887,7 +886,7 @@ static enum mu_err j_batch(struct sq_store *s, void *arg, struct mu_error *err)
 		     kind == IMPORT_REMOVALS ? removal_row(s, j, r, err) :
 					       office_row(s, j, r, err);
 	}
-	if (rc == MU_OK && kind == IMPORT_PERSONS && !getenv("XNOKEYS"))
+	if (rc == MU_OK && kind == IMPORT_PERSONS)
 		rc = key_pending(s, j, err);
 	if (rc == MU_OK && kind == IMPORT_PERSONS)
 		rc = keys_mark(s, err);

@@ -38,7 +38,8 @@ struct sq_conn {
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
-	} stmts[96];
+	} stmts[256];
+	sqlite3_stmt *spill;          /* beyond the cache: kept until the next */
 };
 
 struct sq_store {
@@ -57,6 +58,8 @@ struct sq_store {
 
 	struct audit_entry *aq;       /* queued read audits */
 	size_t aq_n, aq_cap;
+	uint64_t aq_enqueued;         /* read audits ever queued */
+	uint64_t aq_flushed;          /* read audits ever taken for commit */
 	int flush_ms;
 
 	struct sq_audit audit;        /* sqlite_audit.c; restored on rollback */

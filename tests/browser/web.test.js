@@ -9,7 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   startMuster, launchBrowser, api, openPage, horizontalOverflow, tabTo, screenshotDir,
@@ -105,6 +105,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await srv?.stop();
+  if (shots && !process.env.SCREENSHOT_DIR) rmSync(shots, { recursive: true, force: true });
 });
 
 test('the pages come with a CSP that forbids inline script, and security headers', async () => {
@@ -237,7 +238,7 @@ test('portal: the citizen files an excuse, an appeal and a correction', async ()
   assert.match(other, /you appealed against summons/);
   assert.match(other, /a correction of your phone to "\+79001234567" was requested/);
   await page.setViewportSize({ width: 1100, height: 900 });
-  await page.screenshot({ path: join(shots, 'portal-requests.png'), fullPage: true });
+  await page.locator('#requests').screenshot({ path: join(shots, 'portal-requests.png') });
   await context.close();
 });
 
@@ -407,7 +408,6 @@ test('a phone (360x740) never scrolls sideways', async () => {
   await c.page.waitForFunction(() => document.activeElement?.id === 'card-h');
   o = await horizontalOverflow(c.page);
   assert.ok(o.scroll <= o.client, `console card: ${o.scroll} > ${o.client}`);
-  await c.page.screenshot({ path: join(shots, 'console-phone.png') });
   await c.context.close();
 
   const k = await openPage(browser, errors, phone);

@@ -202,7 +202,8 @@ def test_signed_head_advances_and_stays_consistent(w):
     w.issue()
     w.c.person("AU-0002")
     h2, waited = w.wait_head(h1["size"])
-    check(waited < 2.5, "a new head within about a second (%.2fs)" % waited)
+    check(waited < 3.5, "a new head within about a second, give or take a busy machine "
+                        "(%.2fs)" % waited)
     check(h2["timestamp_ms"] >= h1["timestamp_ms"], "heads move forward in time")
     check_signature(h2, pk)
     r = w.srv.get("/v1/audit/proof/consistency?from=%d&to=%d" % (h1["size"], h2["size"]),
@@ -530,6 +531,75 @@ def test_shutdown_signs_the_last_head():
         code, out, err = verify(c.db)
         eq(code, 0, out + err)
         check("%d entries" % n in out, out)
+    finally:
+        c.close()
+
+
+def test_pre_merkle_register_is_converted():
+    """A register written before the Merkle log (entries from 1, chained
+    hashes, no tree, no key) gets entry 0, leaf hashes, a tree and a key
+    at its next open, and then verifies."""
+    c = Ctx(serve=False)
+    try:
+        for role in ("auditor", "clerk"):
+            eq(run_cli("token", "create", "--db", c.db, "--role", role)[0], 0, "token")
+        subprocess.run(["sqlite3", c.db, "DROP TRIGGER audit_no_delete;"
+                        "DROP TRIGGER audit_no_update;"
+                        "DROP TRIGGER audit_nodes_no_delete; DROP TRIGGER audit_heads_no_delete;"
+                        "DELETE FROM audit_log WHERE idx = 0;"
+                        "UPDATE audit_log SET hash = zeroblob(32);"
+                        "DELETE FROM audit_nodes; DELETE FROM audit_heads;"
+                        "DELETE FROM meta WHERE key LIKE 'audit.%';"
+                        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log "
+                        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"],
+                       check=True)
+        code, out, err = run_cli("token", "list", "--db", c.db)
+        eq(code, 0, "the old register opens: " + err)
+        check("converted" in err, "and says it converted the log: " + err)
+        code, out, err = verify(c.db)
+        eq(code, 0, "then verifies: " + out + err)
+        rows = sqlite3.connect(c.db).execute(
+            "SELECT idx, action FROM audit_log ORDER BY idx").fetchall()
+        eq(rows[0], (0, "log.start"), "entry 0 starts the log")
+        eq([r[0] for r in rows], list(range(len(rows))), "indexes from 0")
+    finally:
+        c.close()
+
+
+@named
+def test_cli_and_server_append_to_one_log(w):
+    """A command-line write while the server runs: both append to the same
+    tree and sign heads without stepping on each other."""
+    for i in range(3):
+        w.issue()
+        eq(run_cli("token", "create", "--db", w.c.db, "--role", "auditor")[0], 0, "cli")
+        w.c.person("AU-01%02d" % i)
+    h, _ = w.wait_head(0)
+    time.sleep(1.2)
+    w.c.person("AU-0200")
+    h2, _ = w.wait_head(h["size"])
+    r = w.srv.get("/v1/audit/proof/consistency?from=%d" % h["size"], token=w.auditor)
+    eq(r.status, 200, "consistency: %r" % r)
+    code = w.c.srv.stop()
+    eq(code, 0, "stops")
+    log = w.c.srv.log()
+    w.c.srv = None
+    check("cannot sign" not in log and "lost" not in log, "no head or record lost:\n" + log)
+    code, out, err = verify(w.c.db)
+    eq(code, 0, "one consistent log: " + out + err)
+
+
+def test_bench_appends_and_verifies():
+    c = Ctx(serve=False)
+    try:
+        db = os.path.join(c.dir, "bench.db")
+        code, out, err = run_cli("audit", "bench", "--db", db, "--entries", "5000",
+                                 "--batch", "777")
+        eq(code, 0, "bench: " + err)
+        check("entries/s" in out, out)
+        code, out, err = verify(db)
+        eq(code, 0, out + err)
+        check("5001 entries" in out, "every entry and entry 0: " + out)
     finally:
         c.close()
 

@@ -106,7 +106,18 @@ ROUTES = [
     ("GET", "/console", None, ANYONE),
     ("GET", "/console/", None, ANYONE),
     ("GET", "/console/index.html", None, ANYONE),
+    ("GET", "/verify", None, ANYONE),
+    ("GET", "/verify/", None, ANYONE),
+    ("GET", "/verify/index.html", None, ANYONE),
     ("GET", "/assets/api.js", None, ANYONE),
+    ("GET", "/v1/verify/AAAAAAAAAAAAAAAAAAAA", None, ANYONE),
+    ("GET", "/v1/notices", None, {"admin", "clerk"}),
+    ("GET", "/v1/offices/OFA/print-batch?date=2026-01-01", None, {"clerk"}),
+    ("GET", "/v1/offices/OFA/print-batch/manifest?date=2026-01-01", None, {"clerk"}),
+    ("POST", "/v1/post/evidence", {}, {"clerk", "channel"}),
+    ("GET", "/v1/me/notices", None, {"citizen"}),
+    ("GET", "/v1/me/summonses", None, {"citizen"}),
+    ("GET", "/v1/summonses/S-NOSUCHSUMMONS/pdf", None, {"clerk"}),
 ]
 
 # credential name -> (role it has, or None for no valid credential)
@@ -141,6 +152,9 @@ for m, p in PERSON_ROUTES:
     SCOPED[("citizen_other", m, p)] = REFUSED
 SCOPED[("clerk_other", "POST", "/v1/persons")] = {403}   # a person of OFA
 SCOPED[("clerk_other", "POST", "/v1/summonses")] = REFUSED  # for P
+for m, p, _, _ in ROUTES:
+    if p.startswith("/v1/offices/OFA/"):  # the print batch of P's office
+        SCOPED[("clerk_other", m, p)] = REFUSED
 SCOPED[("agency_credit", "GET", "/v1/checks/exit/" + P)] = {403}
 SCOPED[("agency_credit", "POST", "/v1/checks/exit")] = {403}
 

@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import statistics
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -361,6 +362,65 @@ def test_every_check_audited_and_shown_to_the_person(c):
     check(clean[0]["description"].endswith("answer: permitted"), "permitted, in words")
     code, out, err = run_cli("audit", "verify", "--db", c.db)
     eq(code, 0, "audit chain verifies: " + out + err)
+
+
+def count_checks(srv, citizen):
+    """Check entries in the person's whole access log (all pages)."""
+    n, after = 0, 0
+    while True:
+        r = srv.get("/v1/me/access-log?after=%d" % after, token=citizen)
+        eq(r.status, 200, "access log: %r" % r)
+        n += sum(1 for e in r.json["entries"] if e["action"] == "check")
+        if r.json["next"] is None:
+            return n
+        after = r.json["next"]
+
+
+@with_ctx()
+def test_access_log_shows_every_check_answered_before_it_under_load(c):
+    """Agencies check without pause while the person reads the access log:
+    each read shows at least the checks answered before it began, however
+    the group commit happens to be placed."""
+    c.office()
+    _, tok = make_token(c, "agency", agency="exit")
+    c.person("LOAD-0001")
+    _, citizen = make_token(c, "citizen", person="LOAD-0001")
+    answered, stop, errors = [0] * 4, [], []
+
+    def hammer(i):
+        conn = http.client.HTTPConnection("127.0.0.1", c.srv.port, timeout=60)
+        h = {"Authorization": "Bearer " + tok}
+        try:
+            while not stop and answered[i] < 300:
+                conn.request("GET", "/v1/checks/exit/LOAD-0001", headers=h)
+                r = conn.getresponse()
+                r.read()
+                if r.status == 200:
+                    answered[i] += 1
+                elif r.status != 503:
+                    errors.append(r.status)
+        finally:
+            conn.close()
+    th = [threading.Thread(target=hammer, args=(i,), daemon=True) for i in range(4)]
+    for t in th:
+        t.start()
+    short = []
+    try:
+        while any(t.is_alive() for t in th):
+            time.sleep(0.02)
+            before = sum(answered)
+            shown = count_checks(c.srv, citizen)
+            if shown < before:
+                short.append((shown, before))
+    finally:
+        stop.append(1)
+        for t in th:
+            t.join(30)
+    eq(errors, [], "checks answer 200 or 503")
+    check(sum(answered) > 100, "the agencies did check: %d" % sum(answered))
+    eq(short, [], "access log reads that missed checks answered before them "
+       "(shown, answered)")
+    eq(settled_rows(c.db, sum(answered)), sum(answered), "every answered check audited")
 
 
 @with_ctx()

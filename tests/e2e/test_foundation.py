@@ -8,6 +8,7 @@ headers, JSON nesting, URL), request ids in the access log, the command
 line (version, help, exit codes, MUSTER_DB, init, tokens), office scope of
 clerks, and that the test clock header means nothing without --test-clock.
 """
+import http.client
 import json
 import os
 import re
@@ -486,6 +487,35 @@ def test_request_id_in_access_log():
             c.srv.proc.kill()
         c.srv = None
         c.close()
+
+
+@with_ctx()
+def test_keep_alive(c):
+    # Answering on the first handler call would make libmicrohttpd close
+    # the connection after each response (ARCHITECTURE.md); one socket must
+    # carry many requests, errors and bodies included.
+    conn = http.client.HTTPConnection("127.0.0.1", c.srv.port, timeout=60)
+    try:
+        conn.connect()
+        sock = conn.sock
+        hdr = {"Authorization": "Bearer " + c.admin, "Content-Type": "application/json"}
+        for i, (method, path, body) in enumerate([
+                ("GET", "/healthz", None), ("GET", "/v1/offices", None),
+                ("POST", "/v1/offices", json.dumps({"id": "MOW", "name": "m",
+                                                    "region": "Moscow",
+                                                    "timezone": "Europe/Moscow"})),
+                ("POST", "/v1/persons", "{bad"), ("GET", "/nope", None),
+                ("POST", "/v1/persons", json.dumps(person_body("RU-0001"))),
+                ("GET", "/v1/persons/RU-0001", None)] * 3):
+            conn.request(method, path, body=body, headers=hdr)
+            r = conn.getresponse()
+            r.read()
+            check(r.status < 500, "%s %s: %d" % (method, path, r.status))
+            check(r.getheader("Connection", "").lower() != "close",
+                  "request %d (%s %s) closed the connection" % (i, method, path))
+            check(conn.sock is sock, "request %d needed a new connection" % i)
+    finally:
+        conn.close()
 
 
 # ---- the command line --------------------------------------------------

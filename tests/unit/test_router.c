@@ -82,14 +82,16 @@ static int registered(const char *method, const char *path)
 }
 
 /* The routes that need no token: health, the audit log's public key and
- * signed head (anyone may check the log), and the static web pages, which
- * reach data only through the API. Only GETs. */
+ * signed head (anyone may check the log), summons verification by code
+ * (CONTRACT.md), and the static web pages, which reach data only through
+ * the API. Only GETs. A new public route must be added here on purpose. */
 static int is_public(const struct route *r)
 {
 	static const char *const public[] = {
 		"/healthz", "/v1/audit/key", "/v1/audit/head", "/v1/verify/{code}",
 		"/portal", "/portal/", "/portal/{file}", "/console", "/console/",
-		"/console/{file}", "/assets/{file}", NULL,
+		"/console/{file}", "/verify", "/verify/", "/verify/{file}",
+		"/assets/{file}", NULL,
 	};
 
 	if (strcmp(r->method, "GET") != 0)
