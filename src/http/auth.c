@@ -85,9 +85,9 @@ enum mu_err auth_token_create(struct store *st, struct token *t, int64_t now,
 /* A small cache of recently seen tokens, so a request does not pay a
  * database lookup for its credentials. Entries live AUTH_CACHE_TTL_MS; a
  * revocation through this process clears the cache at once, one made by
- * another process (muster token revoke) takes effect within the TTL. */
+ * another process (muster token revoke) takes effect within the TTL (0.1 s). */
 #define AUTH_CACHE_SLOTS 1024
-#define AUTH_CACHE_TTL_MS 1000
+#define AUTH_CACHE_TTL_MS 100
 
 struct auth_slot {
 	unsigned char hash[32];

@@ -153,7 +153,7 @@ int api_print_fill(struct app *a, const struct summons_rec *rec, struct print_pa
 		return -1;
 	person_line(&pg->person, pg->name, sizeof(pg->name));
 	report_time(rec, pg->when, sizeof(pg->when), pg->zone, sizeof(pg->zone));
-	snprintf(pg->url, sizeof(pg->url), "%s/v1/verify/%s", a->public_url,
+	snprintf(pg->url, sizeof(pg->url), "%s/verify?code=%s", a->public_url,
 		 rec->s.verification_code);
 	snprintf(pg->basis, sizeof(pg->basis), "%s", profile_version(a->profile));
 	pg->sp = (struct summons_print){rec->s.id, pg->name, pg->person.national_id,

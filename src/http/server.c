@@ -816,6 +816,8 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	pthread_mutex_init(&s.wait_mu, NULL);
 	pthread_cond_init(&s.wait_cv, NULL);
 	a->on_feed_change = feed_changed;
+	/* reset before server_run returns (see out:) */
+	// cppcheck-suppress autoVariables
 	a->feed_ctx = &s;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -860,6 +862,7 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	fprintf(stderr, "muster: stopped\n");
 out:
 	a->on_feed_change = NULL;
+	a->feed_ctx = NULL;
 	pthread_cond_destroy(&s.wait_cv);
 	pthread_mutex_destroy(&s.wait_mu);
 	pthread_cond_destroy(&s.sched_cv);

@@ -50,7 +50,7 @@ def test_pdf_local_time_and_qr(c):
         png = [f for f in os.listdir(tmp) if f.endswith(".png")][0]
         qr = subprocess.run(["zbarimg", "-q", "--raw", os.path.join(tmp, png)],
                             capture_output=True, text=True).stdout.strip()
-        eq(qr, "https://muster.example.org/v1/verify/" + s["verification_code"], "QR content")
+        eq(qr, "https://muster.example.org/verify?code=" + s["verification_code"], "QR content")
     finally:
         shutil.rmtree(tmp)
     # scope: a clerk of another office cannot print it
