@@ -60,6 +60,7 @@ struct issue_req {
 	const char *campaign;     /* may be NULL */
 	const char *override_id;  /* may be NULL: an approved override of a
 				     due-process bar (app_due.h) */
+	int in_person;            /* plan the in-person channel (app_channels.h) */
 };
 enum mu_err app_issue(struct app *a, const struct issue_req *r,
 		      const struct audit_ctx *ctx, struct summons *out,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app_channels.h"
 #include "app/app_due.h"
 #include "util/rand.h"
 
@@ -176,9 +177,11 @@ enum mu_err app_issue(struct app *a, const struct issue_req *r,
 	}
 	if (claimed)
 		app_override_settle(a, &ovr, rc == MU_OK ? sm.id : NULL, ctx);
-	if (rc == MU_OK)
+	if (rc == MU_OK) {
 		*out = sm;
-	else if (err && !err->detail[0])
+		/* after the issue transaction: docs/channels.md */
+		app_channels_issued(a, &sm, r->in_person, ctx);
+	} else if (err && !err->detail[0])
 		mu_fail(err, rc, NULL, "the summons could not be written");
 	return rc;
 }

@@ -6,7 +6,8 @@
  * Intel's "Intel SHA Extensions" paper (Gulley et al., 2013): the state is
  * kept as ABEF/CDGH, each group of four rounds adds the round constants
  * to four schedule words, and the schedule for rounds 16..63 is
- * W[g] = msg2(msg1(W[g-4], W[g-3]) + alignr(W[g-1], W[g-2]), W[g-1]).
+ * W[g] = msg2(msg1(W[g-4], W[g-3]) + alignr(W[g-1], W[g-2]), W[g-1]),
+ * kept in four registers that take turns.
  * Padding is FIPS 180-4's. Functions using the instructions carry a
  * target attribute, so no special compiler flags are needed, and they run
  * only after CPUID said the instructions exist.
@@ -37,12 +38,26 @@ static const uint32_t K[64] = {
 	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
+/* Four rounds with schedule words w (RNDS2 does two at a time). */
+#define ROUNDS4(w, g)                                                          \
+	do {                                                                   \
+		msg = _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)&K[4 * (g)])); \
+		st1 = _mm_sha256rnds2_epu32(st1, st0, msg);                    \
+		st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(msg, 0x0E)); \
+	} while (0)
+/* a = W[g-4] becomes W[g] from b = W[g-3], c = W[g-2], d = W[g-1]. */
+#define SCHEDULE(a, b, c, d)                                                   \
+	a = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(a, b),     \
+					       _mm_alignr_epi8(d, c, 4)), d)
+#define LOAD(i) \
+	_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * (i))), mask)
+
 /* Compress `blocks` 64-byte blocks into state (a..h). */
 __attribute__((target("sha,sse4.1,ssse3")))
 static void blocks_ni(uint32_t state[8], const unsigned char *data, size_t blocks)
 {
 	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-	__m128i st0, st1, tmp, msg, w[4];
+	__m128i st0, st1, tmp, msg, w0, w1, w2, w3;
 
 	tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[0]), 0xB1);
 	st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[4]), 0x1B);
@@ -50,20 +65,23 @@ static void blocks_ni(uint32_t state[8], const unsigned char *data, size_t block
 	st1 = _mm_blend_epi16(st1, tmp, 0xF0); /* CDGH */
 	while (blocks--) {
 		__m128i abef = st0, cdgh = st1;
-		for (int g = 0; g < 16; g++) {
-			if (g < 4) {
-				w[g] = _mm_shuffle_epi8(
-					_mm_loadu_si128((const __m128i *)(data + 16 * g)), mask);
-			} else {
-				__m128i x = _mm_sha256msg1_epu32(w[g & 3], w[(g - 3) & 3]);
-				x = _mm_add_epi32(x, _mm_alignr_epi8(w[(g - 1) & 3],
-								     w[(g - 2) & 3], 4));
-				w[g & 3] = _mm_sha256msg2_epu32(x, w[(g - 1) & 3]);
-			}
-			msg = _mm_add_epi32(w[g & 3],
-					    _mm_loadu_si128((const __m128i *)&K[4 * g]));
-			st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
-			st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(msg, 0x0E));
+		w0 = LOAD(0);
+		ROUNDS4(w0, 0);
+		w1 = LOAD(1);
+		ROUNDS4(w1, 1);
+		w2 = LOAD(2);
+		ROUNDS4(w2, 2);
+		w3 = LOAD(3);
+		ROUNDS4(w3, 3);
+		for (int g = 4; g < 16; g += 4) {
+			SCHEDULE(w0, w1, w2, w3);
+			ROUNDS4(w0, g);
+			SCHEDULE(w1, w2, w3, w0);
+			ROUNDS4(w1, g + 1);
+			SCHEDULE(w2, w3, w0, w1);
+			ROUNDS4(w2, g + 2);
+			SCHEDULE(w3, w0, w1, w2);
+			ROUNDS4(w3, g + 3);
 		}
 		st0 = _mm_add_epi32(st0, abef);
 		st1 = _mm_add_epi32(st1, cdgh);

@@ -22,7 +22,8 @@ const struct cli_cmd cli_commands[] = {
 	 "                    [--test-clock] [--no-access-log] [--audit-queue N]\n"
 	 "                    [--audit-flush-ms MS] [--web DIR] [--public-url URL]\n"
 	 "                    [--notify-url URL] [--notify-backoff-ms MS]\n"
-	 "                    [--notify-attempts N]\n"
+	 "                    [--notify-attempts N] [--portal-url URL]\n"
+	 "                    [--portal-secret SECRET]\n"
 	 "\n"
 	 "Serves the API (default 127.0.0.1:8080; port 0 picks a free port and\n"
 	 "prints it). Logs one line per request on stderr. SIGTERM or SIGINT stops\n"
@@ -50,7 +51,13 @@ const struct cli_cmd cli_commands[] = {
 	 "with an Idempotency-Key header. A failed send is retried after\n"
 	 "--notify-backoff-ms (default 2000), doubling up to an hour, and marked\n"
 	 "failed after --notify-attempts (default 8). Without a URL no notice is\n"
-	 "sent.\n"},
+	 "sent.\n"
+	 "\n"
+	 "--portal-url URL (default $MUSTER_PORTAL_URL) pushes summonses of persons\n"
+	 "with an external portal account to that portal, signed with HMAC-SHA256\n"
+	 "and --portal-secret SECRET (default $MUSTER_PORTAL_SECRET), retried like\n"
+	 "notices. The secret also checks the portal's callbacks at\n"
+	 "POST /v1/channels/portal/callback (docs/channels.md).\n"},
 	{"import", cmd_import, "import offices, persons or removals from CSV or NDJSON",
 	 "usage: muster import offices  --db PATH FILE [options]\n"
 	 "       muster import persons  --db PATH FILE [options]\n"

@@ -144,7 +144,7 @@ static enum mu_err make_showcase(struct app *a, uint64_t n, struct mu_error *err
 		struct audit_ctx c = {.role = "cli", .purpose = "demo",
 				      .at = now - cases[i].issued_days_ago * 86400LL};
 		struct issue_req q = {nid, NULL, "medical_exam",
-				      now + cases[i].report_days_ahead * 86400LL, NULL, NULL};
+				      now + cases[i].report_days_ahead * 86400LL, NULL, NULL, 0};
 		struct summons s;
 		enum mu_err rc;
 		snprintf(nid, sizeof(nid), "RU-%010d", cases[i].person);

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "notify/portal.h"
 
 /* A whole number in [lo, hi], or -1. */
 static long bounded(const char *s, long lo, long hi)
@@ -33,6 +34,8 @@ int cmd_serve(int argc, char **argv)
 		{"notify-backoff-ms", required_argument, NULL, 'b'},
 		{"notify-attempts", required_argument, NULL, 'A'},
 		{"web", required_argument, NULL, 'w'},
+		{"portal-url", required_argument, NULL, 'P'},
+		{"portal-secret", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	struct server_opts so = {.listen = "127.0.0.1:8080", .access_log = 1,
@@ -42,6 +45,9 @@ int cmd_serve(int argc, char **argv)
 	struct mu_error e = {0};
 	struct app *a;
 	const char *public_url = getenv("MUSTER_PUBLIC_URL");
+	const char *portal_url = getenv("MUSTER_PORTAL_URL");
+	const char *portal_secret = getenv("MUSTER_PORTAL_SECRET");
+	struct portal_pusher *pusher = NULL;
 	int c, test_clock = 0;
 	enum mu_err rc;
 
@@ -60,6 +66,8 @@ int cmd_serve(int argc, char **argv)
 		case 'b': so.notify_backoff_ms = (int)bounded(optarg, 1, 3600000); break;
 		case 'A': so.notify_attempts = (int)bounded(optarg, 1, 100); break;
 		case 'w': api_web_dir(optarg); break;
+		case 'P': portal_url = optarg; break;
+		case 'S': portal_secret = optarg; break;
 		default: return cli_usage("serve", "bad option");
 		}
 	}
@@ -70,6 +78,9 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage("serve", "--threads (1..256), --audit-queue (1..1000000), "
 				 "--audit-flush-ms (1..600000) and the --notify-* numbers must "
 				 "be positive whole numbers");
+	if (portal_url && portal_url[0] && !(portal_secret && portal_secret[0]))
+		return cli_usage("serve", "--portal-url needs --portal-secret "
+				 "(or MUSTER_PORTAL_SECRET)");
 	db = cli_db(db);
 	if (!db)
 		return cli_usage("serve", "--db PATH is required");
@@ -82,7 +93,15 @@ int cmd_serve(int argc, char **argv)
 		snprintf(a->public_url, sizeof(a->public_url), "%s", public_url);
 	else
 		snprintf(a->public_url, sizeof(a->public_url), "http://%s", so.listen);
+	portal_set_secret(portal_secret);
+	if (portal_url && portal_url[0] &&
+	    !(pusher = portal_start(a, portal_url, so.notify_backoff_ms, so.notify_attempts))) {
+		rc = mu_fail(&e, MU_EINTERNAL, NULL, "cannot start the portal pusher");
+		app_close(a);
+		return cli_fail(&e);
+	}
 	rc = server_run(a, &so, &e);
+	portal_stop(pusher);
 	app_close(a);
 	return rc ? cli_fail(&e) : 0;
 }

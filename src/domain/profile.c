@@ -60,7 +60,7 @@
 static const char *const top_keys[] = {"id", "version", "title", "language",
 	"appeal_suspends", "delivery", "restrictions", "ends_summons",
 	"exemption_reasons", "excuse_reasons", "correction_working_days",
-	"holidays", NULL};
+	"holidays", "registered_post", NULL};
 static const char *const exemption_keys[] = {"reason", "kinds", "bars", "text",
 	NULL};
 static const char *const excuse_keys[] = {"reason", "text", NULL};

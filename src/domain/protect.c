@@ -28,6 +28,20 @@ static int covers(const struct override_rec *o, const struct person *p,
 	       protect_basis_listed(o->bases, b->basis);
 }
 
+/* The bar in plain words, for the clerk reading the refusal. */
+static const char *bar_words(const struct due_bar *b)
+{
+	switch (b->kind) {
+	case BAR_FITNESS_D: return "fitness category D (unfit) bars every purpose but "
+				   "data_clarification";
+	case BAR_FITNESS_G: return "fitness category G (temporarily unfit) bars dispatch, "
+				   "training and mobilization until re-examination";
+	case BAR_DEFERMENT: return "an active deferment covers this purpose";
+	case BAR_EXEMPTION: return "an active exemption covers this purpose";
+	default: return "a protection covers this purpose";
+	}
+}
+
 static enum mu_err refuse(const struct person *p, enum purpose pu,
 			  const struct due_bar *b, const struct override_rec *ovr,
 			  struct mu_error *err)
@@ -43,8 +57,9 @@ static enum mu_err refuse(const struct person *p, enum purpose pu,
 			       p->removal_reason[0] ? p->removal_reason : "removed",
 			       p->removal_date[0] ? p->removal_date : "unknown date");
 	return mu_fail(err, MU_ECONFLICT, ovr ? "override" : "purpose",
-		       "%s bars summoning person %s for %s: %s %s%s%s%s%s%s",
-		       ovr ? "an override does not cover this bar; it" : "due process",
+		       "%s. %s bars summoning person %s for %s: %s %s%s%s%s%s%s",
+		       bar_words(b),
+		       ovr ? "An override does not cover this bar; it" : "Due process",
 		       p->national_id, purpose_name(pu), bar_kind_name(b->kind),
 		       b->basis, b->reason[0] ? " (" : "", b->reason,
 		       b->reason[0] ? ")" : "", until[0] ? ", in force until " : "",

@@ -40,6 +40,8 @@ struct api_req {
 	size_t n_params;
 	json_t *body;                   /* parsed JSON body, or NULL */
 	const char *raw_body;           /* a text/csv body, NUL-terminated, or NULL */
+	const char *body_text;          /* any body as received, NUL-terminated */
+	size_t body_len;                /* its length (signed callbacks) */
 	int responded;
 	unsigned status;                /* for the access log */
 	size_t resp_bytes;
@@ -206,5 +208,12 @@ void h_corrections_decide(struct api_req *r);
 void h_corrections_overdue(struct api_req *r);
 
 void h_duplicates_list(struct api_req *r);
+
+/* Delivery channels (h_channels.c; docs/channels.md). */
+void h_account_open(struct api_req *r);
+void h_account_close(struct api_req *r);
+void h_me_account_open(struct api_req *r);
+void h_me_summons_get(struct api_req *r);
+void h_portal_callback(struct api_req *r);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app_channels.h"
 #include "http/api.h"
 
 #define NOTICES_PAGE 200
@@ -85,6 +86,9 @@ void h_me_summonses(struct api_req *r)
 	arr = json_array();
 	for (size_t i = 0; i < set->n; i++) {
 		json_t *o = app_summons_json(r->app, &set->items[i], r->now);
+		if (o)
+			json_object_set_new(o, "channels",
+					    app_channels_json(r->app, &set->items[i]));
 		if (o)
 			json_array_append_new(arr, o);
 	}

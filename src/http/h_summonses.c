@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app_channels.h"
 #include "http/api.h"
 
 static const char *str_field(json_t *o, const char *key)
@@ -61,7 +62,7 @@ static int may_touch_summons(struct api_req *r, const struct summons *s)
 void h_summonses_create(struct api_req *r)
 {
 	static const char *const known[] = {"national_id", "office", "purpose",
-					    "report_at", "override", NULL};
+					    "report_at", "override", "in_person", NULL};
 	struct issue_req q = {0};
 	struct summons s;
 	struct person p;
@@ -76,6 +77,12 @@ void h_summonses_create(struct api_req *r)
 	q.office = str_field(body, "office");
 	q.purpose = str_field(body, "purpose");
 	q.override_id = str_field(body, "override"); /* four eyes: app_due.h */
+	if (json_object_get(body, "in_person") &&
+	    !json_is_boolean(json_object_get(body, "in_person"))) {
+		api_fail(r, MU_EINVAL, "in_person", "in_person must be true or false");
+		return;
+	}
+	q.in_person = json_is_true(json_object_get(body, "in_person"));
 	if (!q.purpose) {
 		api_fail(r, MU_EINVAL, "purpose", "purpose is required");
 		return;
@@ -136,6 +143,8 @@ void h_summonses_get(struct api_req *r)
 		return;
 	}
 	o = app_summons_json(r->app, rec, at);
+	if (o)
+		json_object_set_new(o, "channels", app_channels_json(r->app, rec));
 	summons_rec_free(rec);
 	if (!o)
 		api_fail(r, MU_EINTERNAL, NULL, "the summons cannot be evaluated");

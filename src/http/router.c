@@ -87,6 +87,12 @@ const struct route api_routes[] = {
 	{"GET", "/v1/me/summonses", h_me_summonses, R(CITIZEN)},
 	{"GET", "/v1/summonses/{id}/pdf", h_summonses_pdf, R(CLERK)},
 	{"GET", "/v1/duplicates", h_duplicates_list, R(ADMIN) | R(CLERK)},
+	/* delivery channels (h_channels.c; docs/channels.md) */
+	{"POST", "/v1/persons/{id}/account", h_account_open, R(ADMIN) | R(CLERK)},
+	{"POST", "/v1/persons/{id}/account/close", h_account_close, R(ADMIN) | R(CLERK)},
+	{"POST", "/v1/me/account", h_me_account_open, R(CITIZEN)},
+	{"GET", "/v1/me/summonses/{id}", h_me_summons_get, R(CITIZEN)},
+	{"POST", "/v1/channels/portal/callback", h_portal_callback, ROLES_ANYONE},
 	{NULL, NULL, NULL, 0},
 };
 

@@ -492,6 +492,9 @@ static int parse_body(struct reqstate *rs)
 
 	if (!rs->body_len || r->body || r->raw_body)
 		return 0;
+	rs->body[rs->body_len] = 0; /* the buffer has room for it */
+	r->body_text = rs->body;
+	r->body_len = rs->body_len;
 	ct = api_header(r, "Content-Type");
 	if (ct && !strncmp(ct, "text/csv", 8)) {
 		rs->body[rs->body_len] = 0; /* the buffer has room for it */

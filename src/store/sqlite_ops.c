@@ -1187,6 +1187,7 @@ static enum mu_err m_summons_of_person(struct store *st, const char *nid,
 /* ---- audit: the methods are in sqlite_audit.c ----------------------- */
 
 #include "store/sqlite_bulk.h"
+#include "store/sqlite_portal.h"
 /* Exported for the other sqlite_*.c files (see sqlite_int.h). */
 void sq_row_person(sqlite3_stmt *q, struct person *p)
 {
@@ -1286,4 +1287,11 @@ const struct store_ops sq_ops = {
 	.correction_add = sqd_correction_add,
 	.correction_decide = sqd_correction_decide,
 	.correction_overdue = sqd_correction_overdue,
+	.account_set = sqp_account_set,
+	.account_get = sqp_account_get,
+	.channels_put = sqp_channels_put,
+	.channels_get = sqp_channels_get,
+	.nonce_claim = sqp_nonce_claim,
+	.pushes_due = sqp_pushes_due,
+	.push_result = sqp_push_result,
 };

@@ -580,3 +580,49 @@ enum mu_err store_summonses_issued(struct store *st, const char *office, int64_t
 	*out = NULL;
 	CALL(summonses_issued, office, from, to, out);
 }
+
+enum mu_err store_account_set(struct store *st, const char *nid, const char *provider,
+			      const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(account_set, nid, provider, a, err);
+}
+
+enum mu_err store_account_get(struct store *st, const char *nid, char provider[16])
+{
+	provider[0] = 0;
+	CALL(account_get, nid, provider);
+}
+
+enum mu_err store_channels_put(struct store *st, const char *summons_id,
+			       const struct channel_entry *v, size_t n,
+			       const char *push_body, int64_t at)
+{
+	CALL(channels_put, summons_id, v, n, push_body, at);
+}
+
+enum mu_err store_channels_get(struct store *st, const char *summons_id,
+			       struct channel_entry *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	CALL(channels_get, summons_id, out, cap, n);
+}
+
+enum mu_err store_nonce_claim(struct store *st, const char *message_id,
+			      const char *type, int64_t at)
+{
+	CALL(nonce_claim, message_id, type, at);
+}
+
+enum mu_err store_pushes_due(struct store *st, int64_t now, size_t limit,
+			     struct portal_push *out, size_t *n)
+{
+	*n = 0;
+	CALL(pushes_due, now, limit, out, n);
+}
+
+enum mu_err store_push_result(struct store *st, int64_t id, const char *state,
+			      int attempts, int64_t next_attempt_at, int64_t sent_at,
+			      const char *error)
+{
+	CALL(push_result, id, state, attempts, next_attempt_at, sent_at, error);
+}

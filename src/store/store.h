@@ -251,6 +251,8 @@ struct import_batch;
 struct dup_filter;
 struct dup_pair;
 struct field_source;
+struct channel_entry;
+struct portal_push;
 
 /* Due process: a change of a person's record made together with a
  * due-process decision (fitness, an accepted correction, an upheld fitness
@@ -423,6 +425,22 @@ struct store_ops {
 				    size_t limit, struct notice *out, size_t *n);
 	enum mu_err (*summonses_issued)(struct store *st, const char *office, int64_t from,
 					int64_t to, struct summons_set **out);
+	/* portal accounts and channel plans (sqlite_portal.c) */
+	enum mu_err (*account_set)(struct store *st, const char *nid, const char *provider,
+				   const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*account_get)(struct store *st, const char *nid, char provider[16]);
+	enum mu_err (*channels_put)(struct store *st, const char *summons_id,
+				    const struct channel_entry *v, size_t n,
+				    const char *push_body, int64_t at);
+	enum mu_err (*channels_get)(struct store *st, const char *summons_id,
+				    struct channel_entry *out, size_t cap, size_t *n);
+	enum mu_err (*nonce_claim)(struct store *st, const char *message_id,
+				   const char *type, int64_t at);
+	enum mu_err (*pushes_due)(struct store *st, int64_t now, size_t limit,
+				  struct portal_push *out, size_t *n);
+	enum mu_err (*push_result)(struct store *st, int64_t id, const char *state,
+				   int attempts, int64_t next_attempt_at, int64_t sent_at,
+				   const char *error);
 };
 
 struct store {
@@ -787,5 +805,56 @@ enum mu_err store_correction_decide(struct store *st, const struct correction_re
  * first, at most STORE_LIST_MAX; caller frees *out. */
 enum mu_err store_correction_overdue(struct store *st, int64_t now,
 				     struct correction_rec **out, size_t *n) MU_MUSTCHECK;
+
+/* ---- delivery channels (sqlite_portal.c; docs/channels.md) ---- */
+
+#define CHANNELS_MAX 3
+
+/* One channel of a summons' plan: account, post or in_person. The state
+ * stored is the plan's ("planned"); the state shown is derived from the
+ * summons' events (app_channels.c). */
+struct channel_entry {
+	char channel[12];
+	char state[16];
+	char reference[128];
+	int64_t updated_at;
+};
+
+/* A push of a summons to the external portal, in the outbox. */
+struct portal_push {
+	int64_t id;
+	char summons_id[SUMMONS_ID_MAX + 1];
+	char body[1024];            /* the JSON sent, signed as is */
+	char state[10];             /* pending, sent, failed */
+	int attempts;
+	int64_t next_attempt_at, created_at, sent_at;
+	char last_error[160];
+};
+
+/* Open (provider "builtin" or "external") or, with provider NULL, close
+ * the portal account of nid, with its audit record. Closing an account
+ * that is not open is MU_ENOTFOUND. */
+enum mu_err store_account_set(struct store *st, const char *nid, const char *provider,
+			      const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* The provider of nid's open account; MU_ENOTFOUND if none is open. */
+enum mu_err store_account_get(struct store *st, const char *nid,
+			      char provider[16]) MU_MUSTCHECK;
+/* Store the channel plan of a summons and, when push_body is not NULL,
+ * queue its push to the external portal, in one transaction. */
+enum mu_err store_channels_put(struct store *st, const char *summons_id,
+			       const struct channel_entry *v, size_t n,
+			       const char *push_body, int64_t at) MU_MUSTCHECK;
+/* The stored plan (at most cap entries, in plan order). */
+enum mu_err store_channels_get(struct store *st, const char *summons_id,
+			       struct channel_entry *out, size_t cap, size_t *n) MU_MUSTCHECK;
+/* Remember (message_id, type); MU_ECONFLICT if it was seen before. */
+enum mu_err store_nonce_claim(struct store *st, const char *message_id,
+			      const char *type, int64_t at) MU_MUSTCHECK;
+/* Pending pushes due at now, and the outcome of one attempt. */
+enum mu_err store_pushes_due(struct store *st, int64_t now, size_t limit,
+			     struct portal_push *out, size_t *n) MU_MUSTCHECK;
+enum mu_err store_push_result(struct store *st, int64_t id, const char *state,
+			      int attempts, int64_t next_attempt_at, int64_t sent_at,
+			      const char *error) MU_MUSTCHECK;
 
 #endif

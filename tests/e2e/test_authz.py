@@ -118,6 +118,11 @@ ROUTES = [
     ("GET", "/v1/me/notices", None, {"citizen"}),
     ("GET", "/v1/me/summonses", None, {"citizen"}),
     ("GET", "/v1/summonses/S-NOSUCHSUMMONS/pdf", None, {"clerk"}),
+    ("POST", "/v1/persons/%s/account" % P, {"provider": "pigeon"}, {"admin", "clerk"}),
+    ("POST", "/v1/persons/%s/account/close" % P, {}, {"admin", "clerk"}),
+    ("POST", "/v1/me/account", {"provider": "external"}, {"citizen"}),
+    ("GET", "/v1/me/summonses/S-NOSUCHSUMMONS", None, {"citizen"}),
+    ("POST", "/v1/channels/portal/callback", {}, ANYONE),
 ]
 
 # credential name -> (role it has, or None for no valid credential)

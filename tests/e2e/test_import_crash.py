@@ -54,11 +54,13 @@ def start_and_kill(c, path):
             got = con.execute("SELECT max(batches) FROM import_runs WHERE state = 'running'"
                               " AND kind = 'persons'").fetchone()[0]
             con.close()
-        except sqlite3.Error:
+        except sqlite3.Error as e:
+            print("poll:", e, flush=True)
             got = None
         if got:
             break
         time.sleep(0.02)
+    print("got", got, "poll", p.poll(), flush=True)
     check(p.poll() is None, "the import ended before it could be killed: %r" % (p.communicate(),))
     p.send_signal(signal.SIGKILL)
     p.wait()
