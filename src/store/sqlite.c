@@ -315,11 +315,12 @@ enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
 		return mu_fail(err, MU_EBUSY, NULL, "the register is closing");
 	}
 	j.audits_before = s->aq_enqueued;
+	/* j lives on this stack until the writer marks it done, below */
 	if (s->jobs_tail)
 		s->jobs_tail->next = &j;
 	else
-		s->jobs = &j;
-	s->jobs_tail = &j;
+		s->jobs = &j; // cppcheck-suppress autoVariables
+	s->jobs_tail = &j; // cppcheck-suppress autoVariables
 	pthread_cond_signal(&s->wake);
 	while (!j.done)
 		pthread_cond_wait(&j.cv, &s->mu);

@@ -76,6 +76,7 @@ def check_whole(c):
     hist = query(c.db, "SELECT count(*) FROM person_history")[0][0]
     run_row = query(c.db, "SELECT state, batches, inserted FROM import_runs"
                           " WHERE kind = 'persons' ORDER BY id DESC LIMIT 1")[0]
+    print(query(c.db, "SELECT * FROM import_runs"), flush=True)
     eq(run_row[0], "running", "the run is left unfinished")
     check(0 < n < ROWS, "some but not all rows: %d" % n)
     eq(n % BATCH, 0, "whole batches only (%d rows)" % n)

@@ -84,7 +84,8 @@ static int registered(const char *method, const char *path)
 /* The routes that need no token: health, the audit log's public key and
  * signed head (anyone may check the log), summons verification by code
  * (CONTRACT.md), and the static web pages, which reach data only through
- * the API. Only GETs, but for the portal callback. A new public route must be added here on purpose. */
+ * the API. Only GETs, but for the portal callback (signed, docs/channels.md).
+ * A new public route must be added here on purpose. */
 static int is_public(const struct route *r)
 {
 	static const char *const public[] = {
