@@ -299,6 +299,8 @@ int cmd_demo(int argc, char **argv)
 	       "appeared, RU-0000000005 pending\n", d.db, profile_version(a->profile));
 	printf("API: http://%s/v1/  (try: curl -H 'Authorization: Bearer TOKEN' "
 	       "http://%s/v1/me/status)\n", d.listen, d.listen);
+	printf("citizen portal: http://%s/portal   clerk console: http://%s/console   "
+	       "verify a paper summons: http://%s/verify\n", d.listen, d.listen, d.listen);
 	fflush(stdout);
 	if (d.serve) {
 		a->test_clock = d.test_clock;

@@ -54,14 +54,13 @@ def start_and_kill(c, path):
             got = con.execute("SELECT max(batches) FROM import_runs WHERE state = 'running'"
                               " AND kind = 'persons'").fetchone()[0]
             con.close()
-        except sqlite3.Error as e:
-            print("poll:", e, flush=True)
+        except sqlite3.Error:
             got = None
         if got:
             break
         time.sleep(0.02)
-    print("got", got, "poll", p.poll(), flush=True)
-    check(p.poll() is None, "the import ended before it could be killed: %r" % (p.communicate(),))
+    if p.poll() is not None:
+        check(False, "the import ended before it could be killed: %r" % (p.communicate(),))
     p.send_signal(signal.SIGKILL)
     p.wait()
     p.stdout.close()
@@ -76,7 +75,6 @@ def check_whole(c):
     hist = query(c.db, "SELECT count(*) FROM person_history")[0][0]
     run_row = query(c.db, "SELECT state, batches, inserted FROM import_runs"
                           " WHERE kind = 'persons' ORDER BY id DESC LIMIT 1")[0]
-    print(query(c.db, "SELECT * FROM import_runs"), flush=True)
     eq(run_row[0], "running", "the run is left unfinished")
     check(0 < n < ROWS, "some but not all rows: %d" % n)
     eq(n % BATCH, 0, "whole batches only (%d rows)" % n)
