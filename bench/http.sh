@@ -33,6 +33,8 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$MPORT/healthz" >/dev/null && 
 curl -sf -H "Authorization: Bearer $CLERK" "http://127.0.0.1:$MPORT/v1/persons/RU-0000000001" > "$TMP/person.json"
 SIZE=$(stat -c %s "$TMP/person.json")
 mkdir -p "$TMP/www" && cp "$TMP/person.json" "$TMP/www/person.json"
+# nginx workers drop root: let them read the 0700 mktemp directory.
+chmod a+rx "$TMP" "$TMP/www" && chmod a+r "$TMP/www/person.json"
 NPORT=$(free_port)
 cat > "$TMP/nginx.conf" <<CONF
 worker_processes auto;

@@ -93,6 +93,8 @@ static void report(struct dupset_entry *v, size_t n, dupset_fn fn, void *arg)
 {
 	size_t i = 0;
 
+	if (!n)
+		return;
 	qsort(v, n, sizeof(*v), cmp_entry);
 	while (i < n) {
 		size_t j = i + 1;

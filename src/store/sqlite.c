@@ -39,6 +39,9 @@ struct sq_job {
 	struct sq_job *next;
 };
 
+/* Map up to 16 GiB of the register into memory (address space, not RAM). */
+#define SQ_MMAP_SIZE "17179869184"
+
 static uint64_t next_gen = 1;
 static pthread_mutex_t gen_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local struct sq_reader *tl_readers;
@@ -121,6 +124,10 @@ struct sq_conn *sq_reader(struct sq_store *s)
 		return NULL;
 	}
 	sqlite3_busy_timeout(r->c.db, 5000);
+	/* Map the file instead of a pread() per page: point lookups on a big
+	 * register otherwise spend their time copying pages in the kernel. */
+	conn_exec(r->c.db, "PRAGMA mmap_size=" SQ_MMAP_SIZE);
+	conn_exec(r->c.db, "PRAGMA cache_size=-16384");
 	r->gen = s->gen;
 	r->next_tl = tl_readers;
 	tl_readers = r;
@@ -421,7 +428,10 @@ static enum mu_err open_writer(struct sq_store *s, int create,
 	sqlite3_busy_timeout(s->w.db, 10000);
 	if (conn_exec(s->w.db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
 	    conn_exec(s->w.db, "PRAGMA synchronous=FULL") != SQLITE_OK ||
-	    conn_exec(s->w.db, "PRAGMA foreign_keys=ON") != SQLITE_OK)
+	    conn_exec(s->w.db, "PRAGMA foreign_keys=ON") != SQLITE_OK ||
+	    /* keep the hot index pages of the audit log in memory */
+	    conn_exec(s->w.db, "PRAGMA cache_size=-65536") != SQLITE_OK ||
+	    conn_exec(s->w.db, "PRAGMA mmap_size=" SQ_MMAP_SIZE) != SQLITE_OK)
 		return mu_fail(err, MU_EIO, "db", "%.200s is not a muster register: %s",
 			       s->path, sqlite3_errmsg(s->w.db));
 	return migrate(s, err);

@@ -176,13 +176,16 @@ static enum mu_err emit_node(void *ctx, unsigned level, uint64_t index,
 }
 
 /* Many rows per INSERT: per-statement work (cursors on the table and its
- * indexes) is then paid once per PUT_ROWS entries, not once per entry. */
+ * indexes) is then paid once per PUT_ROWS entries, not once per entry.
+ * OR ROLLBACK: a failure ends the whole transaction, which the writer
+ * rolls back anyway; without it SQLite keeps a statement journal of every
+ * page the statement touches, in a temporary file (2 writes a page). */
 #define PUT_ROWS 32
 #define ROW1 "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
 #define ROW4 ROW1 "," ROW1 "," ROW1 "," ROW1
 #define ROW16 ROW4 "," ROW4 "," ROW4 "," ROW4
 static const char SQL_AUDIT_INS_MANY[] =
-	"INSERT INTO audit_log(" AUDIT_COLS ", hash) VALUES " ROW16 "," ROW16;
+	"INSERT OR ROLLBACK INTO audit_log(" AUDIT_COLS ", hash) VALUES " ROW16 "," ROW16;
 
 /* Give e the next index, hash it into the tree, and bind it as row `row`
  * of q. h keeps the leaf hash alive until q is stepped. */
@@ -510,11 +513,7 @@ enum mu_err sq_audit_open(struct sq_store *s, struct mu_error *err)
 	enum mu_err rc;
 
 	merkle_tree_init(&s->audit.tree);
-	/* Every entry lands at a random place of the person index: a writer
-	 * page cache of 64 MiB (not SQLite's 2 MiB) keeps those pages, which
-	 * halves the reads and a third of the CPU of a large append. */
-	if ((rc = exec(s->w.db, "PRAGMA cache_size = -65536", err)) ||
-	    (rc = exec(s->w.db, "BEGIN IMMEDIATE", err)))
+	if ((rc = exec(s->w.db, "BEGIN IMMEDIATE", err)))
 		return rc;
 	rc = open_tx(s, err);
 	if (rc == MU_OK)

@@ -85,7 +85,8 @@ enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
 		     struct mu_error *err) MU_MUSTCHECK;
 /* Append an audit entry inside the current write transaction. Sets e->idx. */
 enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e) MU_MUSTCHECK;
-/* The same for v[0..n), in order, several rows per statement. */
+/* The same for v[0..n), in order, several rows per statement. On failure
+ * the transaction is already rolled back: return the error at once. */
 enum mu_err sq_audit_put_many(struct sq_store *s, struct audit_entry *v,
 			      size_t n) MU_MUSTCHECK;
 /* Map a SQLite result code to mu_err. */

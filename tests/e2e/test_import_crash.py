@@ -23,15 +23,19 @@ OFFICES = "id,name,region,timezone\nMOW,Moscow office,Moscow,Europe/Moscow\n"
 
 
 def generate(path, n):
+    """n persons, no two with the same name and birth date, not in key order."""
     fams = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров"]
+    givens = ["Иван", "Пётр", "Олег", "Максим", "Сергей", "Андрей", "Илья", "Роман",
+              "Егор", "Кирилл"]
     with open(path, "w", encoding="utf-8") as f:
         f.write("national_id,family_name,given_name,patronymic,birth_date,sex,region,"
                 "office,address,phone,email,fitness\n")
         for i in range(n):
-            k = (i * 7919) % n  # not in key order
-            f.write("CR-%08d,%s,Иван,Иванович,%04d-%02d-%02d,M,Moscow,MOW,"
+            k = (i * 7919) % n
+            f.write("CR-%08d,%s,%s,Иванович,%04d-%02d-%02d,M,Moscow,MOW,"
                     "\"Москва, д. %d\",+7999%07d,,A\n" % (
-                        k, fams[k % 6], 1970 + k % 30, 1 + k % 12, 1 + k % 28, k, k))
+                        k, fams[k % 6], givens[k // 6 % 10], 1970 + k // 60 % 30,
+                        1 + k // 1800 % 12, 1 + k // 21600 % 28, k, k))
 
 
 def query(db, sql):
