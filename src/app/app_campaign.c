@@ -11,6 +11,7 @@
  * in the first free slot of their office until the quota is reached.
  */
 #include "app/app_campaign.h"
+#include "app/app_channels.h"
 #include "app/app_due.h"
 
 #include <sodium.h>
@@ -355,6 +356,30 @@ static enum mu_err prepare_members(struct app *a, const struct campaign *c,
 	return MU_OK;
 }
 
+/* A campaign summons goes to the person's portal account too, when they
+ * have one (the channel plan of app_channels.c). Persons without an
+ * account need nothing stored: their plan is registered post, the default.
+ * This runs after the issuing transaction, one person at a time. */
+static void account_channel(struct app *a, const struct campaign *c,
+			    const struct campaign_member *m, const struct audit_ctx *ctx)
+{
+	char provider[16] = "";
+	struct summons sm = {0};
+
+	if (store_account_get(a->st, m->national_id, provider) != MU_OK)
+		return;
+	snprintf(sm.id, sizeof(sm.id), "%s", m->summons_id);
+	snprintf(sm.national_id, sizeof(sm.national_id), "%s", m->national_id);
+	snprintf(sm.office, sizeof(sm.office), "%s", m->office);
+	snprintf(sm.verification_code, sizeof(sm.verification_code), "%s", m->vcode);
+	snprintf(sm.created_by, sizeof(sm.created_by), "%s", c->approved_by);
+	snprintf(sm.campaign, sizeof(sm.campaign), "%s", c->id);
+	sm.purpose = c->purpose;
+	sm.issued_at = c->approved_at;
+	sm.report_at = m->report_at;
+	app_channels_issued(a, &sm, 0, ctx);
+}
+
 /* Drop members whose fitness now bars the purpose (the store re-checks
  * removal and open summonses inside the issuing transaction). */
 static void recheck_fitness(struct app *a, const struct campaign *c,
@@ -408,6 +433,8 @@ enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
 		if (m[i].excluded)
 			json_array_append_new(excluded, json_pack("{s:s, s:s}", "national_id",
 				m[i].national_id, "reason", "removed_or_open_summons"));
+		else
+			account_channel(a, c, &m[i], ctx);
 	free(m);
 	if (rc) {
 		json_decref(excluded);

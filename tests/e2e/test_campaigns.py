@@ -211,5 +211,27 @@ def test_all_or_nothing_under_kill9():
         shutil.rmtree(c.dir, ignore_errors=True)
 
 
+@with_ctx()
+def test_campaign_summons_reaches_the_portal_account(c):
+    ids = setup_register(c)
+    commissar = c.token("commissar")
+    clerk = c.token("clerk")
+    r = c.srv.post("/v1/persons/%s/account" % ids[3], {"provider": "builtin"},
+                   token=c.admin, now=NOW)
+    eq(r.status in (200, 201), True, "open account: %r" % r)
+    r = draft(c, quota=4)
+    eq(r.status, 201)
+    r = c.srv.post("/v1/campaigns/%s/approve" % r.json["id"], {}, token=commissar, now=NOW)
+    eq(r.status, 200)
+    members = c.srv.get("/v1/campaigns/%s/members" % r.json["id"], token=c.admin).json["members"]
+    by_id = {m["national_id"]: m["summons_id"] for m in members}
+    check(ids[3] in by_id, "the account holder is selected")
+    s = c.srv.get("/v1/summonses/%s" % by_id[ids[3]], token=clerk, now=NOW).json
+    eq(s["delivered_by"], "placed_in_account", "placed in the account at issue")
+    other = [sid for nid, sid in by_id.items() if nid != ids[3]][0]
+    s = c.srv.get("/v1/summonses/%s" % other, token=clerk, now=NOW).json
+    eq(s["state"], "pending", "no account: post only, not yet delivered")
+
+
 if __name__ == "__main__":
     run(globals())
