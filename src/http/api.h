@@ -172,6 +172,7 @@ void h_post_evidence(struct api_req *r);
 void h_notices_list(struct api_req *r);
 void h_me_notices(struct api_req *r);
 void h_me_summonses(struct api_req *r);
+void h_me_record(struct api_req *r);
 void h_summonses_pdf(struct api_req *r);
 void h_campaigns_create(struct api_req *r);
 void h_campaigns_list(struct api_req *r);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/app_channels.h"
+#include "domain/codec.h"
 #include "http/api.h"
 
 #define NOTICES_PAGE 200
@@ -94,4 +95,32 @@ void h_me_summonses(struct api_req *r)
 	}
 	summons_set_free(set);
 	api_json(r, 200, json_pack("{s:o}", "summonses", arr));
+}
+
+/* The citizen's own record, each field with the source and date of its
+ * current value (from the record's history). Audited as a read. */
+void h_me_record(struct api_req *r)
+{
+	struct person p;
+	struct field_source src[16];
+	json_t *o, *fields;
+
+	if (store_person_get(r->app->st, r->tok.person, &p) != MU_OK) {
+		api_fail(r, MU_ENOTFOUND, "national_id", "your record is not on the register");
+		return;
+	}
+	if (api_audit_read(r, "person.read", p.national_id, "person", p.national_id))
+		return;
+	o = person_to_json(&p);
+	fields = json_object();
+	memset(src, 0, sizeof(src));
+	if (store_person_provenance(r->app->st, p.national_id, src) == MU_OK) {
+		for (size_t i = 0; person_columns[i]; i++) {
+			json_object_set_new(fields, person_columns[i], json_pack("{s:s, s:o, s:I}",
+				"source", src[i].source[0] ? src[i].source : "register",
+				"since", time_json(src[i].at), "version", (json_int_t)src[i].version));
+		}
+	}
+	json_object_set_new(o, "fields", fields);
+	api_json(r, 200, o);
 }

@@ -84,6 +84,7 @@ const struct route api_routes[] = {
 	{"GET", "/v1/offices/{id}/print-batch/manifest", h_print_manifest, R(CLERK)},
 	{"POST", "/v1/post/evidence", h_post_evidence, R(CLERK) | R(CHANNEL)},
 	{"GET", "/v1/me/notices", h_me_notices, R(CITIZEN)},
+	{"GET", "/v1/me/record", h_me_record, R(CITIZEN)},
 	{"GET", "/v1/me/summonses", h_me_summonses, R(CITIZEN)},
 	{"GET", "/v1/summonses/{id}/pdf", h_summonses_pdf, R(CLERK)},
 	{"GET", "/v1/duplicates", h_duplicates_list, R(ADMIN) | R(CLERK)},

@@ -340,10 +340,14 @@ static const char *history_json(struct bulk_job *j, const char *const *vals,
 	if (json_room(j, 1))
 		return NULL;
 	j->json[j->json_len++] = '{';
+	/* empty columns and an active status are left out: the history reader
+	 * (person_from_json) takes a missing key as empty, and the record is
+	 * written once per person per version, so bytes count */
 	for (int i = 0; i < BULK_NP; i++)
-		bad |= json_put_str(j, cols[i], vals[i] ? vals[i] : "");
-	bad |= json_put_str(j, "status", status);
+		if (i == 0 || (vals[i] && vals[i][0]))
+			bad |= json_put_str(j, cols[i], vals[i] ? vals[i] : "");
 	if (!strcmp(status, "removed")) {
+		bad |= json_put_str(j, "status", status);
 		bad |= json_put_str(j, "removal_reason", reason);
 		bad |= json_put_str(j, "removal_date", date);
 	}
@@ -967,10 +971,12 @@ static void prov_step(json_t *rec, json_t *cur, int *open, int64_t version,
 		"email", "fitness"};
 
 	for (int i = 0; i < BULK_NP; i++) {
-		json_t *v = json_object_get(rec, cols[i]);
+		const char *v = json_string_value(json_object_get(rec, cols[i]));
+		const char *c = json_string_value(json_object_get(cur, cols[i]));
 		if (!open[i])
 			continue;
-		if (json_object_size(cur) && !json_equal(v, json_object_get(cur, cols[i]))) {
+		/* a key left out is an empty value (see history_json) */
+		if (json_object_size(cur) && strcmp(v ? v : "", c ? c : "")) {
 			open[i] = 0;
 			continue;
 		}

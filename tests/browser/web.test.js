@@ -176,6 +176,12 @@ test('portal: a citizen signs in and sees the exit bar with its explanation and 
   assert.match(await summons.textContent(), /Counts as delivered: Handed over in person/);
   assert.ok(await summons.locator('.timeline li').count() >= 3);
 
+  // The record, each field with its source and date.
+  await page.locator('#rec-body tr').first().waitFor();
+  assert.ok(await page.locator('#rec-body tr').count() >= 10, 'every field of the record');
+  assert.match(await page.locator('#rec-body tr').first().textContent(), /demo|register|import|api/);
+  assert.ok(await page.locator('#rec-body tr time').count() >= 10, 'each value has its date');
+
   await page.setViewportSize({ width: 1100, height: 900 });
   await page.screenshot({ path: join(shots, 'portal.png'), fullPage: true });
 

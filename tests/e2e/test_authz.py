@@ -116,6 +116,7 @@ ROUTES = [
     ("GET", "/v1/offices/OFA/print-batch/manifest?date=2026-01-01", None, {"clerk"}),
     ("POST", "/v1/post/evidence", {}, {"clerk", "channel"}),
     ("GET", "/v1/me/notices", None, {"citizen"}),
+    ("GET", "/v1/me/record", None, {"citizen"}),
     ("GET", "/v1/me/summonses", None, {"citizen"}),
     ("GET", "/v1/summonses/S-NOSUCHSUMMONS/pdf", None, {"clerk"}),
     ("POST", "/v1/persons/%s/account" % P, {"provider": "pigeon"}, {"admin", "clerk"}),

@@ -44,11 +44,13 @@ async function load(focus) {
   showAlert('');
   $('#main').setAttribute('aria-busy', 'true');
   try {
-    const [status, log] = await Promise.all([
+    const [status, log, record] = await Promise.all([
       api.get('/v1/me/status'), api.get('/v1/me/access-log'),
+      api.get('/v1/me/record').catch(() => null),
     ]);
     view.status = status;
     view.log = log;
+    view.record = record;
     view.skew = Date.parse(status.at) - Date.now();
     $('#signin').hidden = true;
     $('#app').hidden = false;
@@ -79,6 +81,19 @@ function render() {
   renderOther(s);
   renderRequestForms();
   renderLog(view.log?.entries || []);
+  renderRecord(view.record);
+}
+
+// The person's record, each field with the source and date of its value.
+function renderRecord(rec) {
+  $('#record').hidden = !rec;
+  if (!rec) return;
+  const rows = Object.entries(rec.fields || {}).map(([k, f]) =>
+    el('tr', {},
+      el('th', { scope: 'row' }, has(`field.${k}`) ? t(`field.${k}`) : k),
+      el('td', {}, rec[k] || '—'),
+      el('td', {}, el('span', { class: 'mono' }, f.source), ' ', timeEl(f.since))));
+  $('#rec-body').replaceChildren(...rows);
 }
 
 // Text the server wrote in English: marked so, and said once in Russian.
