@@ -177,7 +177,11 @@ static enum mu_err j_begin(struct sq_store *s, void *arg, struct mu_error *err)
 	}
 	sodium_bin2hex(hex, sizeof(hex), run->digest, 32);
 	snprintf(sid, sizeof(sid), "run-%lld", (long long)run->id);
+	/* a bounded page cache and no memory map for the run: pages an import
+	 * touches through a map would count against the process's memory, and
+	 * an import touches them all */
 	sqlite3_exec(s->w.db, "PRAGMA cache_size=-" MU_STR(BULK_CACHE_KIB), NULL, NULL, NULL);
+	sqlite3_exec(s->w.db, "PRAGMA mmap_size=0", NULL, NULL, NULL);
 	return audit_json(s, j->a, j->resume ? "import.resume" : "import.begin",
 			  "import", sid,
 			  json_pack("{s:s, s:o, s:o, s:s, s:s, s:s}", "kind",
