@@ -45,6 +45,20 @@ static const struct texts ru = {
 	" Это уведомление, а не повестка.",
 };
 
+/* The restriction kinds in Russian, in enum restr_kind order. */
+static const char *const kind_ru[RK__COUNT] = {
+	"выезд из России", "получение кредитов и займов", "сделки с недвижимостью",
+	"регистрация в качестве предпринимателя или самозанятого",
+	"регистрация транспортных средств", "управление транспортными средствами",
+	"получение заграничного паспорта",
+};
+
+/* The purposes in Russian, in enum purpose order. */
+static const char *const purpose_ru[PU__COUNT] = {
+	"медицинское освидетельствование", "уточнение данных", "отправка к месту службы",
+	"военные сборы", "мобилизация",
+};
+
 static const struct texts *texts_for(const struct app *a)
 {
 	const char *lang = profile_language(a->profile);
@@ -116,7 +130,9 @@ static enum mu_err from_event(struct app *a, struct outbox *o, const struct noti
 	if (e->type == EV_ISSUED) {
 		local(e->zone, e->s.report_at, when, sizeof(when));
 		snprintf(text, sizeof(text), t->issued, e->s.id, e->office_name,
-			 purpose_phrase(e->s.purpose), when);
+			 t == &ru && (unsigned)e->s.purpose < PU__COUNT ? purpose_ru[e->s.purpose]
+									: purpose_phrase(e->s.purpose),
+			 when);
 		kind = "issued";
 	} else if (delivers(e->type)) {
 		local(e->zone, e->at, when, sizeof(when));
@@ -146,15 +162,18 @@ static enum mu_err from_change(struct app *a, struct outbox *o, const struct res
 	const struct texts *t = texts_for(a);
 	char text[900], when[64], key[64];
 	struct summons_rec *r = NULL;
+	const char *phrase;
 
 	if (store_summons_get(a->st, c->basis, &r) != MU_OK)
 		return MU_OK;
 	local(r->zone, c->at, when, sizeof(when));
 	snprintf(key, sizeof(key), "chg:%lld", (long long)c->cursor);
+	phrase = t == &ru && (unsigned)c->kind < RK__COUNT ? kind_ru[c->kind]
+							    : restr_kind_phrase(c->kind);
 	if (c->imposed)
-		snprintf(text, sizeof(text), t->imposed, when, restr_kind_phrase(c->kind), c->basis);
+		snprintf(text, sizeof(text), t->imposed, when, phrase, c->basis);
 	else
-		snprintf(text, sizeof(text), t->lifted, restr_kind_phrase(c->kind), when);
+		snprintf(text, sizeof(text), t->lifted, phrase, when);
 	summons_rec_free(r);
 	return push(a, o, key, c->national_id, c->imposed ? "imposed" : "lifted", text, now);
 }

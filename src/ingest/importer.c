@@ -775,9 +775,9 @@ static enum mu_err write_phase(struct imp *im, struct mu_error *err)
 		return rc;
 	im->res->run_id = im->run.id;
 	if (im->run.abandoned)
-		fprintf(im->o->errs, "muster: note: import run %lld of this file was "
-			"interrupted and is now abandoned (--resume would have gone on "
-			"from it)\n", (long long)im->run.abandoned);
+		fprintf(im->o->errs, "muster: note: import run %lld of this file did not "
+			"finish and is now abandoned (--resume would have gone on from "
+			"it)\n", (long long)im->run.abandoned);
 	rc = pass2(im, err);
 	im->run.c.read = im->rows;
 	im->run.c.rejected = im->errs_total + im->dups_total;

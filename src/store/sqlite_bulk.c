@@ -96,7 +96,7 @@ static json_t *str_or(const char *s)
 static const char SQL_RUN_FIND[] =
 	"SELECT id, last_key, batches, rows_read, inserted, updated, unchanged,"
 	" rejected, flagged, cancelled FROM import_runs WHERE kind = ?1 AND"
-	" digest = ?2 AND state = 'running' ORDER BY id DESC LIMIT 1";
+	" digest = ?2 AND state IN ('running', 'failed') ORDER BY id DESC LIMIT 1";
 
 struct begin_job {
 	struct import_run *run;
@@ -159,7 +159,7 @@ static enum mu_err j_begin(struct sq_store *s, void *arg, struct mu_error *err)
 		found = find_running(s, run);
 		if (found <= 0)
 			return found < 0 ? MU_EIO : mu_fail(err, MU_ENOTFOUND, NULL,
-				"no interrupted import of this file to resume");
+				"no interrupted or failed import of this file to resume");
 	} else {
 		STMT(q, "INSERT INTO import_runs(kind, source, file_name, digest,"
 			" options, state, started_at) VALUES (?,?,?,?,?,'running',?)");

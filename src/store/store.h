@@ -723,10 +723,10 @@ struct field_source {
 	char source[64];
 };
 
-/* Start a run (resume = 0) or find the unfinished run of the same kind and
- * digest (resume = 1; MU_ENOTFOUND if there is none) and fill last_key and
- * the totals from it. A new run closes an unfinished one of the same file
- * as abandoned (run->abandoned). */
+/* Start a run (resume = 0) or find the latest interrupted (running) or
+ * failed run of the same kind and digest (resume = 1; MU_ENOTFOUND if there
+ * is none) and fill last_key and the totals from it. A new run closes such
+ * a run of the same file as abandoned (run->abandoned). */
 enum mu_err store_import_begin(struct store *st, struct import_run *run, int resume,
 			       const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
 /* Write one batch in one transaction, with the run's progress and the

@@ -96,7 +96,7 @@ def test_kill9_then_resume(c):
     generate(path, ROWS)
     code, out, err = run_cli("import", "persons", "--db", c.db, path, "--resume")
     eq(code, 1, "nothing to resume yet")
-    check("no interrupted import of this file" in err, err)
+    check("no interrupted or failed import of this file" in err, err)
     start_and_kill(c, path)
     done = check_whole(c)
     code, out, err = run_cli("import", "persons", "--db", c.db, path, "--resume", timeout=900)
@@ -123,7 +123,7 @@ def test_kill9_then_start_afresh(c):
     done = check_whole(c)
     code, out, err = run_cli("import", "persons", "--db", c.db, path, timeout=900)
     eq(code, 0, "fresh import: " + err)
-    check("is now abandoned" in err, "a note about the interrupted run: %r" % err)
+    check("is now abandoned" in err, "a note about the unfinished run: %r" % err)
     check("%d inserted, 0 updated, %d unchanged" % (ROWS - done, done) in out, out)
     eq(query(c.db, "SELECT state FROM import_runs WHERE kind = 'persons' ORDER BY id"),
        [("abandoned",), ("done",)], "runs")
