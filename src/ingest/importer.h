@@ -1,20 +1,24 @@
 /*
  * importer.h: `muster import offices|persons|removals` as a use case.
  *
- * An import reads its file twice. Pass 1 parses and validates every row
+ * An import reads its file once. Pass 1 parses and validates every row
  * (the readers of ingest.h, then domain/: the same person_validate and
- * office_validate as the HTTP API), finds ids given twice (dupset.h), and
- * computes the file's digest; it writes nothing. Without --partial, any bad
+ * office_validate as the HTTP API), finds keys given twice (dupset.h),
+ * computes the file's digest and packs the good rows into sorted runs
+ * (runs.h); it writes nothing to the register. Without --partial, any bad
  * row ends the import here: the register is untouched and the bad rows are
- * listed. Pass 2 parses again and hands the good rows to the store in
- * batches (store_import_batch) on a second thread, while the next batch is
- * being read. stdin is copied to an unlinked temporary file in pass 1 so
- * that it can be read twice.
+ * listed. Pass 2 merges the runs in key order and hands them to the store
+ * in batches (store_import_batch) on a second thread, while the next batch
+ * is being merged. See docs/import.md.
  *
- * Memory does not grow with the file: the readers hold one line and one
- * row, a batch is bounded by IMPORTER_BATCH_ROWS and IMPORTER_BATCH_BYTES
- * (two are alive at a time), the duplicate finder spills to disk, and the
- * per-row state kept across the passes is one bit a row.
+ * Memory does not grow with the file: the reader holds one line and one
+ * row, the runs and the duplicate finder spill to temporary files past
+ * their bounds, a batch is bounded by IMPORTER_BATCH_ROWS and
+ * IMPORTER_BATCH_BYTES (two are alive at a time), and the per-row state
+ * kept across the passes is one bit a row.
+ *
+ * Must not: decide validity itself (domain/ does), or touch SQLite (the
+ * store does).
  */
 #ifndef MU_IMPORTER_H
 #define MU_IMPORTER_H
