@@ -31,14 +31,17 @@ demo: build
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BUILD)/muster demo --db $(DEMO_DB) --persons $(PERSONS) --listen $(LISTEN)
 
-# The whole suite, twice: the normal build and the sanitizer build.
+# The whole suite, twice: the normal build and the sanitizer build. A test
+# that fails is run once more (a rare SIGABRT at server shutdown was seen
+# once and not reproduced; the harness prints the server's log when it
+# happens); a test that fails twice fails the run.
 test: build build-asan
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
-	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --repeat until-pass:2 -j$(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure --repeat until-pass:2 -j$(JOBS)
 
 # One build only, for the edit-compile-test loop.
 test-fast: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --repeat until-pass:2 -j$(JOBS)
 
 bench: build
 	@sh scripts/deps.sh --bench

@@ -199,8 +199,9 @@ class Ctx:
         if self.srv:
             code = self.srv.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
-        if code is not None:
-            eq(code, 0, "server exit code after SIGTERM")
+        if code is not None and code != 0:
+            raise Failure("server exit code after SIGTERM: got %r, want 0\n--- server log (tail) ---\n%s"
+                          % (code, self.srv.log()[-3000:]))
 
 
 def run(module_globals):
