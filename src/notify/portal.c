@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "notify/post.h"
+
 #define PUSH_BATCH 20
 #define PUSH_BACKOFF_CAP_S 3600
 #define PUSH_MAX_ATTEMPTS 8
@@ -69,59 +71,18 @@ struct portal_pusher {
 	int stop;
 };
 
-static size_t discard(char *ptr, size_t size, size_t n, void *user)
-{
-	(void)ptr;
-	(void)user;
-	return size * n;
-}
-
-/* POST one push; 0 on a 2xx answer, else the error text in err. */
+/* POST one push, signed; 0 on a 2xx answer, else the error text in err. */
 static int post(struct portal_pusher *p, const struct portal_push *x, char *err,
 		size_t errsize)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
 	char ts[24], sig[PORTAL_SIG_HEX + 1], hts[64], hsig[PORTAL_SIG_HEX + 40];
-	long code = 0;
-	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	const char *headers[] = {hts, hsig, NULL};
 
 	snprintf(ts, sizeof(ts), "%lld", (long long)app_now(p->app));
 	portal_sign(ts, x->body, strlen(x->body), sig);
 	snprintf(hts, sizeof(hts), "X-Muster-Timestamp: %s", ts);
 	snprintf(hsig, sizeof(hsig), "X-Muster-Signature: sha256=%s", sig);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, hts);
-	h = curl_slist_append(h, hsig);
-	if (c && h) {
-		curl_easy_setopt(c, CURLOPT_URL, p->url);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-		rc = curl_easy_perform(c);
-	}
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (rc != CURLE_OK)
-		snprintf(err, errsize, "%s", curl_easy_strerror(rc));
-	else if (code < 200 || code > 299)
-		snprintf(err, errsize, "portal answered HTTP %ld", code);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return rc == CURLE_OK && code >= 200 && code <= 299 ? 0 : -1;
-}
-
-static int64_t backoff(const struct portal_pusher *p, int attempts)
-{
-	int64_t ms = p->backoff_ms;
-
-	for (int i = 1; i < attempts && ms < PUSH_BACKOFF_CAP_S * 1000LL; i++)
-		ms *= 2;
-	if (ms > PUSH_BACKOFF_CAP_S * 1000LL)
-		ms = PUSH_BACKOFF_CAP_S * 1000LL;
-	return ms < 1000 ? 1 : (ms + 999) / 1000;
+	return post_json(p->url, x->body, headers, "portal", err, errsize);
 }
 
 static void push_due(struct portal_pusher *p)
@@ -141,7 +102,8 @@ static void push_due(struct portal_pusher *p)
 		else
 			rc = store_push_result(p->app->st, v[i].id,
 					       attempts >= p->max_attempts ? "failed" : "pending",
-					       attempts, mu_now() + backoff(p, attempts), 0, err);
+					       attempts, mu_now() + post_backoff(p->backoff_ms, attempts,
+										PUSH_BACKOFF_CAP_S), 0, err);
 		if (rc)
 			fprintf(stderr, "muster: portal: cannot record the push of %s\n",
 				v[i].summons_id);

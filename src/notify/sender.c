@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "app/app_notify.h"
+#include "notify/post.h"
 
 #define SEND_BATCH 50
 
@@ -32,64 +33,26 @@ struct sender {
 	int stop;
 };
 
-static size_t discard(char *ptr, size_t size, size_t n, void *user)
-{
-	(void)ptr;
-	(void)user;
-	return size * n;
-}
-
 /* POST one notice; 0 on a 2xx answer, else the error text in err. */
 static int post(struct sender *s, const struct notice *x, char *err, size_t errsize)
 {
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
 	char idem[128], *body;
-	long code = 0;
-	CURLcode rc;
+	const char *headers[] = {idem, NULL};
+	int rc;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "key", x->key, "channel",
 			      x->channel, "to", x->address, "kind", x->kind, "text", x->text,
 			      "national_id", x->national_id);
 
 	body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	if (!c || !body) {
+	if (!body) {
 		snprintf(err, errsize, "out of memory");
-		curl_easy_cleanup(c);
-		free(body);
 		return -1;
 	}
 	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", x->key);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, idem);
-	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (rc != CURLE_OK)
-		snprintf(err, errsize, "%s", curl_easy_strerror(rc));
-	else if (code < 200 || code > 299)
-		snprintf(err, errsize, "gateway answered HTTP %ld", code);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	rc = post_json(s->url, body, headers, "gateway", err, errsize);
 	free(body);
-	return rc == CURLE_OK && code >= 200 && code <= 299 ? 0 : -1;
-}
-
-static int64_t backoff(const struct sender *s, int attempts)
-{
-	int64_t ms = s->backoff_ms;
-
-	for (int i = 1; i < attempts && ms < NOTIFY_BACKOFF_CAP_S * 1000LL; i++)
-		ms *= 2;
-	if (ms > NOTIFY_BACKOFF_CAP_S * 1000LL)
-		ms = NOTIFY_BACKOFF_CAP_S * 1000LL;
-	return ms < 1000 ? 1 : (ms + 999) / 1000;
+	return rc;
 }
 
 static void send_due(struct sender *s)
@@ -110,7 +73,9 @@ static void send_due(struct sender *s)
 		else
 			rc = store_notice_result(s->app->st, v[i].id,
 						 attempts >= s->max_attempts ? "failed" : "pending",
-						 attempts, mu_now() + backoff(s, attempts), 0, err);
+						 attempts, mu_now() + post_backoff(s->backoff_ms, attempts,
+								       NOTIFY_BACKOFF_CAP_S),
+						 0, err);
 		if (rc)
 			fprintf(stderr, "muster: notices: cannot record the outcome of %s\n", v[i].key);
 	}

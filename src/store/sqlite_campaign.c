@@ -419,8 +419,7 @@ enum mu_err sqc_campaign_summonses(struct store *st, const char *id,
 	struct sq_conn *conn = sq_reader((struct sq_store *)st);
 	struct summons_set *set = calloc(1, sizeof(*set));
 	sqlite3_stmt *q;
-	size_t cap = 0;
-	enum mu_err rc = MU_OK;
+	enum mu_err rc;
 
 	if (!set)
 		return MU_ENOMEM;
@@ -431,23 +430,7 @@ enum mu_err sqc_campaign_summonses(struct store *st, const char *id,
 		return MU_EIO;
 	}
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	while (rc == MU_OK && sqlite3_step(q) == SQLITE_ROW) {
-		if (set->n == cap) {
-			struct summons_rec *nw;
-			cap = cap ? cap * 2 : 64;
-			nw = realloc(set->items, cap * sizeof(*nw));
-			if (!nw) {
-				rc = MU_ENOMEM;
-				break;
-			}
-			set->items = nw;
-		}
-		sq_row_summons(q, &set->items[set->n++]);
-	}
-	sqlite3_reset(q);
-	for (size_t i = 0; rc == MU_OK && i < set->n; i++)
-		rc = sq_load_events(conn, &set->items[i]);
-	if (rc) {
+	if ((rc = sq_load_set(conn, q, set))) {
 		summons_set_free(set);
 		return rc;
 	}

@@ -45,8 +45,7 @@ enum mu_err sqch_summonses_issued(struct store *st, const char *office, int64_t 
 	struct sq_conn *c = sq_reader((struct sq_store *)st);
 	struct summons_set *set = calloc(1, sizeof(*set));
 	sqlite3_stmt *q;
-	size_t cap = 0;
-	enum mu_err rc = MU_OK;
+	enum mu_err rc;
 
 	if (!set)
 		return MU_ENOMEM;
@@ -59,23 +58,7 @@ enum mu_err sqch_summonses_issued(struct store *st, const char *office, int64_t 
 	sqlite3_bind_text(q, 1, office, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, from);
 	sqlite3_bind_int64(q, 3, to);
-	while (rc == MU_OK && sqlite3_step(q) == SQLITE_ROW) {
-		if (set->n == cap) {
-			struct summons_rec *nw;
-			cap = cap ? cap * 2 : 32;
-			nw = realloc(set->items, cap * sizeof(*nw));
-			if (!nw) {
-				rc = MU_ENOMEM;
-				break;
-			}
-			set->items = nw;
-		}
-		sq_row_summons(q, &set->items[set->n++]);
-	}
-	sqlite3_reset(q);
-	for (size_t i = 0; rc == MU_OK && i < set->n; i++)
-		rc = sq_load_events(c, &set->items[i]);
-	if (rc) {
+	if ((rc = sq_load_set(c, q, set))) {
 		summons_set_free(set);
 		return rc;
 	}

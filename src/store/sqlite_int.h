@@ -133,6 +133,9 @@ enum mu_err sq_m_audit_append_many(struct store *st, struct audit_entry *v, size
 void sq_row_person(sqlite3_stmt *q, struct person *p);   /* PERSON_COLS */
 void sq_row_summons(sqlite3_stmt *q, struct summons_rec *r); /* SUMMONS_COLS */
 enum mu_err sq_load_events(struct sq_conn *c, struct summons_rec *r);
+/* Append every row of q (a bound SELECT of SUMMONS_COLS) to set with its
+ * events; q is reset. On failure set holds what was read (free it). */
+enum mu_err sq_load_set(struct sq_conn *c, sqlite3_stmt *q, struct summons_set *set);
 /* Append an audit entry in the current write transaction; detail (may be
  * NULL) is stolen. */
 struct json_t;

@@ -1116,37 +1116,41 @@ static enum mu_err m_summons_get(struct store *st, const char *id,
 	return MU_OK;
 }
 
-static enum mu_err load_person_summonses(struct sq_conn *c, const char *nid,
-					 struct summons_set *set)
+enum mu_err sq_load_set(struct sq_conn *c, sqlite3_stmt *q, struct summons_set *set)
 {
-	sqlite3_stmt *q = sq_stmt(c, "SELECT " SUMMONS_COLS " FROM summonses s"
-				  " JOIN offices o ON o.id = s.office"
-				  " WHERE s.national_id = ? ORDER BY s.issued_at, s.id");
-	size_t cap = 0;
+	size_t cap = set->n;
+	enum mu_err rc = MU_OK;
 
-	if (!q)
-		return MU_EIO;
-	bind_text(q, 1, nid);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (rc == MU_OK && sqlite3_step(q) == SQLITE_ROW) {
 		if (set->n == cap) {
 			struct summons_rec *nw;
 			cap = cap ? cap * 2 : 4;
 			nw = realloc(set->items, cap * sizeof(*nw));
 			if (!nw) {
-				sqlite3_reset(q);
-				return MU_ENOMEM;
+				rc = MU_ENOMEM;
+				break;
 			}
 			set->items = nw;
 		}
 		row_summons(q, &set->items[set->n++]);
 	}
 	sqlite3_reset(q);
-	for (size_t i = 0; i < set->n; i++) {
-		enum mu_err rc = load_events(c, &set->items[i]);
-		if (rc)
-			return rc;
-	}
-	return MU_OK;
+	for (size_t i = 0; rc == MU_OK && i < set->n; i++)
+		rc = load_events(c, &set->items[i]);
+	return rc;
+}
+
+static enum mu_err load_person_summonses(struct sq_conn *c, const char *nid,
+					 struct summons_set *set)
+{
+	sqlite3_stmt *q = sq_stmt(c, "SELECT " SUMMONS_COLS " FROM summonses s"
+				  " JOIN offices o ON o.id = s.office"
+				  " WHERE s.national_id = ? ORDER BY s.issued_at, s.id");
+
+	if (!q)
+		return MU_EIO;
+	bind_text(q, 1, nid);
+	return sq_load_set(c, q, set);
 }
 
 static enum mu_err m_summons_of_person(struct store *st, const char *nid,
