@@ -6,9 +6,10 @@
 # Appends ENTRIES synthetic audit entries (agency checks: the most frequent
 # entries a register writes) to a fresh register through the store's
 # append path, BATCH entries per transaction with synchronous=FULL: each
-# entry is encoded, leaf-hashed, inserted with its indexes, folded into the
-# Merkle tree (stored interior hashes included), and the writer signs tree
-# heads as it goes. Reports entries per second of wall time and per
+# entry is encoded, leaf-hashed, stored by the chunk of 32, folded into the
+# Merkle tree (stored interior hashes included), and indexed by person,
+# actor, subject and action when its bucket of 2048 is sealed; the writer
+# signs tree heads as it goes. Reports entries per second of wall time and per
 # cpu-second (the writer's CPU while appending: what one idle core
 # sustains, a steadier figure on a busy machine). Then times
 # `muster audit verify`, which recomputes the whole tree and checks every

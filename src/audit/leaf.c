@@ -88,6 +88,44 @@ void audit_leaf_hash(const struct audit_entry *e, unsigned char out[32],
 	audit_sha256(buf, n + 1, out);
 }
 
+static uint64_t get_be(const unsigned char *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void str_dests(struct audit_entry *e, char *d[N_STR], size_t sz[N_STR]);
+
+size_t audit_leaf_decode(const unsigned char *buf, size_t len, struct audit_entry *e)
+{
+	char *d[N_STR];
+	size_t sz[N_STR], off = 17;
+
+	memset(e, 0, sizeof(*e));
+	if (len < off || buf[0] != AUDIT_LEAF_VERSION)
+		return 0;
+	e->idx = (int64_t)get_be(buf + 1, 8);
+	e->at = (int64_t)get_be(buf + 9, 8);
+	str_dests(e, d, sz);
+	for (int i = 0; i < N_STR; i++) {
+		size_t n;
+		if (len - off < 4)
+			return 0;
+		n = (size_t)get_be(buf + off, 4);
+		off += 4;
+		/* no room, or a NUL inside: not what audit_leaf_encode writes */
+		if (n >= sz[i] || len - off < n || memchr(buf + off, 0, n))
+			return 0;
+		memcpy(d[i], buf + off, n);
+		d[i][n] = 0;
+		off += n;
+	}
+	return off;
+}
+
 json_t *audit_entry_json(const struct audit_entry *e)
 {
 	char at[MU_RFC3339_MAX];

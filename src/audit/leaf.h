@@ -21,6 +21,9 @@
  * lens (may be NULL) gets each text field's byte length, in order. */
 size_t audit_leaf_encode(const struct audit_entry *e, unsigned char *buf, size_t cap,
 			 size_t lens[AUDIT_LEAF_STRS]);
+/* Decode one encoding at the start of buf[0..len) into e; returns its
+ * length, 0 if it is not a well-formed encoding that fits e. */
+size_t audit_leaf_decode(const unsigned char *buf, size_t len, struct audit_entry *e);
 /* The RFC 9162 leaf hash SHA-256(0x00 || encoding) of e; lens as above. */
 void audit_leaf_hash(const struct audit_entry *e, unsigned char out[32],
 		     size_t lens[AUDIT_LEAF_STRS]);

@@ -159,6 +159,7 @@ static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
 	if (rc != MU_OK) {
 		conn_exec(s->w.db, "ROLLBACK");
 		s->audit = saved;
+		s->ach.valid = 0; /* the open bucket's postings: reread them */
 		/* the caller reports err: it must say what rc says */
 		if (err && err->code == MU_OK)
 			mu_fail(err, rc, NULL, "the register could not be written (%s)",
@@ -539,6 +540,7 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_cond_destroy(&s->wake);
 	free(s->aq);
+	free(s->ach.v);
 	free(s->path);
 	free(s);
 }

@@ -1,17 +1,20 @@
 /*
  * sqlite_audit.c: the audit log as an RFC 9162 Merkle tree log on SQLite.
  *
- * Tables (migration 003): audit_log keeps the entries, idx = leaf index
- * from 0 and hash = leaf hash; audit_nodes keeps the root of every
- * complete subtree of level >= NODE_MIN_LEVEL (one row per 8 entries; a
- * lower subtree is refolded from its <= 8 leaf hashes in one range read);
- * audit_heads keeps the signed tree heads. The Ed25519 key pair lives in meta (audit.secret_key,
+ * Tables: the entries and their leaf hashes are stored by the chunk
+ * (audit_chunks, found through audit_postings: sqlite_audit_chunk.c), with
+ * idx = leaf index from 0; audit_nodes (migration 003) keeps the root of
+ * every complete subtree of level >= NODE_MIN_LEVEL (one row per 8
+ * entries; a lower subtree is refolded from its <= 8 leaf hashes in one
+ * range read); audit_heads keeps the signed tree heads. The Ed25519 key pair lives in meta (audit.secret_key,
  * audit.public_key); a production deployment keeps the secret in an HSM
  * or a 0600 file instead (docs/audit.md).
  *
- * Appending (writer thread only): sq_audit_put encodes and hashes the
- * entry, inserts it and the stored subtrees it completes, and advances the in-memory right border s->audit.tree, all in
- * the caller's transaction; run_in_tx restores s->audit on rollback.
+ * Appending (writer thread only): sq_audit_put_many hashes the entries,
+ * inserts them by the chunk with the stored subtrees they complete,
+ * notes their postings, and advances the in-memory right border
+ * s->audit.tree, all in the caller's transaction; run_in_tx restores
+ * s->audit on rollback.
  * Between jobs the writer signs a new head when the tree grew and the
  * last head is a second old (sq_audit_head_wait_ms, sq_audit_publish_job).
  *
@@ -24,7 +27,7 @@
  *
  * Must not decide anything about who may read what: http/h_audit.c does.
  */
-#include "store/sqlite_int.h"
+#include "store/sqlite_audit_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,17 +39,12 @@
 
 #include "audit/leaf.h"
 #include "audit/merkle.h"
+#include "audit/sha256.h"
 #include "audit/sth.h"
 
 #define HEAD_INTERVAL_MS 1000 /* publish a head at least this often */
-#define UPGRADE_BATCH 256
 #define NODE_MIN_LEVEL 4       /* audit_nodes keeps levels >= this */
 
-#define AUDIT_COLS "idx, at, actor_token, actor_role, actor_office, action," \
-	" subject_type, subject_id, person, purpose, request_id, detail"
-
-static const char SQL_AUDIT_INS[] =
-	"INSERT INTO audit_log(" AUDIT_COLS ", hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char SQL_NODE_INS[] =
 	"INSERT INTO audit_nodes(level, idx, hash) VALUES (?,?,?)";
 static const char SQL_NODE_GET[] =
@@ -56,7 +54,6 @@ static const char SQL_HEAD_INS[] =
 static const char SQL_HEAD_LAST[] =
 	"SELECT size, root, timestamp_ms, signature FROM audit_heads"
 	" ORDER BY size DESC LIMIT 1";
-static const char SQL_SIZE[] = "SELECT coalesce(max(idx) + 1, 0) FROM audit_log";
 
 static int64_t now_ms(void)
 {
@@ -64,23 +61,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void row_audit(sqlite3_stmt *q, struct audit_entry *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->idx = sqlite3_column_int64(q, 0);
-	e->at = sqlite3_column_int64(q, 1);
-	SQ_COPY(e->actor_token, q, 2);
-	SQ_COPY(e->actor_role, q, 3);
-	SQ_COPY(e->actor_office, q, 4);
-	SQ_COPY(e->action, q, 5);
-	SQ_COPY(e->subject_type, q, 6);
-	SQ_COPY(e->subject_id, q, 7);
-	SQ_COPY(e->person, q, 8);
-	SQ_COPY(e->purpose, q, 9);
-	SQ_COPY(e->request_id, q, 10);
-	SQ_COPY(e->detail, q, 11);
 }
 
 /* Column i as a 32-byte hash; 0 if it is not one. */
@@ -104,25 +84,15 @@ static void row_head(sqlite3_stmt *q, struct audit_head *h)
 
 /* ---- stored subtrees as a merkle_src ---------------------------------- */
 
-static const char SQL_LEAVES[] =
-	"SELECT hash FROM audit_log WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
-
 /* A low subtree (level < NODE_MIN_LEVEL) folded from its leaf hashes. */
 static int fold_leaves(struct sq_conn *c, unsigned level, uint64_t index,
 		       unsigned char out[32])
 {
 	unsigned char h[1u << NODE_MIN_LEVEL][32];
-	sqlite3_stmt *q = sq_stmt(c, SQL_LEAVES);
-	size_t want = (size_t)1 << level, n = 0;
+	size_t want = (size_t)1 << level;
 
-	if (!q)
-		return 0;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)(index << level));
-	sqlite3_bind_int64(q, 2, (sqlite3_int64)((index + 1) << level));
-	while (n < want && sqlite3_step(q) == SQLITE_ROW && col_hash(q, 0, h[n]))
-		n++;
-	sqlite3_reset(q);
-	if (n != want)
+	if (ach_leaf_hashes(c, (int64_t)(index << level), (int64_t)((index + 1) << level),
+			    h) != MU_OK)
 		return 0;
 	for (; want > 1; want /= 2)
 		for (size_t i = 0; i < want / 2; i++)
@@ -175,70 +145,49 @@ static enum mu_err emit_node(void *ctx, unsigned level, uint64_t index,
 	return MU_OK;
 }
 
-/* Many rows per INSERT: per-statement work (cursors on the table and its
- * indexes) is then paid once per PUT_ROWS entries, not once per entry.
- * OR ROLLBACK: a failure ends the whole transaction, which the writer
- * rolls back anyway; without it SQLite keeps a statement journal of every
- * page the statement touches, in a temporary file (2 writes a page). */
-#define PUT_ROWS 32
-#define ROW1 "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
-#define ROW4 ROW1 "," ROW1 "," ROW1 "," ROW1
-#define ROW16 ROW4 "," ROW4 "," ROW4 "," ROW4
-static const char SQL_AUDIT_INS_MANY[] =
-	"INSERT OR ROLLBACK INTO audit_log(" AUDIT_COLS ", hash) VALUES " ROW16 "," ROW16;
-
-/* Give e the next index, hash it into the tree, and bind it as row `row`
- * of q. h keeps the leaf hash alive until q is stepped. */
-static enum mu_err put_bind(struct sq_store *s, sqlite3_stmt *q, int row,
-			    struct audit_entry *e, unsigned char h[32])
+/* Give v[0..n) (n <= ACH_MAX, all in one bucket) the next indexes, hash
+ * them into the tree, store them as one chunk and note their postings. */
+static enum mu_err put_chunk(struct sq_store *s, struct audit_entry *v, size_t n)
 {
-	const char *txt[] = {e->actor_token, e->actor_role, e->actor_office,
-			     e->action, e->subject_type, e->subject_id,
-			     e->person, e->purpose, e->request_id, e->detail};
-	size_t lens[AUDIT_LEAF_STRS];
-	int col = 13 * row;
+	unsigned char h[ACH_MAX][32], one[1 + AUDIT_LEAF_MAX];
+	unsigned char enc[ACH_MAX * AUDIT_LEAF_MAX];
+	size_t off = 0;
+	enum mu_err rc = ach_ready(s);
 
-	e->idx = (int64_t)s->audit.tree.size;
-	audit_leaf_hash(e, h, lens);
-	sqlite3_bind_int64(q, col + 1, e->idx);
-	sqlite3_bind_int64(q, col + 2, e->at);
-	for (int i = 0; i < AUDIT_LEAF_STRS; i++)
-		sqlite3_bind_text(q, col + 3 + i, txt[i], (int)lens[i], SQLITE_STATIC);
-	sqlite3_bind_blob(q, col + 13, h, 32, SQLITE_STATIC);
-	return merkle_tree_append(&s->audit.tree, h, emit_node, s);
-}
-
-/* Insert v[0..n) with one statement of n rows (n is 1 or PUT_ROWS). */
-static enum mu_err put_rows(struct sq_store *s, struct audit_entry *v, size_t n)
-{
-	sqlite3_stmt *q = sq_stmt(&s->w, n == 1 ? SQL_AUDIT_INS : SQL_AUDIT_INS_MANY);
-	unsigned char h[PUT_ROWS][32];
-	enum mu_err rc = MU_OK;
-
-	if (!q)
-		return MU_EIO;
+	one[0] = 0x00; /* RFC 9162 leaf prefix */
+	for (size_t i = 0; rc == MU_OK && i < n; i++) {
+		size_t len;
+		v[i].idx = (int64_t)s->audit.tree.size;
+		len = audit_leaf_encode(&v[i], one + 1, AUDIT_LEAF_MAX, NULL);
+		audit_sha256(one, len + 1, h[i]);
+		memcpy(enc + off, one + 1, len);
+		off += len;
+		rc = merkle_tree_append(&s->audit.tree, h[i], emit_node, s);
+	}
+	if (rc == MU_OK)
+		rc = ach_put(s, v[0].idx, n, enc, off, (const unsigned char (*)[32])h);
 	for (size_t i = 0; rc == MU_OK && i < n; i++)
-		rc = put_bind(s, q, (int)i, &v[i], h[i]);
-	if (rc == MU_OK && sqlite3_step(q) != SQLITE_DONE)
-		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), NULL);
-	sqlite3_reset(q);
+		rc = ach_post_entry(s, &v[i]);
 	return rc;
 }
 
 enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e)
 {
-	return put_rows(s, e, 1);
+	return put_chunk(s, e, 1);
 }
 
 enum mu_err sq_audit_put_many(struct sq_store *s, struct audit_entry *v, size_t n)
 {
 	enum mu_err rc = MU_OK;
-	size_t i = 0;
 
-	for (; rc == MU_OK && n - i >= PUT_ROWS; i += PUT_ROWS)
-		rc = put_rows(s, v + i, PUT_ROWS);
-	for (; rc == MU_OK && i < n; i++)
-		rc = put_rows(s, v + i, 1);
+	for (size_t i = 0, k; rc == MU_OK && i < n; i += k) {
+		/* up to ACH_MAX, and never across a bucket's end */
+		int64_t room = ACH_BUCKET - (int64_t)(s->audit.tree.size % ACH_BUCKET);
+		k = n - i < ACH_MAX ? n - i : ACH_MAX;
+		if ((int64_t)k > room)
+			k = (size_t)room;
+		rc = put_chunk(s, v + i, k);
+	}
 	return rc;
 }
 
@@ -384,101 +333,122 @@ static enum mu_err put_start(struct sq_store *s)
 	return sq_audit_put(s, &e);
 }
 
-/* Rehash one pre-Merkle entry into the tree. */
-static enum mu_err upgrade_one(struct sq_store *s, const struct audit_entry *e)
-{
-	sqlite3_stmt *up = sq_stmt(&s->w, "UPDATE audit_log SET hash = ?1 WHERE idx = ?2");
-	unsigned char h[32];
+/* ---- migration 009: rows of the old audit_log into chunks --------------- */
 
-	if (e->idx != (int64_t)s->audit.tree.size)
-		return MU_ECONFLICT;
-	if (!up)
-		return MU_EIO;
-	audit_leaf_hash(e, h, NULL);
-	sqlite3_bind_blob(up, 1, h, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(up, 2, e->idx);
-	if (sqlite3_step(up) != SQLITE_DONE)
-		return MU_EIO;
-	return merkle_tree_append(&s->audit.tree, h, emit_node, s);
+#define OLD_COLS "SELECT idx, at, actor_token, actor_role, actor_office, action," \
+	" subject_type, subject_id, person, purpose, request_id, detail, hash FROM "
+static const char SQL_OLD_ROWS[] = OLD_COLS "audit_log_v1 ORDER BY idx";
+static const char SQL_OLD_ROWS_V0[] = OLD_COLS "audit_log ORDER BY idx";
+
+static void old_row(sqlite3_stmt *q, struct audit_entry *e, unsigned char h[32])
+{
+	memset(e, 0, sizeof(*e));
+	e->idx = sqlite3_column_int64(q, 0);
+	e->at = sqlite3_column_int64(q, 1);
+	SQ_COPY(e->actor_token, q, 2);
+	SQ_COPY(e->actor_role, q, 3);
+	SQ_COPY(e->actor_office, q, 4);
+	SQ_COPY(e->action, q, 5);
+	SQ_COPY(e->subject_type, q, 6);
+	SQ_COPY(e->subject_id, q, 7);
+	SQ_COPY(e->person, q, 8);
+	SQ_COPY(e->purpose, q, 9);
+	SQ_COPY(e->request_id, q, 10);
+	SQ_COPY(e->detail, q, 11);
+	memset(h, 0, 32); /* a damaged hash stays damaged: verify names it */
+	col_hash(q, 12, h);
 }
 
-/* Rehash up to UPGRADE_BATCH entries from *next on into the tree. */
-static enum mu_err upgrade_batch(struct sq_store *s, int64_t *next, int *done)
+/* Store v[0..n) with their stored hashes h as one chunk. */
+static enum mu_err old_flush(struct sq_store *s, const struct audit_entry *v,
+			     const unsigned char (*h)[32], size_t n)
 {
-	struct audit_entry *v = calloc(UPGRADE_BATCH, sizeof(*v));
-	sqlite3_stmt *sel = sq_stmt(&s->w, "SELECT " AUDIT_COLS " FROM audit_log"
-				    " WHERE idx >= ?1 ORDER BY idx LIMIT ?2");
-	size_t n = 0;
-	enum mu_err rc = MU_EIO;
+	unsigned char *enc = malloc((size_t)ACH_MAX * AUDIT_LEAF_MAX);
+	size_t off = 0;
+	enum mu_err rc;
 
-	if (!v || !sel)
-		goto out;
-	sqlite3_bind_int64(sel, 1, *next);
-	sqlite3_bind_int(sel, 2, UPGRADE_BATCH);
-	while (n < UPGRADE_BATCH && sqlite3_step(sel) == SQLITE_ROW)
-		row_audit(sel, &v[n++]);
-	sqlite3_reset(sel);
-	*done = n < UPGRADE_BATCH;
-	rc = MU_OK;
-	for (size_t i = 0; rc == MU_OK && i < n; i++) {
-		rc = upgrade_one(s, &v[i]);
-		*next = v[i].idx + 1;
-	}
-out:
-	free(v);
+	if (!enc)
+		return MU_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		off += audit_leaf_encode(&v[i], enc + off, AUDIT_LEAF_MAX, NULL);
+	rc = ach_put(s, v[0].idx, n, enc, off, h);
+	free(enc);
 	return rc;
 }
 
-/* A register from before migration 003 numbers entries from 1 and chains
- * them: give it entry 0 and rehash every entry into the tree. The only
- * time an audit entry's row changes; the trigger is lifted for it. */
-static enum mu_err upgrade(struct sq_store *s, struct mu_error *err)
+/* Move every row of a register from before migration 009 into chunks,
+ * entries and hashes as they are, then drop the table. */
+static enum mu_err convert_rows(struct sq_store *s, struct mu_error *err)
 {
-	int64_t next = 1;
-	int done = 0;
-	enum mu_err rc;
+	sqlite3_stmt *q = NULL;
+	struct audit_entry *v = calloc(ACH_MAX, sizeof(*v));
+	unsigned char h[ACH_MAX][32];
+	size_t n = 0, total = 0;
+	enum mu_err rc = MU_OK;
 
-	merkle_tree_init(&s->audit.tree);
-	if ((rc = exec(s->w.db, "DROP TRIGGER audit_no_update", err)) ||
-	    (rc = put_start(s)))
-		return mu_fail(err, rc, NULL, "cannot convert the audit log");
-	while (!done && rc == MU_OK)
-		rc = upgrade_batch(s, &next, &done);
-	if (rc)
-		return mu_fail(err, rc, NULL, "cannot convert the audit log: its hash "
-			       "chain has a gap before entry %lld", (long long)next);
-	fprintf(stderr, "muster: store: audit log converted to a Merkle tree "
-		"(%llu entries)\n", (unsigned long long)s->audit.tree.size);
-	return exec(s->w.db, "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log\n"
-		    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END", err);
+	if (!v)
+		return MU_ENOMEM;
+	if (sqlite3_prepare_v2(s->w.db, SQL_OLD_ROWS, -1, &q, NULL) != SQLITE_OK) {
+		free(v);
+		return MU_OK; /* no such table: nothing to convert */
+	}
+	while (rc == MU_OK && sqlite3_step(q) == SQLITE_ROW) {
+		struct audit_entry e;
+		unsigned char eh[32];
+		old_row(q, &e, eh);
+		/* a chunk holds consecutive entries of one bucket */
+		if (n && (n == ACH_MAX || e.idx != v[n - 1].idx + 1 ||
+			  e.idx % ACH_BUCKET == 0)) {
+			rc = old_flush(s, v, (const unsigned char (*)[32])h, n);
+			n = 0;
+		}
+		v[n] = e;
+		memcpy(h[n++], eh, 32);
+		total++;
+	}
+	sqlite3_finalize(q);
+	if (rc == MU_OK && n)
+		rc = old_flush(s, v, (const unsigned char (*)[32])h, n);
+	free(v);
+	if (rc == MU_OK)
+		rc = exec(s->w.db, "DROP TABLE audit_log_v1", err);
+	if (rc == MU_OK && total)
+		fprintf(stderr, "muster: store: audit log moved into chunks (%zu entries)\n",
+			total);
+	return rc;
 }
 
 static enum mu_err open_tx(struct sq_store *s, struct mu_error *err)
 {
 	struct merkle_src src = {get_node, &s->w};
-	sqlite3_stmt *q = sq_stmt(&s->w, "SELECT count(*), coalesce(min(idx), 0),"
-				  " coalesce(max(idx), -1) FROM audit_log");
-	int64_t count, min, max;
+	sqlite3_stmt *q;
+	int64_t size, min;
 	enum mu_err rc;
 
-	if (!q || sqlite3_step(q) != SQLITE_ROW)
-		return mu_fail(err, MU_EIO, NULL, "the register has no audit log");
-	count = sqlite3_column_int64(q, 0);
-	min = sqlite3_column_int64(q, 1);
-	max = sqlite3_column_int64(q, 2);
-	sqlite3_reset(q);
-	if ((rc = load_key(s, err)))
+	if ((rc = load_key(s, err)) || (rc = convert_rows(s, err)) ||
+	    (rc = ach_size(&s->w, &size)))
 		return rc;
-	if (count == 0) {
+	q = sq_stmt(&s->w, "SELECT coalesce(min(first), 0) FROM audit_chunks");
+	if (!q || sqlite3_step(q) != SQLITE_ROW) {
+		if (q)
+			sqlite3_reset(q);
+		return mu_fail(err, MU_EIO, NULL, "the register has no audit log");
+	}
+	min = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (size == 0) {
 		if ((rc = put_start(s)))
 			return mu_fail(err, rc, NULL, "cannot start the audit log");
 		return MU_OK;
 	}
 	if (min != 0)
-		return upgrade(s, err);
-	if (merkle_tree_load(&s->audit.tree, (uint64_t)max + 1, &src) != MU_OK)
+		return mu_fail(err, MU_EIO, NULL, "the audit log does not begin with "
+			       "entry 0; run muster audit verify");
+	if (merkle_tree_load(&s->audit.tree, (uint64_t)size, &src) != MU_OK)
 		return mu_fail(err, MU_EIO, NULL, "the audit tree is damaged; run "
 			       "muster audit verify");
+	if ((rc = ach_seal_backlog(s, size)))
+		return mu_fail(err, rc, NULL, "cannot index the audit log");
 	return MU_OK;
 }
 
@@ -494,17 +464,6 @@ static void load_head(struct sq_conn *c, struct audit_head *h, int *found)
 	}
 	if (q)
 		sqlite3_reset(q);
-}
-
-static enum mu_err current_size(struct sq_conn *c, int64_t *size)
-{
-	sqlite3_stmt *q = sq_stmt(c, SQL_SIZE);
-
-	if (!q || sqlite3_step(q) != SQLITE_ROW)
-		return MU_EIO;
-	*size = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	return MU_OK;
 }
 
 enum mu_err sq_audit_open(struct sq_store *s, struct mu_error *err)
@@ -538,10 +497,11 @@ enum mu_err sq_audit_sync(struct sq_store *s)
 	int64_t size;
 	int found;
 
-	if (current_size(&s->w, &size) != MU_OK)
+	if (ach_size(&s->w, &size) != MU_OK)
 		return MU_EIO;
 	if (size == (int64_t)s->audit.tree.size)
 		return MU_OK;
+	s->ach.valid = 0; /* another process appended: reread the open bucket */
 	if (merkle_tree_load(&s->audit.tree, (uint64_t)size, &src) != MU_OK)
 		return MU_EIO;
 	load_head(&s->w, &s->audit.head, &found);
@@ -578,28 +538,26 @@ enum mu_err sq_m_audit_publish(struct store *st, struct audit_head *out)
 enum mu_err sq_m_audit_get(struct store *st, int64_t idx, struct audit_entry *e,
 			   unsigned char leaf_hash[32])
 {
-	sqlite3_stmt *q;
-	int found;
+	struct ach_chunk k;
+	enum mu_err rc;
 	READER((struct sq_store *)st, c);
 
-	q = sq_stmt(c, "SELECT " AUDIT_COLS ", hash FROM audit_log WHERE idx = ?");
-	if (!q)
-		return MU_EIO;
-	sqlite3_bind_int64(q, 1, idx);
-	found = sqlite3_step(q) == SQLITE_ROW;
-	if (found) {
-		row_audit(q, e);
+	if ((rc = ach_chunk_init(&k)))
+		return rc;
+	rc = ach_load(c, idx, &k);
+	if (rc == MU_OK) {
+		*e = k.v[idx - k.first];
 		if (leaf_hash)
-			col_hash(q, 12, leaf_hash);
+			memcpy(leaf_hash, k.h[idx - k.first], 32);
 	}
-	sqlite3_reset(q);
-	return found ? MU_OK : MU_ENOTFOUND;
+	ach_chunk_free(&k);
+	return rc;
 }
 
 enum mu_err sq_m_audit_size(struct store *st, int64_t *size)
 {
 	READER((struct sq_store *)st, c);
-	return current_size(c, size);
+	return ach_size(c, size);
 }
 
 enum mu_err sq_m_audit_inclusion(struct store *st, int64_t idx, int64_t size,
@@ -612,7 +570,7 @@ enum mu_err sq_m_audit_inclusion(struct store *st, int64_t idx, int64_t size,
 	READER((struct sq_store *)st, c);
 
 	src = (struct merkle_src){get_node, c};
-	if ((rc = current_size(c, &cur)))
+	if ((rc = ach_size(c, &cur)))
 		return rc;
 	if (idx < 0 || size <= idx || size > cur)
 		return MU_EINVAL;
@@ -632,7 +590,7 @@ enum mu_err sq_m_audit_consistency(struct store *st, int64_t from, int64_t to,
 	READER((struct sq_store *)st, c);
 
 	src = (struct merkle_src){get_node, c};
-	if ((rc = current_size(c, &cur)))
+	if ((rc = ach_size(c, &cur)))
 		return rc;
 	if (from < 1 || to < from || to > cur)
 		return MU_EINVAL;
@@ -677,67 +635,21 @@ enum mu_err sq_m_audit_append_many(struct store *st, struct audit_entry *v, size
 
 /* ---- methods: listing --------------------------------------------------- */
 
-/* One statement per driving index; the literal "<> ''" terms let SQLite
- * use the partial indexes. A person subject's subject_id is the person,
- * so a subject is found through audit_subject or audit_person. */
-#define LIST_TAIL " AND (?1 IS NULL OR person = ?1) AND (?2 IS NULL OR actor_token = ?2)" \
-	" AND (?3 IS NULL OR action = ?3) AND (?4 = 0 OR at >= ?4)"                      \
-	" AND (?5 = 0 OR at <= ?5) AND (?8 IS NULL OR subject_id = ?8)"                 \
-	" AND idx > ?6 ORDER BY idx LIMIT ?7"
-static const char SQL_LIST_PERSON[] = "SELECT " AUDIT_COLS " FROM audit_log"
-	" WHERE person = ?1 AND person <> ''" LIST_TAIL;
-static const char SQL_LIST_ACTOR[] = "SELECT " AUDIT_COLS " FROM audit_log"
-	" WHERE actor_token = ?2" LIST_TAIL;
-static const char SQL_LIST_SUBJECT[] = "SELECT " AUDIT_COLS " FROM audit_log"
-	" WHERE ((subject_id = ?8 AND subject_type <> 'person') OR"
-	" (person = ?8 AND person <> '' AND subject_type = 'person'))" LIST_TAIL;
-static const char SQL_LIST_ALL[] = "SELECT " AUDIT_COLS " FROM audit_log"
-	" WHERE 1" LIST_TAIL;
-
-static const char *list_sql(const struct audit_filter *f)
-{
-	if (f->person && f->person[0])
-		return SQL_LIST_PERSON;
-	if (f->subject && f->subject[0])
-		return SQL_LIST_SUBJECT;
-	if (f->actor)
-		return SQL_LIST_ACTOR;
-	return SQL_LIST_ALL;
-}
-
-static void bind_opt(sqlite3_stmt *q, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT);
-}
-
 enum mu_err sq_m_audit_list(struct store *st, const struct audit_filter *f,
 			    struct audit_entry *out, size_t cap, size_t *n)
 {
-	sqlite3_stmt *q;
 	READER((struct sq_store *)st, c);
-
-	if (!(q = sq_stmt(c, list_sql(f))))
-		return MU_EIO;
-	bind_opt(q, 1, f->person);
-	bind_opt(q, 2, f->actor);
-	bind_opt(q, 3, f->action);
-	sqlite3_bind_int64(q, 4, f->from);
-	sqlite3_bind_int64(q, 5, f->to);
-	sqlite3_bind_int64(q, 6, f->after);
-	sqlite3_bind_int64(q, 7, (sqlite3_int64)(f->limit < cap ? f->limit : cap));
-	bind_opt(q, 8, f->subject);
-	while (*n < cap && sqlite3_step(q) == SQLITE_ROW)
-		row_audit(q, &out[(*n)++]);
-	sqlite3_reset(q);
-	return MU_OK;
+	return ach_list(c, f, out, cap, n);
 }
 
 /* ---- verification --------------------------------------------------- */
 
 struct vwalk {
 	sqlite3 *db;
-	sqlite3_stmt *entries, *node, *heads;
+	sqlite3_stmt *entries, *node, *heads, *posts;
+	struct ach_chunk k;           /* the chunk being walked */
+	struct ach_open open;         /* the postings of the bucket being walked */
+	int rows;                     /* a register from before chunks (009) */
 	unsigned char pk[32];
 	struct merkle_tree tree;
 	struct audit_head head;       /* the next stored head to check */
@@ -832,27 +744,84 @@ static enum mu_err check_start(struct vwalk *v, const struct audit_entry *e)
 	return MU_OK;
 }
 
-static enum mu_err walk_entry(struct vwalk *v)
+/* The bucket that entry idx just closed must have exactly the postings
+ * its entries make: a posting taken away would hide an entry from the
+ * person's access log. */
+static enum mu_err check_bucket(struct vwalk *v, int64_t idx)
 {
-	struct audit_entry e;
-	unsigned char leaf[32], stored[32];
+	int64_t b = idx / ACH_BUCKET;
+
+	if ((idx + 1) % ACH_BUCKET != 0 || v->rows)
+		return MU_OK;
+	if (ach_check_bucket(v->posts, b, v->open.v, v->open.n) != 0)
+		return bad(v, b * ACH_BUCKET, "the index of entries %lld..%lld does not "
+			   "match them: it was altered, and could hide or invent entries "
+			   "in an access log", (long long)(b * ACH_BUCKET), (long long)idx);
+	v->open.n = 0;
+	return MU_OK;
+}
+
+static enum mu_err walk_entry(struct vwalk *v, const struct audit_entry *e,
+			      const unsigned char stored[32])
+{
+	unsigned char leaf[32];
 	int64_t want = (int64_t)v->tree.size;
 	enum mu_err rc;
 
-	row_audit(v->entries, &e);
-	if (e.idx != want)
-		return bad(v, want, "entry %lld is missing (the next stored entry is %lld)",
-			   (long long)want, (long long)e.idx);
-	if (want == 0 && (rc = check_start(v, &e)))
+	if (want == 0 && (rc = check_start(v, e)))
 		return rc;
-	audit_leaf_hash(&e, leaf, NULL);
-	if (!col_hash(v->entries, 12, stored) || memcmp(stored, leaf, 32) != 0)
+	audit_leaf_hash(e, leaf, NULL);
+	if (memcmp(stored, leaf, 32) != 0)
 		return bad(v, want, "entry %lld does not match its leaf hash: it was altered, "
 			   "or moved from another position", (long long)want);
 	if ((rc = merkle_tree_append(&v->tree, leaf, check_node, v)))
 		return rc;
+	if (v->open.n + 4 > v->open.cap) {
+		size_t cap = v->open.cap ? 2 * v->open.cap : 4 * (size_t)ACH_BUCKET;
+		struct ach_post *nv = realloc(v->open.v, cap * sizeof(*nv));
+		if (!nv)
+			return MU_ENOMEM;
+		v->open.v = nv;
+		v->open.cap = cap;
+	}
+	v->open.n += ach_posts_of(e, v->open.v + v->open.n);
 	v->rep->entries++;
+	if ((rc = check_bucket(v, want)))
+		return rc;
 	return check_heads(v);
+}
+
+/* The current row of v->entries: one chunk, which must begin where the
+ * walk stands. */
+static enum mu_err walk_chunk(struct vwalk *v)
+{
+	sqlite3_stmt *q = v->entries;
+	int64_t want = (int64_t)v->tree.size, first = sqlite3_column_int64(q, 0);
+	int64_t n = sqlite3_column_int64(q, 1);
+	enum mu_err rc = MU_OK;
+
+	if (first != want)
+		return bad(v, want, first > want ? "entry %lld is missing (the next stored "
+			   "entry is %lld)" : "entry %lld is stored twice (again at %lld)",
+			   (long long)want, (long long)first);
+	size_t good = 0;
+	int broken = n < 1 || n > ACH_MAX ||
+		ach_decode(&v->k, first, (size_t)n, sqlite3_column_blob(q, 2),
+			   (size_t)sqlite3_column_bytes(q, 2), sqlite3_column_blob(q, 3),
+			   (size_t)sqlite3_column_bytes(q, 3), &good);
+
+	if (broken && sqlite3_column_bytes(q, 3) == 32 * n)
+		memcpy(v->k.h, sqlite3_column_blob(q, 3), 32 * good);
+	else if (broken)
+		good = 0; /* the hashes themselves are damaged */
+	/* the entries before a damaged one still verify (and name it) */
+	for (size_t i = 0; rc == MU_OK && i < (broken ? good : v->k.n); i++)
+		rc = walk_entry(v, &v->k.v[i], v->k.h[i]);
+	if (rc == MU_OK && broken)
+		return bad(v, first + (int64_t)good, "entry %lld cannot be read: it was "
+			   "altered, or moved from another position",
+			   (long long)(first + (int64_t)good));
+	return rc;
 }
 
 /* What is stored beyond the last entry shows entries cut off the end. */
@@ -877,12 +846,57 @@ static void check_tail(struct vwalk *v)
 			    "are gone", (long long)n);
 	}
 	sqlite3_finalize(q);
+	q = NULL;
+	if (v->rep->bad_idx < 0 && !v->rows &&
+	    sqlite3_prepare_v2(v->db, "SELECT 1 FROM audit_postings WHERE bucket >= ?1"
+			       " LIMIT 1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, n / ACH_BUCKET);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			bad(v, n, "the index lists entries from %lld on, which are gone",
+			    (long long)(n - n % ACH_BUCKET));
+	}
+	sqlite3_finalize(q);
+}
+
+/* The current row of a register from before chunks: one entry. */
+static enum mu_err walk_row(struct vwalk *v)
+{
+	struct audit_entry e;
+	unsigned char h[32];
+	int64_t want = (int64_t)v->tree.size;
+
+	old_row(v->entries, &e, h);
+	if (e.idx != want)
+		return bad(v, want, "entry %lld is missing (the next stored entry is %lld)",
+			   (long long)want, (long long)e.idx);
+	return walk_entry(v, &e, h);
+}
+
+/* A register file not yet opened by a version with chunks (migration
+ * 009) is verified as it is: an auditor does not convert evidence. */
+static int has_rows(sqlite3 *db)
+{
+	sqlite3_stmt *q = NULL;
+	int yes = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+			       " AND name = 'audit_log'", -1, &q, NULL) == SQLITE_OK)
+		yes = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return yes;
 }
 
 static enum mu_err walk_prepare(struct vwalk *v, struct mu_error *err)
 {
-	if (sqlite3_prepare_v2(v->db, "SELECT " AUDIT_COLS ", hash FROM audit_log"
-			       " ORDER BY idx", -1, &v->entries, NULL) != SQLITE_OK ||
+	if (ach_chunk_init(&v->k) != MU_OK)
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	v->rows = has_rows(v->db);
+	if (sqlite3_prepare_v2(v->db, v->rows ? SQL_OLD_ROWS_V0 : "SELECT first, n, entries,"
+			       " hashes FROM audit_chunks ORDER BY first", -1, &v->entries,
+			       NULL) != SQLITE_OK ||
+	    (!v->rows && sqlite3_prepare_v2(v->db, "SELECT kind, recs FROM audit_postings"
+					    " WHERE bucket = ?1 ORDER BY kind", -1, &v->posts,
+					    NULL) != SQLITE_OK) ||
 	    sqlite3_prepare_v2(v->db, SQL_NODE_GET, -1, &v->node, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(v->db, "SELECT size, root, timestamp_ms, signature FROM"
 			       " audit_heads ORDER BY size", -1, &v->heads, NULL) != SQLITE_OK)
@@ -923,7 +937,7 @@ static enum mu_err verify_db(sqlite3 *db, const unsigned char *pk,
 	next_head(&v);
 	rc = check_heads(&v);
 	while (rc == MU_OK && (step = sqlite3_step(v.entries)) == SQLITE_ROW)
-		rc = walk_entry(&v);
+		rc = v.rows ? walk_row(&v) : walk_chunk(&v);
 	if (rc == MU_OK && step != SQLITE_DONE) {
 		rc = mu_fail(err, MU_EIO, "db", "cannot read the audit log: %s",
 			     sqlite3_errmsg(db));
@@ -940,6 +954,9 @@ out:
 	sqlite3_finalize(v.entries);
 	sqlite3_finalize(v.node);
 	sqlite3_finalize(v.heads);
+	sqlite3_finalize(v.posts);
+	ach_chunk_free(&v.k);
+	free(v.open.v);
 	return rc;
 }
 

@@ -26,6 +26,22 @@ struct sq_audit {
 	unsigned char pk[32];
 };
 
+/* One posting: entry idx has value `key` of kind `kind`. */
+struct ach_post {
+	int64_t key;
+	int64_t idx;
+	int kind;
+};
+
+/* The writer's postings of the audit log's open bucket
+ * (sqlite_audit_chunk.c); outside struct sq_audit: after a rollback it is
+ * rebuilt from the register, not restored. */
+struct ach_open {
+	struct ach_post *v;
+	size_t n, cap;
+	int valid;
+};
+
 /* A write job: runs on the writer connection inside BEGIN IMMEDIATE; its
  * return decides COMMIT (MU_OK) or ROLLBACK. */
 struct sq_store;
@@ -63,6 +79,7 @@ struct sq_store {
 	int flush_ms;
 
 	struct sq_audit audit;        /* sqlite_audit.c; restored on rollback */
+	struct ach_open ach;          /* sqlite_audit_chunk.c */
 
 	pthread_mutex_t readers_mu;
 	struct sq_reader *readers;    /* every reader connection, for close */

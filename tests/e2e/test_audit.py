@@ -413,21 +413,85 @@ def first_bad(out):
 
 def tamper(db, sql):
     """Through the sqlite3 command-line tool, as an attacker would."""
-    subprocess.run(["sqlite3", db, "DROP TRIGGER IF EXISTS audit_no_update;"
-                    "DROP TRIGGER IF EXISTS audit_no_delete;" + sql],
+    subprocess.run(["sqlite3", db, "DROP TRIGGER IF EXISTS audit_chunks_no_update;"
+                    "DROP TRIGGER IF EXISTS audit_chunks_no_delete;" + sql],
                    check=True, capture_output=True, text=True)
 
 
-def tamper_case(name, make_sql, want):
+# The entries are stored by the chunk (docs/audit.md): up to 32 canonical
+# encodings one after the other, and their leaf hashes. An attacker with
+# the file and that page edits them with any SQLite client; these do it
+# with Python's sqlite3 module.
+
+def split_encodings(blob, n):
+    out, off = [], 0
+    for _ in range(n):
+        start = off
+        off += 17
+        for _ in STR_FIELDS:
+            (size,) = struct.unpack(">I", blob[off:off + 4])
+            off += 4 + size
+        out.append(blob[start:off])
+    return out
+
+
+def parse_encoding(b):
+    e = {"index": struct.unpack(">Q", b[1:9])[0], "at": struct.unpack(">q", b[9:17])[0]}
+    off = 17
+    for k in STR_FIELDS:
+        (size,) = struct.unpack(">I", b[off:off + 4])
+        e[k] = b[off + 4:off + 4 + size].decode()
+        off += 4 + size
+    return e
+
+
+def encode(e):
+    b = bytes([1]) + struct.pack(">Q", e["index"]) + struct.pack(">q", e["at"])
+    for k in STR_FIELDS:
+        v = e[k].encode()
+        b += struct.pack(">I", len(v)) + v
+    return b
+
+
+def chunk_at(db, k):
+    """(first, encodings, hashes) of the chunk holding entry k."""
+    con = sqlite3.connect(db)
+    first, n, blob, hashes = con.execute(
+        "SELECT first, n, entries, hashes FROM audit_chunks WHERE first <= ?"
+        " ORDER BY first DESC LIMIT 1", (k,)).fetchone()
+    con.close()
+    return first, split_encodings(blob, n), [hashes[32 * i:32 * i + 32] for i in range(n)]
+
+
+def write_chunk(db, first, encs, hashes):
+    con = sqlite3.connect(db)
+    con.executescript("DROP TRIGGER IF EXISTS audit_chunks_no_update;"
+                      "DROP TRIGGER IF EXISTS audit_chunks_no_delete;")
+    if encs:
+        con.execute("UPDATE audit_chunks SET n = ?, entries = ?, hashes = ? WHERE first = ?",
+                    (len(encs), b"".join(encs), b"".join(hashes), first))
+    else:
+        con.execute("DELETE FROM audit_chunks WHERE first = ?", (first,))
+    con.commit()
+    con.close()
+
+
+def log_size(db):
+    con = sqlite3.connect(db)
+    n = con.execute("SELECT coalesce(sum(n), 0) FROM audit_chunks").fetchone()[0]
+    con.close()
+    return n
+
+
+def tamper_case(name, change, want):
     def t():
         c, s = populated_register()
         try:
             code, out, err = verify(c.db)
             eq(code, 0, "intact before: " + out + err)
-            n = sqlite3.connect(c.db).execute("SELECT count(*) FROM audit_log").fetchone()[0]
+            n = log_size(c.db)
             check(n > 12, "enough entries (%d)" % n)
-            sql, bad = make_sql(c.db, n)
-            tamper(c.db, sql)
+            bad = change(c.db, n)
             code, out, err = verify(c.db)
             eq(code, 1, "%s is detected: %s" % (name, out + err))
             eq(first_bad(out), want if want is not None else bad,
@@ -440,41 +504,53 @@ def tamper_case(name, make_sql, want):
 
 
 def one_byte(db, n):
+    """Flip one bit of the last byte of entry n/2 (its detail)."""
     k = n // 2
-    row = sqlite3.connect(db).execute("SELECT purpose, detail FROM audit_log WHERE idx=?",
-                                      (k,)).fetchone()
-    d = row[1]
-    flipped = d[:1] + chr(ord(d[1]) ^ 1) + d[2:]
-    return "UPDATE audit_log SET detail = '%s' WHERE idx = %d;" % (
-        flipped.replace("'", "''"), k), k
+    first, encs, hashes = chunk_at(db, k)
+    e = bytearray(encs[k - first])
+    e[-1] ^= 1
+    encs[k - first] = bytes(e)
+    write_chunk(db, first, encs, hashes)
+    return k
 
 
 def deletion(db, n):
     k = n // 3
-    return "DELETE FROM audit_log WHERE idx = %d;" % k, k
+    first, encs, hashes = chunk_at(db, k)
+    del encs[k - first], hashes[k - first]
+    write_chunk(db, first, encs, hashes)
+    return k
 
 
 def swap(db, n):
+    """Swap two entries' stored forms, hashes with them."""
     i, j = n // 3, n // 3 + 4
-    return ("UPDATE audit_log SET idx = -1 WHERE idx = %d;"
-            "UPDATE audit_log SET idx = %d WHERE idx = %d;"
-            "UPDATE audit_log SET idx = %d WHERE idx = -1;" % (i, i, j, j)), i
+    fi, ei, hi = chunk_at(db, i)
+    fj, ej, hj = chunk_at(db, j)
+    a, ha = ei[i - fi], hi[i - fi]
+    if fi == fj:
+        ei[i - fi], hi[i - fi] = ei[j - fi], hi[j - fi]
+        ei[j - fi], hi[j - fi] = a, ha
+        write_chunk(db, fi, ei, hi)
+    else:
+        ei[i - fi], hi[i - fi] = ej[j - fj], hj[j - fj]
+        ej[j - fj], hj[j - fj] = a, ha
+        write_chunk(db, fi, ei, hi)
+        write_chunk(db, fj, ej, hj)
+    return i
 
 
 def rewritten(db, n):
     """Change an entry and write its recomputed leaf hash too: the stored
     interior hashes and the signed heads still catch it."""
     k = n // 2
-    con = sqlite3.connect(db)
-    cols = ["idx", "at"] + STR_FIELDS
-    row = dict(zip(cols, con.execute("SELECT %s FROM audit_log WHERE idx=?" % ",".join(cols),
-                                     (k,)).fetchone()))
-    import datetime as dt
-    e = dict(row, index=row["idx"], purpose="nothing to see",
-             at=dt.datetime.fromtimestamp(row["at"], dt.timezone.utc).isoformat())
-    h = leaf_hash(leaf_bytes(e)).hex()
-    return ("UPDATE audit_log SET purpose = 'nothing to see', hash = x'%s' WHERE idx = %d;"
-            % (h, k)), k
+    first, encs, hashes = chunk_at(db, k)
+    e = parse_encoding(encs[k - first])
+    e["purpose"] = "nothing to see"
+    encs[k - first] = encode(e)
+    hashes[k - first] = leaf_hash(encs[k - first])
+    write_chunk(db, first, encs, hashes)
+    return k
 
 
 test_tamper_one_byte = tamper_case("test_tamper_one_byte", one_byte, None)
@@ -485,9 +561,7 @@ test_tamper_swap = tamper_case("test_tamper_swap", swap, None)
 def test_tamper_with_rewritten_leaf_hash():
     c, s = populated_register()
     try:
-        n = sqlite3.connect(c.db).execute("SELECT count(*) FROM audit_log").fetchone()[0]
-        sql, k = rewritten(c.db, n)
-        tamper(c.db, sql)
+        k = rewritten(c.db, log_size(c.db))
         code, out, err = verify(c.db)
         eq(code, 1, "a consistent rewrite of one entry is detected: " + out)
         bad = first_bad(out)
@@ -499,8 +573,9 @@ def test_tamper_with_rewritten_leaf_hash():
 def test_tamper_delete_the_tail_and_forge_a_head():
     c, s = populated_register()
     try:
-        n = sqlite3.connect(c.db).execute("SELECT count(*) FROM audit_log").fetchone()[0]
-        tamper(c.db, "DELETE FROM audit_log WHERE idx = %d;" % (n - 1))
+        n = log_size(c.db)
+        first, encs, hashes = chunk_at(c.db, n - 1)
+        write_chunk(c.db, first, encs[:-1], hashes[:-1])
         code, out, err = verify(c.db)
         eq(code, 1, "cutting the last entry is detected: " + out)
         eq(first_bad(out), n - 1, "the first missing index")
@@ -521,47 +596,86 @@ def test_tamper_delete_the_tail_and_forge_a_head():
         c.close()
 
 
+def test_tamper_with_the_index_is_detected():
+    """The postings are derived data, but taking one away would hide a read
+    from the person's access log: verify rebuilds and compares them."""
+    c = Ctx(serve=False)
+    try:
+        db = os.path.join(c.dir, "bench.db")
+        eq(run_cli("audit", "bench", "--db", db, "--entries", "5000")[0], 0, "bench")
+        eq(verify(db)[0], 0, "intact before")
+        tamper(db, "DROP TRIGGER audit_postings_no_update;"
+               "UPDATE audit_postings SET recs = substr(recs, 11)"
+               " WHERE bucket = 1 AND kind = 1;")
+        code, out, err = verify(db)
+        eq(code, 1, "a posting taken away is detected: " + out)
+        eq(first_bad(out), 2048, "names the first entry of the bucket: " + out)
+    finally:
+        c.close()
+
+
 def test_shutdown_signs_the_last_head():
     c, s = populated_register()
     try:
         con = sqlite3.connect(c.db)
-        n = con.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+        n = log_size(c.db)
         h = con.execute("SELECT max(size) FROM audit_heads").fetchone()[0]
         eq(h, n, "SIGTERM leaves a signed head over every entry")
         code, out, err = verify(c.db)
         eq(code, 0, out + err)
         check("%d entries" % n in out, out)
+        # the decoded view shows the same entries as the chunks hold
+        rows = con.execute("SELECT idx, action, hash FROM audit_log ORDER BY idx").fetchall()
+        eq([r[0] for r in rows], list(range(n)), "the view: every index once")
+        eq(rows[0][1], "log.start", "entry 0 starts the log")
+        first, encs, hashes = chunk_at(c.db, n - 1)
+        eq(rows[-1][2], hashes[-1], "the view's hash is the stored one")
+        eq(rows[-1][1], parse_encoding(encs[-1])["action"], "and its action the encoded one")
     finally:
         c.close()
 
 
-def test_pre_merkle_register_is_converted():
-    """A register written before the Merkle log (entries from 1, chained
-    hashes, no tree, no key) gets entry 0, leaf hashes, a tree and a key
-    at its next open, and then verifies."""
+def test_register_from_before_chunks_is_converted():
+    """A register whose entries are rows of the old audit_log table (before
+    migration 009) has them moved into chunks, hashes as they were, at its
+    next open; then it verifies and finds entries by person as before."""
     c = Ctx(serve=False)
     try:
-        for role in ("auditor", "clerk"):
-            eq(run_cli("token", "create", "--db", c.db, "--role", role)[0], 0, "token")
-        subprocess.run(["sqlite3", c.db, "DROP TRIGGER audit_no_delete;"
-                        "DROP TRIGGER audit_no_update;"
-                        "DROP TRIGGER audit_nodes_no_delete; DROP TRIGGER audit_heads_no_delete;"
-                        "DELETE FROM audit_log WHERE idx = 0;"
-                        "UPDATE audit_log SET hash = zeroblob(32);"
-                        "DELETE FROM audit_nodes; DELETE FROM audit_heads;"
-                        "DELETE FROM meta WHERE key LIKE 'audit.%';"
-                        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log "
-                        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"],
+        db = c.db
+        eq(run_cli("audit", "bench", "--db", db, "--entries", "5000")[0], 0, "bench")
+        before = sqlite3.connect(db).execute(
+            "SELECT idx, action, person, hash FROM audit_log ORDER BY idx").fetchall()
+        # a copy as a register file before 009 looks: a table audit_log
+        old = os.path.join(c.dir, "v8.db")
+        subprocess.run(["sqlite3", db, "VACUUM INTO '%s'" % old], check=True)
+        subprocess.run(["sqlite3", old, "CREATE TABLE v AS SELECT * FROM audit_log;"
+                        "DROP VIEW audit_log; ALTER TABLE v RENAME TO audit_log;"
+                        "DROP TRIGGER audit_chunks_no_delete; DELETE FROM audit_chunks;"],
                        check=True)
-        code, out, err = run_cli("token", "list", "--db", c.db)
+        code, out, err = verify(old)
+        eq(code, 0, "verify reads a register before 009 as it is: " + out + err)
+        check("%d entries" % len(before) in out, out)
+        subprocess.run(["sqlite3", old, "UPDATE audit_log SET purpose = 'x' WHERE idx = 77"],
+                       check=True)
+        code, out, err = verify(old)
+        eq((code, first_bad(out)), (1, 77), "and finds a change in it: " + out)
+        # back to the old layout: one row per entry, no chunks, no postings
+        subprocess.run(["sqlite3", db,
+                        "CREATE TABLE audit_log_v1 AS SELECT * FROM audit_log;"
+                        "DROP TRIGGER audit_chunks_no_delete;"
+                        "DROP TRIGGER audit_postings_no_delete;"
+                        "DELETE FROM audit_chunks; DELETE FROM audit_postings;"], check=True)
+        code, out, err = run_cli("token", "create", "--db", db, "--role", "auditor")
         eq(code, 0, "the old register opens: " + err)
-        check("converted" in err, "and says it converted the log: " + err)
-        code, out, err = verify(c.db)
+        check("moved into chunks (%d entries)" % len(before) in err, "and says so: " + err)
+        code, out, err = verify(db)
         eq(code, 0, "then verifies: " + out + err)
-        rows = sqlite3.connect(c.db).execute(
-            "SELECT idx, action FROM audit_log ORDER BY idx").fetchall()
-        eq(rows[0], (0, "log.start"), "entry 0 starts the log")
-        eq([r[0] for r in rows], list(range(len(rows))), "indexes from 0")
+        after = sqlite3.connect(db).execute(
+            "SELECT idx, action, person, hash FROM audit_log ORDER BY idx").fetchall()
+        eq(after[:len(before)], before, "every entry and hash as it was")
+        eq(len(after), len(before) + 1, "and the new token's entry after them")
+        check("audit_log_v1" not in " ".join(r[0] for r in sqlite3.connect(db).execute(
+            "SELECT name FROM sqlite_master").fetchall()), "the old table is gone")
     finally:
         c.close()
 

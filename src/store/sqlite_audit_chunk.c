@@ -1,0 +1,576 @@
+/*
+ * sqlite_audit_chunk.c: how the audit log's entries are stored and found
+ * (migration 009, docs/audit.md).
+ *
+ * Chunks. An append of n entries writes ceil(n / 32) rows of audit_chunks:
+ * the entries' canonical encodings (audit/leaf.c: the very bytes whose
+ * SHA-256 is the leaf hash, so an entry is encoded once) one after the
+ * other, and their leaf hashes. A chunk never spans two buckets.
+ *
+ * Postings. An entry is found by person, actor, subject or action through
+ * audit_postings, which is written once per bucket of 2048 entries, when
+ * the log passes the bucket's end: one row per value listing the bucket's
+ * entries that have it, inserted in primary-key order. So appending never
+ * inserts into the middle of a B-tree (the cost of the three indexes this
+ * replaces, whose insert points were spread over the whole tree), and the
+ * open bucket, at most 2047 entries, is scanned by readers.
+ *
+ * The writer keeps the open bucket's postings in memory (struct ach_open)
+ * and rebuilds them from the register when it cannot trust them: at open,
+ * after a rollback, after another process appended.
+ */
+#include "store/sqlite_audit_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit/leaf.h"
+
+/* ---- keys and postings ------------------------------------------------ */
+
+static const unsigned char KEY_SALT[crypto_shorthash_KEYBYTES] = "muster.audit.ix";
+
+int64_t ach_key(const char *value)
+{
+	unsigned char h[crypto_shorthash_BYTES];
+	int64_t k;
+
+	crypto_shorthash(h, (const unsigned char *)value, strlen(value), KEY_SALT);
+	memcpy(&k, h, sizeof(k));
+	return k;
+}
+
+size_t ach_posts_of(const struct audit_entry *e, struct ach_post p[4])
+{
+	size_t n = 0;
+
+	if (e->person[0])
+		p[n++] = (struct ach_post){ach_key(e->person), e->idx, ACH_PERSON};
+	p[n++] = (struct ach_post){ach_key(e->actor_token), e->idx, ACH_ACTOR};
+	if (e->subject_id[0] && strcmp(e->subject_type, "person") != 0)
+		p[n++] = (struct ach_post){ach_key(e->subject_id), e->idx, ACH_SUBJECT};
+	p[n++] = (struct ach_post){ach_key(e->action), e->idx, ACH_ACTION};
+	return n;
+}
+
+static int post_cmp(const void *a, const void *b)
+{
+	const struct ach_post *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->key != y->key)
+		return (uint64_t)x->key < (uint64_t)y->key ? -1 : 1; /* as the records sort */
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+void ach_sort(struct ach_post *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), post_cmp);
+}
+
+/* ---- writing chunks ---------------------------------------------------- */
+
+static const char SQL_CHUNK_INS[] =
+	"INSERT OR ROLLBACK INTO audit_chunks(first, n, entries, hashes) VALUES (?,?,?,?)";
+
+enum mu_err ach_put(struct sq_store *s, int64_t first, size_t n,
+		    const unsigned char *enc, size_t enc_len,
+		    const unsigned char (*h)[32])
+{
+	sqlite3_stmt *q = sq_stmt(&s->w, SQL_CHUNK_INS);
+	enum mu_err rc;
+
+	if (!q)
+		return MU_EIO;
+	sqlite3_bind_int64(q, 1, first);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)n);
+	sqlite3_bind_blob(q, 3, enc, (int)enc_len, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, h, (int)(32 * n), SQLITE_STATIC);
+	rc = sqlite3_step(q) == SQLITE_DONE ? MU_OK
+					    : sq_err(s->w.db, sqlite3_errcode(s->w.db), NULL);
+	sqlite3_reset(q);
+	return rc;
+}
+
+/* ---- reading chunks ----------------------------------------------------- */
+
+enum mu_err ach_chunk_init(struct ach_chunk *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->v = calloc(ACH_MAX, sizeof(*k->v));
+	k->h = calloc(ACH_MAX, sizeof(*k->h));
+	k->first = -1;
+	if (!k->v || !k->h) {
+		ach_chunk_free(k);
+		return MU_ENOMEM;
+	}
+	return MU_OK;
+}
+
+void ach_chunk_free(struct ach_chunk *k)
+{
+	free(k->v);
+	free(k->h);
+	k->v = NULL;
+	k->h = NULL;
+}
+
+int ach_decode(struct ach_chunk *k, int64_t first, size_t n, const void *enc,
+	       size_t enc_len, const void *hashes, size_t hashes_len, size_t *good)
+{
+	const unsigned char *p = enc;
+	size_t off = 0, i;
+
+	k->first = -1;
+	k->n = 0;
+	*good = 0;
+	if (n < 1 || n > ACH_MAX || !p || hashes_len != 32 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		size_t len = audit_leaf_decode(p + off, enc_len - off, &k->v[i]);
+		/* an entry must say where it stands: moved, it no longer does */
+		if (len == 0 || k->v[i].idx != first + (int64_t)i)
+			break;
+		off += len;
+	}
+	*good = i;
+	if (i < n || off != enc_len) {
+		if (i == n)
+			*good = n - 1; /* bytes after the last entry: blame it */
+		return -1;
+	}
+	memcpy(k->h, hashes, hashes_len);
+	k->first = first;
+	k->n = n;
+	return 0;
+}
+
+static const char SQL_CHUNK_AT[] =
+	"SELECT first, n, entries, hashes FROM audit_chunks WHERE first <= ?1"
+	" ORDER BY first DESC LIMIT 1";
+
+/* Decode the current row (first, n, entries, hashes) of q into k. */
+static enum mu_err decode_row(sqlite3_stmt *q, struct ach_chunk *k)
+{
+	int64_t first = sqlite3_column_int64(q, 0);
+	int64_t n = sqlite3_column_int64(q, 1);
+	const void *enc = sqlite3_column_blob(q, 2);
+	size_t enc_len = (size_t)sqlite3_column_bytes(q, 2), good;
+	const void *h = sqlite3_column_blob(q, 3);
+	size_t h_len = (size_t)sqlite3_column_bytes(q, 3);
+
+	if (n < 1 || n > ACH_MAX ||
+	    ach_decode(k, first, (size_t)n, enc, enc_len, h, h_len, &good)) {
+		fprintf(stderr, "muster: store: audit entries from %lld on cannot be "
+			"read; run muster audit verify\n", (long long)first);
+		return MU_EIO;
+	}
+	return MU_OK;
+}
+
+enum mu_err ach_load(struct sq_conn *c, int64_t idx, struct ach_chunk *k)
+{
+	sqlite3_stmt *q = sq_stmt(c, SQL_CHUNK_AT);
+	enum mu_err rc = MU_ENOTFOUND;
+
+	if (!q)
+		return MU_EIO;
+	if (k->first >= 0 && idx >= k->first && idx < k->first + (int64_t)k->n)
+		return MU_OK;
+	sqlite3_bind_int64(q, 1, idx);
+	if (sqlite3_step(q) == SQLITE_ROW &&
+	    idx < sqlite3_column_int64(q, 0) + sqlite3_column_int64(q, 1))
+		rc = decode_row(q, k);
+	sqlite3_reset(q);
+	return rc;
+}
+
+static const char SQL_CHUNK_HASHES[] =
+	"SELECT first, n, hashes FROM audit_chunks WHERE first > ?1 - 32 AND first < ?2"
+	" ORDER BY first";
+
+enum mu_err ach_leaf_hashes(struct sq_conn *c, int64_t lo, int64_t hi,
+			    unsigned char (*out)[32])
+{
+	sqlite3_stmt *q = sq_stmt(c, SQL_CHUNK_HASHES);
+	int64_t next = lo;
+
+	if (!q)
+		return MU_EIO;
+	sqlite3_bind_int64(q, 1, lo);
+	sqlite3_bind_int64(q, 2, hi);
+	while (next < hi && sqlite3_step(q) == SQLITE_ROW) {
+		int64_t first = sqlite3_column_int64(q, 0), n = sqlite3_column_int64(q, 1);
+		const unsigned char *h = sqlite3_column_blob(q, 2);
+		if (sqlite3_column_bytes(q, 2) != 32 * n || first > next)
+			break;
+		for (; next < first + n && next < hi; next++)
+			memcpy(out[next - lo], h + 32 * (next - first), 32);
+	}
+	sqlite3_reset(q);
+	return next == hi ? MU_OK : MU_EIO;
+}
+
+static const char SQL_SIZE[] =
+	"SELECT first + n FROM audit_chunks ORDER BY first DESC LIMIT 1";
+
+enum mu_err ach_size(struct sq_conn *c, int64_t *size)
+{
+	sqlite3_stmt *q = sq_stmt(c, SQL_SIZE);
+	int step;
+
+	if (!q)
+		return MU_EIO;
+	step = sqlite3_step(q);
+	*size = step == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? MU_OK : MU_EIO;
+}
+
+/* ---- postings (writer) ---------------------------------------------------- */
+
+static const char SQL_POST_INS[] =
+	"INSERT OR ROLLBACK INTO audit_postings(bucket, kind, recs) VALUES (?,?,?)";
+
+#define REC 10 /* a posting record: u64 key, u16 offset in the bucket (BE) */
+
+static void put_rec(unsigned char *p, int64_t key, int64_t off)
+{
+	uint64_t k;
+
+	memcpy(&k, &key, sizeof(k));
+	for (int i = 7; i >= 0; i--, k >>= 8)
+		p[i] = (unsigned char)(k & 0xff);
+	p[8] = (unsigned char)(off >> 8);
+	p[9] = (unsigned char)(off & 0xff);
+}
+
+/* Bucket b's records of one kind, from sorted v[0..n) of that kind. */
+static void make_recs(int64_t b, const struct ach_post *v, size_t n, unsigned char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		put_rec(out + REC * i, v[i].key, v[i].idx - b * ACH_BUCKET);
+}
+
+/* Write bucket b's postings v[0..n) (any order): one row per kind. */
+static enum mu_err seal(struct sq_store *s, int64_t b, struct ach_post *v, size_t n)
+{
+	sqlite3_stmt *q = sq_stmt(&s->w, SQL_POST_INS);
+	unsigned char *recs;
+	enum mu_err rc = MU_OK;
+
+	if (!q)
+		return MU_EIO;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].idx < b * ACH_BUCKET || v[i].idx >= (b + 1) * ACH_BUCKET)
+			return MU_EIO;
+	if (!(recs = malloc(REC * n + 1)))
+		return MU_ENOMEM;
+	ach_sort(v, n);
+	for (size_t i = 0, j; rc == MU_OK && i < n; i = j) {
+		for (j = i; j < n && v[j].kind == v[i].kind; j++)
+			;
+		make_recs(b, v + i, j - i, recs);
+		sqlite3_bind_int64(q, 1, b);
+		sqlite3_bind_int(q, 2, v[i].kind);
+		sqlite3_bind_blob(q, 3, recs, (int)(REC * (j - i)), SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), NULL);
+		sqlite3_reset(q);
+	}
+	free(recs);
+	return rc;
+}
+
+static int open_add(struct ach_open *o, const struct audit_entry *e)
+{
+	if (o->n + 4 > o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 4 * (size_t)ACH_BUCKET;
+		struct ach_post *nv = realloc(o->v, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		o->v = nv;
+		o->cap = cap;
+	}
+	o->n += ach_posts_of(e, o->v + o->n);
+	return 0;
+}
+
+static const char SQL_CHUNKS_FROM[] =
+	"SELECT first, n, entries, hashes FROM audit_chunks WHERE first >= ?1 ORDER BY first";
+
+/* Note the postings of entries [from, to) into o, reading them back. */
+static enum mu_err open_fill(struct sq_conn *c, struct ach_open *o, int64_t from,
+			     int64_t to)
+{
+	struct ach_chunk k;
+	sqlite3_stmt *q = sq_stmt(c, SQL_CHUNKS_FROM);
+	enum mu_err rc;
+
+	if (!q)
+		return MU_EIO;
+	if ((rc = ach_chunk_init(&k)))
+		return rc;
+	sqlite3_bind_int64(q, 1, from);
+	while (rc == MU_OK && sqlite3_step(q) == SQLITE_ROW &&
+	       sqlite3_column_int64(q, 0) < to) {
+		if ((rc = decode_row(q, &k)))
+			break;
+		for (size_t i = 0; rc == MU_OK && i < k.n; i++)
+			if (k.v[i].idx < to && open_add(o, &k.v[i]))
+				rc = MU_ENOMEM;
+	}
+	sqlite3_reset(q);
+	ach_chunk_free(&k);
+	return rc;
+}
+
+static enum mu_err open_rebuild(struct sq_store *s)
+{
+	int64_t size = (int64_t)s->audit.tree.size;
+	enum mu_err rc;
+
+	s->ach.n = 0;
+	rc = open_fill(&s->w, &s->ach, size & ~(ACH_BUCKET - 1), size);
+	s->ach.valid = rc == MU_OK;
+	return rc;
+}
+
+enum mu_err ach_ready(struct sq_store *s)
+{
+	return s->ach.valid ? MU_OK : open_rebuild(s);
+}
+
+enum mu_err ach_post_entry(struct sq_store *s, const struct audit_entry *e)
+{
+	enum mu_err rc;
+
+	if (open_add(&s->ach, e))
+		return MU_ENOMEM;
+	if ((e->idx + 1) % ACH_BUCKET != 0)
+		return MU_OK;
+	rc = seal(s, e->idx / ACH_BUCKET, s->ach.v, s->ach.n);
+	s->ach.n = 0;
+	return rc;
+}
+
+enum mu_err ach_seal_backlog(struct sq_store *s, int64_t size)
+{
+	sqlite3_stmt *q = sq_stmt(&s->w, "SELECT coalesce(max(bucket) + 1, 0)"
+				  " FROM audit_postings");
+	struct ach_open o = {0};
+	int64_t b;
+	enum mu_err rc = MU_OK;
+
+	if (!q || sqlite3_step(q) != SQLITE_ROW) {
+		if (q)
+			sqlite3_reset(q);
+		return MU_EIO;
+	}
+	b = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	for (; rc == MU_OK && (b + 1) * ACH_BUCKET <= size; b++) {
+		o.n = 0;
+		rc = open_fill(&s->w, &o, b * ACH_BUCKET, (b + 1) * ACH_BUCKET);
+		if (rc == MU_OK)
+			rc = seal(s, b, o.v, o.n);
+	}
+	free(o.v);
+	s->ach.valid = 0;
+	return rc;
+}
+
+/* ---- listing (readers) --------------------------------------------------- */
+
+/* Does e meet every condition of f? (The postings only narrow the search:
+ * a key is a hash, and they say nothing of time.) */
+static int matches(const struct audit_entry *e, const struct audit_filter *f)
+{
+	if (f->person && strcmp(e->person, f->person) != 0)
+		return 0;
+	if (f->actor && strcmp(e->actor_token, f->actor) != 0)
+		return 0;
+	if (f->action && strcmp(e->action, f->action) != 0)
+		return 0;
+	if ((f->from && e->at < f->from) || (f->to && e->at > f->to))
+		return 0;
+	if (f->subject && (strcmp(e->subject_id, f->subject) != 0 ||
+			   (!strcmp(e->subject_type, "person") &&
+			    strcmp(e->person, f->subject) != 0)))
+		return 0;
+	return 1;
+}
+
+/* The postings that can drive a search for f: up to two (kind, key). */
+static size_t drivers(const struct audit_filter *f, struct ach_post d[2])
+{
+	if (f->person && f->person[0]) {
+		d[0] = (struct ach_post){ach_key(f->person), 0, ACH_PERSON};
+		return 1;
+	}
+	if (f->subject && f->subject[0]) {
+		/* a person subject is posted as the person */
+		d[0] = (struct ach_post){ach_key(f->subject), 0, ACH_PERSON};
+		d[1] = (struct ach_post){ach_key(f->subject), 0, ACH_SUBJECT};
+		return 2;
+	}
+	if (f->actor) {
+		d[0] = (struct ach_post){ach_key(f->actor), 0, ACH_ACTOR};
+		return 1;
+	}
+	if (f->action) {
+		d[0] = (struct ach_post){ach_key(f->action), 0, ACH_ACTION};
+		return 1;
+	}
+	return 0;
+}
+
+struct lister {
+	struct sq_conn *c;
+	const struct audit_filter *f;
+	struct audit_entry *out;
+	size_t want, *n;
+	struct ach_chunk k;
+};
+
+static void take(struct lister *l, const struct audit_entry *e)
+{
+	if (*l->n < l->want && matches(e, l->f))
+		l->out[(*l->n)++] = *e;
+}
+
+static const char SQL_POST_GET[] =
+	"SELECT recs FROM audit_postings WHERE bucket = ?1 AND kind = ?2";
+
+/* Add bucket b's entries posted under d to the set mark[] (one flag per
+ * offset): a binary search of the bucket's records of d's kind. */
+static enum mu_err mark_posted(struct sq_conn *c, int64_t b, const struct ach_post *d,
+			       unsigned char *mark)
+{
+	sqlite3_stmt *q = sq_stmt(c, SQL_POST_GET);
+	unsigned char want[REC];
+
+	if (!q)
+		return MU_EIO;
+	put_rec(want, d->key, 0);
+	sqlite3_bind_int64(q, 1, b);
+	sqlite3_bind_int(q, 2, d->kind);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_blob(q, 0);
+		size_t n = (size_t)sqlite3_column_bytes(q, 0) / REC, lo = 0, hi = n;
+		while (lo < hi) { /* the first record with key >= want's */
+			size_t mid = lo + (hi - lo) / 2;
+			if (memcmp(p + REC * mid, want, 8) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && !memcmp(p + REC * lo, want, 8); lo++)
+			mark[((p[REC * lo + 8] << 8) | p[REC * lo + 9]) & (ACH_BUCKET - 1)] = 1;
+	}
+	sqlite3_reset(q);
+	return MU_OK;
+}
+
+/* The sealed buckets from start's on, through their postings. */
+static enum mu_err list_sealed(struct lister *l, const struct ach_post *d, size_t nd,
+			       int64_t start, int64_t sealed)
+{
+	unsigned char mark[ACH_BUCKET];
+	enum mu_err rc = MU_OK;
+
+	for (int64_t b = start / ACH_BUCKET; rc == MU_OK && *l->n < l->want && b < sealed;
+	     b++) {
+		memset(mark, 0, sizeof(mark));
+		for (size_t i = 0; rc == MU_OK && i < nd; i++)
+			rc = mark_posted(l->c, b, &d[i], mark);
+		for (int64_t off = 0; rc == MU_OK && off < ACH_BUCKET && *l->n < l->want;
+		     off++) {
+			int64_t idx = b * ACH_BUCKET + off;
+			if (!mark[off] || idx < start)
+				continue;
+			rc = ach_load(l->c, idx, &l->k);
+			if (rc == MU_OK)
+				take(l, &l->k.v[idx - l->k.first]);
+		}
+	}
+	return rc;
+}
+
+/* Every entry in [start, end), in order. */
+static enum mu_err list_scan(struct lister *l, int64_t start, int64_t end)
+{
+	sqlite3_stmt *q = sq_stmt(l->c, SQL_CHUNKS_FROM);
+	enum mu_err rc = MU_OK;
+
+	if (!q)
+		return MU_EIO;
+	sqlite3_bind_int64(q, 1, start - (ACH_MAX - 1));
+	while (rc == MU_OK && *l->n < l->want && sqlite3_step(q) == SQLITE_ROW &&
+	       sqlite3_column_int64(q, 0) < end) {
+		if ((rc = decode_row(q, &l->k)))
+			break;
+		for (size_t i = 0; i < l->k.n; i++)
+			if (l->k.v[i].idx >= start && l->k.v[i].idx < end)
+				take(l, &l->k.v[i]);
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+enum mu_err ach_list(struct sq_conn *c, const struct audit_filter *f,
+		     struct audit_entry *out, size_t cap, size_t *n)
+{
+	struct lister l = {c, f, out, f->limit < cap ? f->limit : cap, n, {0}};
+	struct ach_post d[2];
+	size_t nd = drivers(f, d);
+	int64_t size, start = f->after < 0 ? 0 : f->after + 1, sealed;
+	enum mu_err rc;
+
+	/* Later statements may see a longer log; everything up to this size
+	 * stays as it is, so bounding every step by it is one consistent view. */
+	if ((rc = ach_size(c, &size)) || (rc = ach_chunk_init(&l.k)))
+		return rc;
+	sealed = size / ACH_BUCKET;
+	if (nd) {
+		rc = list_sealed(&l, d, nd, start, sealed);
+		if (start < sealed * ACH_BUCKET)
+			start = sealed * ACH_BUCKET;
+	}
+	if (rc == MU_OK)
+		rc = list_scan(&l, start, size);
+	ach_chunk_free(&l.k);
+	return rc;
+}
+
+/* ---- verification of the postings -------------------------------------- */
+
+int ach_check_bucket(sqlite3_stmt *q, int64_t b, struct ach_post *v, size_t n)
+{
+	unsigned char *recs = malloc(REC * n + 1);
+	size_t i = 0, j;
+	int bad = !recs;
+
+	ach_sort(v, n);
+	sqlite3_bind_int64(q, 1, b);
+	while (!bad && sqlite3_step(q) == SQLITE_ROW) {
+		if (i >= n || sqlite3_column_int(q, 0) != v[i].kind) {
+			bad = 1;
+			break;
+		}
+		for (j = i; j < n && v[j].kind == v[i].kind; j++)
+			;
+		make_recs(b, v + i, j - i, recs);
+		bad = (size_t)sqlite3_column_bytes(q, 1) != REC * (j - i) ||
+		      memcmp(sqlite3_column_blob(q, 1), recs, REC * (j - i)) != 0;
+		i = j;
+	}
+	sqlite3_reset(q);
+	free(recs);
+	return bad || i != n ? -1 : 0;
+}
