@@ -776,15 +776,9 @@ static enum mu_err walk_entry(struct vwalk *v, const struct audit_entry *e,
 			   "or moved from another position", (long long)want);
 	if ((rc = merkle_tree_append(&v->tree, leaf, check_node, v)))
 		return rc;
-	if (v->open.n + 4 > v->open.cap) {
-		size_t cap = v->open.cap ? 2 * v->open.cap : 4 * (size_t)ACH_BUCKET;
-		struct ach_post *nv = realloc(v->open.v, cap * sizeof(*nv));
-		if (!nv)
-			return MU_ENOMEM;
-		v->open.v = nv;
-		v->open.cap = cap;
-	}
-	v->open.n += ach_posts_of(e, v->open.v + v->open.n);
+	/* no postings before chunks */
+	if (!v->rows && ach_open_add(&v->open, e))
+		return MU_ENOMEM;
 	v->rep->entries++;
 	if ((rc = check_bucket(v, want)))
 		return rc;

@@ -287,7 +287,7 @@ static enum mu_err seal(struct sq_store *s, int64_t b, struct ach_post *v, size_
 	return rc;
 }
 
-static int open_add(struct ach_open *o, const struct audit_entry *e)
+int ach_open_add(struct ach_open *o, const struct audit_entry *e)
 {
 	if (o->n + 4 > o->cap) {
 		size_t cap = o->cap ? 2 * o->cap : 4 * (size_t)ACH_BUCKET;
@@ -322,7 +322,7 @@ static enum mu_err open_fill(struct sq_conn *c, struct ach_open *o, int64_t from
 		if ((rc = decode_row(q, &k)))
 			break;
 		for (size_t i = 0; rc == MU_OK && i < k.n; i++)
-			if (k.v[i].idx < to && open_add(o, &k.v[i]))
+			if (k.v[i].idx < to && ach_open_add(o, &k.v[i]))
 				rc = MU_ENOMEM;
 	}
 	sqlite3_reset(q);
@@ -350,7 +350,7 @@ enum mu_err ach_post_entry(struct sq_store *s, const struct audit_entry *e)
 {
 	enum mu_err rc;
 
-	if (open_add(&s->ach, e))
+	if (ach_open_add(&s->ach, e))
 		return MU_ENOMEM;
 	if ((e->idx + 1) % ACH_BUCKET != 0)
 		return MU_OK;

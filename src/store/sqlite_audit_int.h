@@ -60,6 +60,8 @@ enum mu_err ach_leaf_hashes(struct sq_conn *c, int64_t lo, int64_t hi,
 enum mu_err ach_size(struct sq_conn *c, int64_t *size);
 /* The postings entry e makes, into p[0..4); returns how many. */
 size_t ach_posts_of(const struct audit_entry *e, struct ach_post p[4]);
+/* Add e's postings to o; -1 when out of memory. */
+int ach_open_add(struct ach_open *o, const struct audit_entry *e);
 /* Sort postings by (kind, key, idx): the order of audit_postings. */
 void ach_sort(struct ach_post *v, size_t n);
 
