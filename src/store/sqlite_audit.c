@@ -3,8 +3,8 @@
  *
  * Tables: the entries and their leaf hashes are stored by the chunk
  * (audit_chunks, found through audit_postings: sqlite_audit_chunk.c), with
- * idx = leaf index from 0; audit_nodes (migration 003) keeps the root of
- * every complete subtree of level >= NODE_MIN_LEVEL (one row per 8
+ * idx = leaf index from 0; audit_tree (migrations 003, 010) keeps the root
+ * of every complete subtree of level >= NODE_MIN_LEVEL (one row per 8
  * entries; a lower subtree is refolded from its <= 8 leaf hashes in one
  * range read); audit_heads keeps the signed tree heads. The Ed25519 key pair lives in meta (audit.secret_key,
  * audit.public_key); a production deployment keeps the secret in an HSM
@@ -43,11 +43,14 @@
 #include "audit/sth.h"
 
 #define HEAD_INTERVAL_MS 1000 /* publish a head at least this often */
-#define NODE_MIN_LEVEL 4       /* audit_nodes keeps levels >= this */
+#define NODE_MIN_LEVEL 4       /* audit_tree keeps levels >= this */
 
-static const char SQL_NODE_INS[] =
-	"INSERT INTO audit_nodes(level, idx, hash) VALUES (?,?,?)";
-static const char SQL_NODE_GET[] =
+/* audit_tree's key of the subtree (level ?1, index ?2): migration 010 */
+#define NODE_ID "((((?2 + 1) << ?1) << 6) | ?1)"
+static const char SQL_NODE_INS[] = "INSERT INTO audit_tree(id, hash) VALUES (" NODE_ID ", ?3)";
+static const char SQL_NODE_GET[] = "SELECT hash FROM audit_tree WHERE id = " NODE_ID;
+/* A register file from before 010, read by audit verify as it is. */
+static const char SQL_NODE_GET_V0[] =
 	"SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2";
 static const char SQL_HEAD_INS[] =
 	"INSERT INTO audit_heads(size, root, timestamp_ms, signature) VALUES (?,?,?,?)";
@@ -650,6 +653,7 @@ struct vwalk {
 	struct ach_chunk k;           /* the chunk being walked */
 	struct ach_open open;         /* the postings of the bucket being walked */
 	int rows;                     /* a register from before chunks (009) */
+	int old_nodes;                /* ... or from before audit_tree (010) */
 	unsigned char pk[32];
 	struct merkle_tree tree;
 	struct audit_head head;       /* the next stored head to check */
@@ -832,8 +836,9 @@ static void check_tail(struct vwalk *v)
 		    (long long)v->head.size - 1);
 		return;
 	}
-	if (sqlite3_prepare_v2(v->db, "SELECT level, idx FROM audit_nodes WHERE"
-			       " ((idx + 1) << level) > ?1 LIMIT 1", -1, &q, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(v->db, v->old_nodes ? "SELECT 1 FROM audit_nodes WHERE"
+			       " ((idx + 1) << level) > ?1 LIMIT 1" : "SELECT 1 FROM audit_tree"
+			       " WHERE id > (?1 << 6) | 63 LIMIT 1", -1, &q, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(q, 1, n);
 		if (sqlite3_step(q) == SQLITE_ROW)
 			bad(v, n, "stored interior hashes cover entries from %lld on, which "
@@ -867,14 +872,16 @@ static enum mu_err walk_row(struct vwalk *v)
 }
 
 /* A register file not yet opened by a version with chunks (migration
- * 009) is verified as it is: an auditor does not convert evidence. */
-static int has_rows(sqlite3 *db)
+ * 009, a table audit_log) or with audit_tree (010, a table audit_nodes) is
+ * verified as it is: an auditor does not convert evidence. */
+static int has_table(sqlite3 *db, const char *name)
 {
 	sqlite3_stmt *q = NULL;
 	int yes = 0;
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-			       " AND name = 'audit_log'", -1, &q, NULL) == SQLITE_OK)
+			       " AND name = ?", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC) == SQLITE_OK)
 		yes = sqlite3_step(q) == SQLITE_ROW;
 	sqlite3_finalize(q);
 	return yes;
@@ -884,14 +891,16 @@ static enum mu_err walk_prepare(struct vwalk *v, struct mu_error *err)
 {
 	if (ach_chunk_init(&v->k) != MU_OK)
 		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
-	v->rows = has_rows(v->db);
+	v->rows = has_table(v->db, "audit_log");
+	v->old_nodes = has_table(v->db, "audit_nodes");
 	if (sqlite3_prepare_v2(v->db, v->rows ? SQL_OLD_ROWS_V0 : "SELECT first, n, entries,"
 			       " hashes FROM audit_chunks ORDER BY first", -1, &v->entries,
 			       NULL) != SQLITE_OK ||
 	    (!v->rows && sqlite3_prepare_v2(v->db, "SELECT kind, recs FROM audit_postings"
 					    " WHERE bucket = ?1 ORDER BY kind", -1, &v->posts,
 					    NULL) != SQLITE_OK) ||
-	    sqlite3_prepare_v2(v->db, SQL_NODE_GET, -1, &v->node, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(v->db, v->old_nodes ? SQL_NODE_GET_V0 : SQL_NODE_GET, -1,
+			       &v->node, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(v->db, "SELECT size, root, timestamp_ms, signature FROM"
 			       " audit_heads ORDER BY size", -1, &v->heads, NULL) != SQLITE_OK)
 		return mu_fail(err, MU_EIO, "db", "not a muster register with a Merkle "

@@ -62,8 +62,9 @@ enum mu_err ach_size(struct sq_conn *c, int64_t *size);
 size_t ach_posts_of(const struct audit_entry *e, struct ach_post p[4]);
 /* Add e's postings to o; -1 when out of memory. */
 int ach_open_add(struct ach_open *o, const struct audit_entry *e);
-/* Sort postings by (kind, key, idx): the order of audit_postings. */
-void ach_sort(struct ach_post *v, size_t n);
+/* Sort postings of one bucket by (kind, key as unsigned, idx): the order
+ * of audit_postings' records. -1 when out of memory. */
+int ach_sort(struct ach_post *v, size_t n);
 
 /* Entries meeting f with idx > f->after, in order, up to min(limit, cap). */
 enum mu_err ach_list(struct sq_conn *c, const struct audit_filter *f,

@@ -645,11 +645,15 @@ def test_register_from_before_chunks_is_converted():
         eq(run_cli("audit", "bench", "--db", db, "--entries", "5000")[0], 0, "bench")
         before = sqlite3.connect(db).execute(
             "SELECT idx, action, person, hash FROM audit_log ORDER BY idx").fetchall()
-        # a copy as a register file before 009 looks: a table audit_log
+        # a copy as a register file before 009 looks: tables audit_log and
+        # audit_nodes
         old = os.path.join(c.dir, "v8.db")
         subprocess.run(["sqlite3", db, "VACUUM INTO '%s'" % old], check=True)
         subprocess.run(["sqlite3", old, "CREATE TABLE v AS SELECT * FROM audit_log;"
                         "DROP VIEW audit_log; ALTER TABLE v RENAME TO audit_log;"
+                        "CREATE TABLE audit_nodes AS SELECT id & 63 AS level,"
+                        " ((id >> 6) >> (id & 63)) - 1 AS idx, hash FROM audit_tree;"
+                        "DROP TABLE audit_tree;"
                         "DROP TRIGGER audit_chunks_no_delete; DELETE FROM audit_chunks;"],
                        check=True)
         code, out, err = verify(old)
