@@ -66,6 +66,7 @@ struct put_job {
 	int replace;
 	const struct audit_ctx *a;
 	struct campaign_member *mm; /* issue: members to update */
+	struct store_progress *pr;  /* issue: may be NULL */
 	size_t issued;
 	const char *reason;
 };
@@ -351,6 +352,8 @@ static enum mu_err j_campaign_issue(struct sq_store *s, void *arg, struct mu_err
 			rc = issue_member(s, j->c, &j->mm[i], err);
 			j->issued++;
 		}
+		if (j->pr)
+			__atomic_store_n(&j->pr->done, (int64_t)i + 1, __ATOMIC_RELAXED);
 	}
 	if (rc || !q)
 		return rc ? rc : MU_EIO;
@@ -371,10 +374,11 @@ static enum mu_err j_campaign_issue(struct sq_store *s, void *arg, struct mu_err
 
 enum mu_err sqc_campaign_issue(struct store *st, const struct campaign *c,
 			       struct campaign_member *m, size_t n,
-			       const struct audit_ctx *a, size_t *issued,
+			       const struct audit_ctx *a, struct store_progress *pr,
+				 size_t *issued,
 			       struct mu_error *err)
 {
-	struct put_job j = {.c = c, .mm = m, .n = n, .a = a};
+	struct put_job j = {.c = c, .mm = m, .n = n, .a = a, .pr = pr};
 	enum mu_err rc = sq_write((struct sq_store *)st, j_campaign_issue, &j, err);
 
 	*issued = rc ? 0 : j.issued;

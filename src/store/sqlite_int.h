@@ -156,8 +156,8 @@ enum mu_err sqc_campaign_members(struct store *st, const char *id,
 				 struct campaign_member **out, size_t *n);
 enum mu_err sqc_campaign_issue(struct store *st, const struct campaign *c,
 			       struct campaign_member *m, size_t n,
-			       const struct audit_ctx *a, size_t *issued,
-			       struct mu_error *err);
+			       const struct audit_ctx *a, struct store_progress *pr,
+			       size_t *issued, struct mu_error *err);
 enum mu_err sqc_campaign_cancel(struct store *st, const char *id, const char *reason,
 				const struct audit_ctx *a, struct mu_error *err);
 enum mu_err sqc_campaign_summonses(struct store *st, const char *id,

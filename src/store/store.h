@@ -246,6 +246,13 @@ struct notify_event {
 
 typedef int (*campaign_scan_cb)(void *ctx, const struct campaign_candidate *c);
 
+/* How far a long write has come, for a progress bar drawn by another
+ * thread while the writer works: done is written by the store and read by
+ * anyone, atomically (__atomic builtins). */
+struct store_progress {
+	int64_t done;
+};
+
 struct import_run;
 struct import_batch;
 struct dup_filter;
@@ -367,8 +374,8 @@ struct store_ops {
 					struct campaign_member **out, size_t *n);
 	enum mu_err (*campaign_issue)(struct store *st, const struct campaign *c,
 				      struct campaign_member *m, size_t n,
-				      const struct audit_ctx *a, size_t *issued,
-				      struct mu_error *err);
+				      const struct audit_ctx *a, struct store_progress *pr,
+				      size_t *issued, struct mu_error *err);
 	enum mu_err (*campaign_cancel)(struct store *st, const char *id, const char *reason,
 				       const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*campaign_summonses)(struct store *st, const char *id,
@@ -607,11 +614,13 @@ enum mu_err store_campaign_members(struct store *st, const char *id,
 /* Issue every member's summons in one transaction, all or none. Members
  * who are no longer eligible (removed, an open summons for the purpose) get
  * m[i].excluded = 1 and no summons. Fails with MU_ECONFLICT unless the
- * campaign is still a draft. c carries approved_by/approved_at/hash. */
+ * campaign is still a draft. c carries approved_by/approved_at/hash. pr
+ * (may be NULL) counts the members done inside the transaction; a rolled
+ * back issue leaves it wherever it got to. */
 enum mu_err store_campaign_issue(struct store *st, const struct campaign *c,
 				 struct campaign_member *m, size_t n,
-				 const struct audit_ctx *a, size_t *issued,
-				 struct mu_error *err) MU_MUSTCHECK;
+				 const struct audit_ctx *a, struct store_progress *pr,
+				 size_t *issued, struct mu_error *err) MU_MUSTCHECK;
 /* Mark a campaign cancelled (its summonses are cancelled by the caller). */
 enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *reason,
 				  const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
