@@ -216,13 +216,28 @@ static int barred(struct app *a, const struct person *p, int purpose, int64_t at
 	return protect_issue(&pf, purpose, at, NULL, NULL, &e) != MU_OK;
 }
 
+/* The same question for a candidate of a scan, which says whether the
+ * person has any due-process record at all: most have none, and then the
+ * domain judges the row alone, without the reads of app_due_barred (two
+ * million of them made a draft take a minute). */
+static int candidate_barred(struct app *a, const struct campaign_candidate *c,
+			    int purpose, int64_t at)
+{
+	struct protect_facts pf = {&c->p, NULL, a->profile};
+	struct mu_error e;
+
+	if (c->has_due)
+		return barred(a, &c->p, purpose, at);
+	return protect_issue(&pf, purpose, at, NULL, NULL, &e) != MU_OK;
+}
+
 static int exclusion(const struct selection *s, const struct campaign_candidate *c)
 {
 	const struct campaign_req *r = s->req;
 
 	if (c->p.status == PS_REMOVED)
 		return EXCL_REMOVED;
-	if (barred(s->app, &c->p, r->purpose, s->now))
+	if (candidate_barred(s->app, c, r->purpose, s->now))
 		return EXCL_FITNESS;
 	if (c->open_summons)
 		return EXCL_OPEN_SUMMONS;
@@ -456,52 +471,108 @@ enum mu_err app_campaign_recompute(struct app *a, struct campaign *c,
 	return rc;
 }
 
-/* When will this new summons first change anything, with no new events? */
+/* When will this new summons first change anything, with no new events?
+ * e is scratch space for the engine. */
 static int64_t first_change(struct app *a, const struct campaign_member *m,
-			    const char *zone, int64_t now)
+			    const char *zone, int64_t now, struct sm_eval *e)
 {
 	struct sm_event ev[2] = {
 		{1, EV_ISSUED, now, now, MU_T_NONE, AO_NONE},
 		{2, EV_PUBLISHED, now, now, MU_T_NONE, AO_NONE},
 	};
 	struct sm_facts f = {m->summons_id, zone, now, m->report_at, ev, 2};
-	struct sm_eval *e = malloc(sizeof(*e));
-	int64_t t = now;
 
-	if (e && rules_eval(a->profile, &f, now, e) == MU_OK)
-		t = rules_next_change(e, 1, now);
-	free(e);
-	return t;
+	if (rules_eval(a->profile, &f, now, e) == MU_OK)
+		return rules_next_change(e, 1, now);
+	return now;
 }
 
-static enum mu_err prepare_members(struct app *a, const struct campaign *c,
-				   struct campaign_member *m, size_t n, int64_t now)
+static int cmp_u64(const void *x, const void *y)
 {
-	struct office o;
-	char last_office[OFFICE_ID_MAX + 1] = "";
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 
-	for (size_t i = 0; i < n; i++) {
-		char rnd[16];
-		rand_base32(rnd, sizeof(rnd), 12);
-		snprintf(m[i].summons_id, sizeof(m[i].summons_id), "S-%s", rnd);
-		rand_base32(m[i].vcode, sizeof(m[i].vcode), VCODE_LEN);
-		if (strcmp(last_office, m[i].office)) {
-			if (store_office_get(a->st, m[i].office, &o) != MU_OK)
-				return MU_EIO;
-			snprintf(last_office, sizeof(last_office), "%s", m[i].office);
-		}
-		m[i].next_due = first_change(a, &m[i], o.timezone, now);
+	return a < b ? -1 : a > b;
+}
+
+/* n distinct random 60-bit numbers in ascending order. */
+static uint64_t *sorted_randoms(size_t n)
+{
+	uint64_t *v = malloc((n ? n : 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	randombytes_buf(v, n * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] >>= 4;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (size_t i = 1; i < n; i++)
+		if (v[i] <= v[i - 1])
+			v[i] = v[i - 1] + 1;
+	return v;
+}
+
+/* k base32 characters of the low 5k bits of v, most significant first:
+ * the alphabet (util/rand.c's) is in ASCII order, so the text sorts as the
+ * number does. */
+static void base32(uint64_t v, int k, char *out)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+	for (int i = k - 1; i >= 0; i--, v >>= 5)
+		out[i] = alphabet[v & 31];
+	out[k] = 0;
+}
+
+/* A verification code: VCODE_LEN random base32 characters (100 bits). */
+static void vcode(char out[VCODE_LEN + 1])
+{
+	uint64_t r[2];
+
+	randombytes_buf(r, sizeof(r));
+	base32(r[0], 12, out);
+	base32(r[1], VCODE_LEN - 12, out + 12);
+}
+
+/* Summons ids, verification codes and first changes of every member. The
+ * ids are random like any summons id, but handed out in ascending order
+ * along the selection, which is national_id order: the issuing transaction
+ * then appends to the indexes of summonses and events, and to persons,
+ * instead of writing all over them. */
+static enum mu_err prepare_members(struct app *a, struct campaign_member *m, size_t n,
+				   int64_t now)
+{
+	struct office *o = NULL;
+	struct sm_eval *e = malloc(sizeof(*e));
+	uint64_t *ids = sorted_randoms(n);
+	size_t n_o = 0, k = 0;
+	enum mu_err rc = e && ids ? store_office_list(a->st, &o, &n_o) : MU_ENOMEM;
+
+	for (size_t i = 0; rc == MU_OK && i < n; i++) {
+		memcpy(m[i].summons_id, "S-", 2);
+		base32(ids[i], 12, m[i].summons_id + 2);
+		vcode(m[i].vcode);
+		if (k >= n_o || strcmp(o[k].id, m[i].office))
+			for (k = 0; k < n_o && strcmp(o[k].id, m[i].office); k++)
+				;
+		if (k == n_o)
+			rc = MU_EIO;
+		else
+			m[i].next_due = first_change(a, &m[i], o[k].timezone, now, e);
 		if (m[i].report_at <= now)
 			m[i].excluded = 1; /* its slot has passed: cannot be summoned */
 	}
-	(void)c;
-	return MU_OK;
+	free(o);
+	free(ids);
+	free(e);
+	return rc;
 }
 
 /* A campaign summons goes to the person's portal account too, when they
  * have one (the channel plan of app_channels.c). Persons without an
  * account need nothing stored: their plan is registered post, the default.
- * This runs after the issuing transaction, one person at a time. */
+ * This runs after the issuing transaction, for the members the re-check
+ * found with an account (one opened during the approval itself gets the
+ * default: post). */
 static void account_channel(struct app *a, const struct campaign *c,
 			    const struct campaign_member *m, const struct audit_ctx *ctx)
 {
@@ -522,24 +593,53 @@ static void account_channel(struct app *a, const struct campaign *c,
 	app_channels_issued(a, &sm, 0, ctx);
 }
 
-/* Drop members whose fitness now bars the purpose (the store re-checks
- * removal and open summonses inside the issuing transaction). */
-static void recheck_fitness(struct app *a, const struct campaign *c,
-			    struct campaign_member *m, size_t *n, json_t *excluded)
-{
-	size_t k = 0;
+/* The re-check before issuing, over one read of every member with their
+ * record: members[] is in seq order, as the scan is. */
+struct recheck {
+	struct app *app;
+	const struct campaign *c;
+	struct campaign_member *m;
+	size_t n, i;
+};
 
+static int recheck_one(void *ctx, const struct campaign_candidate *cand)
+{
+	struct recheck *r = ctx;
+
+	while (r->i < r->n && r->m[r->i].seq < cand->seq)
+		r->i++;
+	if (r->i == r->n || r->m[r->i].seq != cand->seq)
+		return 0;
+	if (candidate_barred(r->app, cand, r->c->purpose, r->c->approved_at))
+		r->m[r->i].excluded = 2;
+	r->m[r->i].account = cand->has_account;
+	r->m[r->i].row_hint = cand->row_hint;
+	return 0;
+}
+
+/* Drop members who may no longer be summoned for the purpose (removed, or
+ * barred by fitness, a deferment or an exemption) or whose slot has
+ * passed; the store re-checks removal and open summonses inside the
+ * issuing transaction. */
+static enum mu_err recheck(struct app *a, const struct campaign *c,
+			   struct campaign_member *m, size_t *n, json_t *excluded)
+{
+	struct recheck r = {a, c, m, *n, 0};
+	size_t k = 0;
+	enum mu_err rc = store_campaign_member_scan(a->st, c->id, recheck_one, &r);
+
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < *n; i++) {
-		struct person p;
-		if (!m[i].excluded && store_person_get(a->st, m[i].national_id, &p) == MU_OK &&
-		    !barred(a, &p, c->purpose, c->approved_at)) {
+		if (!m[i].excluded) {
 			m[k++] = m[i];
 			continue;
 		}
 		json_array_append_new(excluded, json_pack("{s:s, s:s}", "national_id",
-			m[i].national_id, "reason", m[i].excluded ? "slot_passed" : "ineligible"));
+			m[i].national_id, "reason", m[i].excluded == 1 ? "slot_passed" : "ineligible"));
 	}
 	*n = k;
+	return MU_OK;
 }
 
 static void set_phase(struct campaign_progress *pr, int phase)
@@ -577,11 +677,13 @@ enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
 	excluded = json_array();
 	rc = store_campaign_members(a->st, c->id, &m, &n);
 	if (rc == MU_OK)
-		rc = prepare_members(a, c, m, n, ctx->at);
+		rc = prepare_members(a, m, n, ctx->at);
 	if (rc == MU_OK) {
 		snprintf(c->approved_by, sizeof(c->approved_by), "%s", ctx->token_id ? ctx->token_id : "");
 		c->approved_at = ctx->at;
-		recheck_fitness(a, c, m, &n, excluded);
+		rc = recheck(a, c, m, &n, excluded);
+	}
+	if (rc == MU_OK) {
 		if (pr)
 			__atomic_store_n(&pr->total, (int64_t)n, __ATOMIC_RELAXED);
 		set_phase(pr, CP_ISSUE);
@@ -592,7 +694,7 @@ enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
 		if (m[i].excluded)
 			json_array_append_new(excluded, json_pack("{s:s, s:s}", "national_id",
 				m[i].national_id, "reason", "removed_or_open_summons"));
-		else
+		else if (m[i].account)
 			account_channel(a, c, &m[i], ctx);
 	free(m);
 	set_phase(pr, CP_DONE);

@@ -166,13 +166,27 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* How far the issuing transaction is, 0..1, and the members that makes:
+ * the store counts its own units of work, the app the members. */
+static double bar_frac(struct bar *b, int64_t *members, int64_t *shown)
+{
+	int64_t units = __atomic_load_n(&b->pr.st.total, __ATOMIC_RELAXED);
+	int64_t done = __atomic_load_n(&b->pr.st.done, __ATOMIC_RELAXED);
+	double frac = units > 0 ? (double)done / (double)units : 0;
+
+	*members = __atomic_load_n(&b->pr.total, __ATOMIC_RELAXED);
+	if (frac > 1)
+		frac = 1;
+	*shown = (int64_t)(frac * (double)*members);
+	return frac;
+}
+
 /* One frame, as the importer draws it: issued/total, rate, percentage, ETA. */
 static void bar_draw(struct bar *b, double *issue_t0)
 {
 	int phase = __atomic_load_n(&b->pr.phase, __ATOMIC_RELAXED);
-	int64_t total = __atomic_load_n(&b->pr.total, __ATOMIC_RELAXED);
-	int64_t done = __atomic_load_n(&b->pr.st.done, __ATOMIC_RELAXED);
-	double el, frac, rate;
+	int64_t members, shown;
+	double el, frac = bar_frac(b, &members, &shown), rate;
 	char fill[31];
 
 	if (phase != CP_ISSUE) {
@@ -183,28 +197,27 @@ static void bar_draw(struct bar *b, double *issue_t0)
 	if (*issue_t0 < 0)
 		*issue_t0 = since(&b->t0);
 	el = since(&b->t0) - *issue_t0;
-	frac = total ? (double)done / (double)total : 1;
-	rate = el > 0 ? (double)done / el : 0;
+	rate = el > 0 ? (double)shown / el : 0;
 	memset(fill, '#', (size_t)(frac * 30));
 	memset(fill + (int)(frac * 30), '.', (size_t)(30 - (int)(frac * 30)));
 	fill[30] = 0;
-	if (done >= total)
+	if (frac >= 1)
 		fprintf(stderr, "\r%-10s [%s] 100%% %10lld/%lld committing...%20s", "issuing",
-			fill, (long long)done, (long long)total, "");
+			fill, (long long)shown, (long long)members, "");
 	else
 		fprintf(stderr, "\r%-10s [%s] %3.0f%% %10lld/%lld %9.0f/s ETA %4.0fs ", "issuing",
-			fill, frac * 100, (long long)done, (long long)total, rate,
+			fill, frac * 100, (long long)shown, (long long)members, rate,
 			frac > 0 ? el / frac - el : 0);
 }
 
 /* The last frame stays on the terminal: how far the transaction got. */
 static void bar_final(struct bar *b)
 {
-	int64_t total = __atomic_load_n(&b->pr.total, __ATOMIC_RELAXED);
-	int64_t done = __atomic_load_n(&b->pr.st.done, __ATOMIC_RELAXED);
+	int64_t members, shown;
 
+	bar_frac(b, &members, &shown);
 	fprintf(stderr, "\r%-10s %lld/%lld members in %.2f s%60s\n", "issuing",
-		(long long)done, (long long)total, since(&b->t0), "");
+		(long long)shown, (long long)members, since(&b->t0), "");
 }
 
 static void *bar_main(void *arg)

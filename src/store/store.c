@@ -363,6 +363,12 @@ enum mu_err store_campaign_members(struct store *st, const char *id,
 	CALL(campaign_members, id, out, n);
 }
 
+enum mu_err store_campaign_member_scan(struct store *st, const char *id,
+				       campaign_scan_cb cb, void *ctx)
+{
+	CALL(campaign_member_scan, id, cb, ctx);
+}
+
 enum mu_err store_campaign_issue(struct store *st, const struct campaign *c,
 				 struct campaign_member *m, size_t n,
 				 const struct audit_ctx *a, struct store_progress *pr,

@@ -230,6 +230,67 @@ def test_approve_report_and_cancel(c):
 
 
 @with_ctx(test_clock=False)
+def test_big_approval_rechecks_every_member(c):
+    """More members than the store writes in one batch (64): a batch with
+    members that became ineligible since the draft, a clean one, a short
+    last one. Each ineligible member is left out, everyone else gets
+    exactly one summons with its two events."""
+    c.office("MOW", "Europe/Moscow", "Moscow")
+    rows = ["national_id,family_name,given_name,patronymic,birth_date,sex,region,office,"
+            "address,phone,email,fitness"]
+    for i in range(200):
+        rows.append("BIG-%04d,Петров,Пётр,Петрович,2004-03-%02d,M,Moscow,MOW,"
+                    "\"Москва, ул. Мира, 1\",+79990000000,p%d@example.ru,A" % (i, 1 + i % 28, i))
+    path = os.path.join(c.dir, "persons.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(rows) + "\n")
+    code, out, err = run_cli("import", "persons", "--db", c.db, path)
+    eq(code, 0, "import: " + err)
+    commissar = c.token("commissar")
+    clerk = c.token("clerk")
+    code, out, err = cli(c, "create", "--name", "Big", "--purpose", "training",
+                         "--report-from", FROM, "--report-to", TO, "--quota", "200",
+                         "--born-from", "2004-01-01", "--born-to", "2004-12-31", "--json")
+    eq(code, 0, err)
+    cid = json.loads(out)["id"]
+    eq(json.loads(out)["selected"], 200)
+    # after the draft: two removed, one with an open summons for the purpose
+    for nid in ("BIG-0005", "BIG-0070"):
+        r = c.srv.post("/v1/persons/%s/removal" % nid,
+                       {"reason": "deregistered", "date": TODAY.strftime("%Y-%m-%d")},
+                       token=c.admin)
+        eq(r.status, 200, "removal: %r" % r)
+    r = c.srv.post("/v1/summonses", {"national_id": "BIG-0100", "purpose": "training",
+                                     "report_at": TO}, token=clerk)
+    eq(r.status, 201, "summons: %r" % r)
+    code, out, err = cli(c, "approve", cid, "--json", token=commissar)
+    eq(code, 0, "approve: " + err)
+    rep = json.loads(out)
+    eq(rep["issued"], 197)
+    eq(sorted(x["national_id"] for x in rep["excluded"]), ["BIG-0005", "BIG-0070", "BIG-0100"])
+    con = sqlite3.connect(c.db)
+    try:
+        per_person = con.execute(
+            "SELECT s.national_id, count(DISTINCT s.id), count(e.seq) FROM summonses s"
+            " JOIN summons_events e ON e.summons_id = s.id WHERE s.campaign = ?"
+            " GROUP BY s.national_id", (cid,)).fetchall()
+        members = con.execute("SELECT national_id, summons_id FROM campaign_members"
+                              " WHERE campaign_id = ? ORDER BY seq", (cid,)).fetchall()
+        issued = con.execute("SELECT issued, state FROM campaigns WHERE id = ?",
+                             (cid,)).fetchone()
+    finally:
+        con.close()
+    eq(len(per_person), 197)
+    check(all(n == 1 and ev == 2 for _, n, ev in per_person), "one summons, two events each")
+    eq(issued, (197, "issued"))
+    linked = {nid for nid, sid in members if sid}
+    eq(linked, {nid for nid, _, _ in per_person}, "each member points at its summons")
+    code, out, err = cli(c, "show", cid, "--json", token=commissar)
+    rep = json.loads(out)
+    eq(sum(rep["counts"]["by_state"].values()), 197, "the report adds up")
+
+
+@with_ctx(test_clock=False)
 def test_bad_input_names_the_field_and_changes_nothing(c):
     commissar = world(c)
     before = counts(c.db)
