@@ -197,7 +197,8 @@ static void bar_draw(struct bar *b, double *issue_t0)
 	if (*issue_t0 < 0)
 		*issue_t0 = since(&b->t0);
 	el = since(&b->t0) - *issue_t0;
-	rate = el > 0 ? (double)shown / el : 0;
+	/* the first frames of the phase would extrapolate from nothing */
+	rate = el > 0.5 ? (double)shown / el : 0;
 	memset(fill, '#', (size_t)(frac * 30));
 	memset(fill + (int)(frac * 30), '.', (size_t)(30 - (int)(frac * 30)));
 	fill[30] = 0;
@@ -207,7 +208,7 @@ static void bar_draw(struct bar *b, double *issue_t0)
 	else
 		fprintf(stderr, "\r%-10s [%s] %3.0f%% %10lld/%lld %9.0f/s ETA %4.0fs ", "issuing",
 			fill, frac * 100, (long long)shown, (long long)members, rate,
-			frac > 0 ? el / frac - el : 0);
+			rate > 0 && frac > 0 ? el / frac - el : 0);
 }
 
 /* The last frame stays on the terminal: how far the transaction got. */
