@@ -85,6 +85,11 @@ def test_create_show_list(c):
     eq(r.json["selected"], 8)
     eq(r.json["criteria"]["offices"], ["KGD", "PKC"])
     eq(r.json["legal_basis"], "Decree 7")
+    # recompute: the same register gives the same selection
+    code, out, err = cli(c, "recompute", cid, "--json")
+    eq(code, 0, "recompute: " + err)
+    eq(json.loads(out)["selection_hash"], r.json["selection_hash"], "deterministic")
+    eq(json.loads(out)["criteria"], r.json["criteria"], "the stored criteria are kept")
     # --body: the API's JSON, with options laid over it
     body = os.path.join(c.dir, "body.json")
     with open(body, "w") as f:
