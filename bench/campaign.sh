@@ -27,6 +27,9 @@
 # overlaps the approval is printed too (its latencies include the idle
 # seconds around the approval).
 #
+# SERVE_ARGS adds options to `muster serve` (for experiments, e.g.
+# SERVE_ARGS="--audit-queue 1000000").
+#
 # Needs wrk, sqlite3, curl, python3 (scripts/deps.sh --bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,7 +102,8 @@ echo "register: $N persons" >&2
 # ---- the server and the load ----------------------------------------------
 
 MPORT=$(free_port)
-"$BIN" serve --db "$DB" --listen "127.0.0.1:$MPORT" --no-access-log 2>>"$TMP/muster.log" &
+# shellcheck disable=SC2086
+"$BIN" serve --db "$DB" --listen "127.0.0.1:$MPORT" --no-access-log ${SERVE_ARGS:-} 2>>"$TMP/muster.log" &
 MPID=$!
 PIDS+=("$MPID")
 wait_up "http://127.0.0.1:$MPORT/healthz"
