@@ -9,6 +9,11 @@
  * that applies (removed, fitness category, open summons for the same
  * purpose, selected by another open campaign); eligible persons are placed
  * in the first free slot of their office until the quota is reached.
+ *
+ * The HTTP handlers (http/h_campaigns.c) and the command line
+ * (cli/campaign.c) share everything here, the check of a draft request
+ * included. A campaign may hold a million members: nothing here reads the
+ * store once per member (the store's scans carry what the domain needs).
  */
 #include "app/app_campaign.h"
 #include "app/app_channels.h"

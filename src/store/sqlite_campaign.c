@@ -1,6 +1,7 @@
 /*
  * sqlite_campaign.c: the SQLite side of call-up campaigns: scanning the
- * register for candidates, keeping drafts and their visible selection, and
+ * register for candidates, keeping drafts and their visible selection,
+ * scanning a selection's members with their records for the re-check, and
  * issuing a whole campaign in one transaction.
  */
 #include "store/sqlite_int.h"
