@@ -8,7 +8,7 @@ DEMO_DB    ?= demo.db
 PERSONS    ?= 100000
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all deps build build-asan demo test test-fast bench lint fuzz clean
+.PHONY: all deps build build-asan demo test test-fast bench bench-campaign lint fuzz clean
 
 all: build
 
@@ -46,6 +46,12 @@ test-fast: build
 bench: build
 	@sh scripts/deps.sh --bench
 	bash bench/http.sh
+
+# A call-up campaign of 1M summonses on 2M persons, and the agency checks
+# meanwhile (bench/campaign.sh). BENCH_DB=PATH keeps the built register.
+bench-campaign: build
+	@sh scripts/deps.sh --bench
+	bash bench/campaign.sh
 
 lint: build
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -9,6 +9,11 @@
  * that applies (removed, fitness category, open summons for the same
  * purpose, selected by another open campaign); eligible persons are placed
  * in the first free slot of their office until the quota is reached.
+ *
+ * The HTTP handlers (http/h_campaigns.c) and the command line
+ * (cli/campaign.c) share everything here, the check of a draft request
+ * included. A campaign may hold a million members: nothing here reads the
+ * store once per member (the store's scans carry what the domain needs).
  */
 #include "app/app_campaign.h"
 #include "app/app_channels.h"
@@ -24,6 +29,7 @@
 #include "util/rand.h"
 
 #define MAX_OFFICES 512
+#define CAMPAIGN_QUOTA_MAX 10000000
 
 struct office_plan {
 	struct office o;
@@ -48,6 +54,128 @@ struct selection {
 static const char *const excl_names[EXCL__COUNT] = {
 	"removed", "fitness", "open_summons", "other_campaign",
 };
+
+/* ---- the request ------------------------------------------------------- */
+
+static const char *str_of(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static enum mu_err bad(struct mu_error *err, const char *field, const char *msg)
+{
+	return mu_fail(err, MU_EINVAL, field, "%s", msg);
+}
+
+static enum mu_err date_field(const json_t *crit, const char *key, char out[11],
+			      struct mu_error *err)
+{
+	const char *v = str_of(crit, key);
+	int y, m, d;
+	char field[48];
+
+	snprintf(field, sizeof(field), "criteria.%s", key);
+	if (!v || mu_date_parse(v, &y, &m, &d) != MU_OK)
+		return bad(err, field, "must be a real calendar date YYYY-MM-DD");
+	snprintf(out, 11, "%s", v);
+	return MU_OK;
+}
+
+static enum mu_err list_field(const json_t *crit, const char *key, const json_t **out,
+			      struct mu_error *err)
+{
+	json_t *v = json_object_get(crit, key), *x;
+	char field[48];
+	size_t i;
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return MU_OK;
+	snprintf(field, sizeof(field), "criteria.%s", key);
+	if (!json_is_array(v) || !json_array_size(v))
+		return bad(err, field, "must be a non-empty array of strings");
+	json_array_foreach(v, i, x)
+		if (!json_is_string(x))
+			return bad(err, field, "must be a non-empty array of strings");
+	*out = v;
+	return MU_OK;
+}
+
+static enum mu_err parse_times(const json_t *b, int64_t now, struct campaign_req *q,
+			       struct mu_error *err)
+{
+	const char *from = str_of(b, "report_from"), *to = str_of(b, "report_to");
+
+	if (!from || mu_time_parse(from, &q->report_from) != MU_OK)
+		return bad(err, "report_from", "report_from must be an RFC 3339 instant");
+	if (!to || mu_time_parse(to, &q->report_to) != MU_OK)
+		return bad(err, "report_to", "report_to must be an RFC 3339 instant");
+	if (q->report_from <= now)
+		return bad(err, "report_from", "report_from must lie in the future");
+	if (q->report_to <= q->report_from)
+		return bad(err, "report_to", "report_to must lie after report_from");
+	return MU_OK;
+}
+
+static enum mu_err parse_criteria(const json_t *crit, struct campaign_req *q,
+				  struct mu_error *err)
+{
+	if (!json_is_object(crit))
+		return bad(err, "criteria", "criteria must be an object with born_from and born_to");
+	if (date_field(crit, "born_from", q->born_from, err) ||
+	    date_field(crit, "born_to", q->born_to, err) ||
+	    list_field(crit, "regions", &q->regions, err) ||
+	    list_field(crit, "offices", &q->offices, err) ||
+	    list_field(crit, "fitness", &q->fitness, err))
+		return MU_EINVAL;
+	if (strcmp(q->born_from, q->born_to) > 0)
+		return bad(err, "criteria.born_to", "born_to must not precede born_from");
+	q->sex = str_of(crit, "sex");
+	if (q->sex && strcmp(q->sex, "M") && strcmp(q->sex, "F"))
+		return bad(err, "criteria.sex", "sex must be M or F");
+	return MU_OK;
+}
+
+/* The canonical text of the criteria, which the campaign keeps. */
+static enum mu_err criteria_text(const json_t *crit, struct campaign_req *q,
+				 char **crit_txt, struct mu_error *err)
+{
+	*crit_txt = json_dumps(crit, JSON_COMPACT | JSON_SORT_KEYS);
+	q->criteria_text = *crit_txt ? *crit_txt : "{}";
+	if (strlen(q->criteria_text) >= sizeof(((struct campaign *)0)->criteria))
+		return bad(err, "criteria", "criteria is too long");
+	return MU_OK;
+}
+
+enum mu_err app_campaign_parse(json_t *b, int64_t now, struct campaign_req *q,
+			       char **crit_txt, struct mu_error *err)
+{
+	json_t *quota = json_object_get(b, "quota");
+
+	memset(q, 0, sizeof(*q));
+	*crit_txt = NULL;
+	q->name = str_of(b, "name");
+	q->legal_basis = str_of(b, "legal_basis");
+	if (!q->name || !q->name[0] || strlen(q->name) > 150)
+		return bad(err, "name", "name is required (at most 150 bytes)");
+	if (!q->legal_basis)
+		q->legal_basis = "";
+	if (strlen(q->legal_basis) > 150)
+		return bad(err, "legal_basis", "legal_basis is at most 150 bytes");
+	q->purpose = purpose_parse(str_of(b, "purpose") ? str_of(b, "purpose") : "");
+	if (q->purpose < 0)
+		return bad(err, "purpose", "purpose must be one of medical_exam, "
+			   "data_clarification, dispatch, training, mobilization");
+	if (!json_is_integer(quota) || json_integer_value(quota) < 1 ||
+	    json_integer_value(quota) > CAMPAIGN_QUOTA_MAX)
+		return bad(err, "quota", "quota must be an integer 1..10000000");
+	q->quota = json_integer_value(quota);
+	if (parse_times(b, now, q, err) || parse_criteria(json_object_get(b, "criteria"), q, err))
+		return MU_EINVAL;
+	return criteria_text(json_object_get(b, "criteria"), q, crit_txt, err);
+}
+
+/* ---- selection ------------------------------------------------------------ */
 
 static int in_list(const json_t *list, const char *v)
 {
@@ -93,13 +221,28 @@ static int barred(struct app *a, const struct person *p, int purpose, int64_t at
 	return protect_issue(&pf, purpose, at, NULL, NULL, &e) != MU_OK;
 }
 
+/* The same question for a candidate of a scan, which says whether the
+ * person has any due-process record at all: most have none, and then the
+ * domain judges the row alone, without the reads of app_due_barred (two
+ * million of them made a draft take a minute). */
+static int candidate_barred(struct app *a, const struct campaign_candidate *c,
+			    int purpose, int64_t at)
+{
+	struct protect_facts pf = {&c->p, NULL, a->profile};
+	struct mu_error e;
+
+	if (c->has_due)
+		return barred(a, &c->p, purpose, at);
+	return protect_issue(&pf, purpose, at, NULL, NULL, &e) != MU_OK;
+}
+
 static int exclusion(const struct selection *s, const struct campaign_candidate *c)
 {
 	const struct campaign_req *r = s->req;
 
 	if (c->p.status == PS_REMOVED)
 		return EXCL_REMOVED;
-	if (barred(s->app, &c->p, r->purpose, s->now))
+	if (candidate_barred(s->app, c, r->purpose, s->now))
 		return EXCL_FITNESS;
 	if (c->open_summons)
 		return EXCL_OPEN_SUMMONS;
@@ -300,66 +443,141 @@ enum mu_err app_campaign_draft(struct app *a, const struct campaign_req *r,
 }
 
 enum mu_err app_campaign_recompute(struct app *a, struct campaign *c,
-				   const struct campaign_req *r,
 				   const struct audit_ctx *ctx, struct mu_error *err)
 {
+	struct campaign_req q = {0};
 	struct selection s;
-	enum mu_err rc = select_members(a, r, c->id, &s, err);
+	json_t *crit = json_loads(c->criteria, 0, NULL);
+	char *txt = NULL;
+	enum mu_err rc;
 
+	if (!crit)
+		return mu_fail(err, MU_EINTERNAL, NULL, "the stored criteria of %s are "
+			       "unreadable", c->id);
+	q.name = c->name;
+	q.legal_basis = c->legal_basis;
+	q.purpose = c->purpose;
+	q.quota = c->quota;
+	q.report_from = c->report_from;
+	q.report_to = c->report_to;
+	rc = parse_criteria(crit, &q, err);
+	if (rc == MU_OK)
+		rc = criteria_text(crit, &q, &txt, err);
 	if (rc == MU_OK) {
-		fill_summary(c, &s);
-		rc = store_campaign_put(a->st, c, s.m, s.n, 1, ctx, err);
+		rc = select_members(a, &q, c->id, &s, err);
+		if (rc == MU_OK) {
+			fill_summary(c, &s);
+			rc = store_campaign_put(a->st, c, s.m, s.n, 1, ctx, err);
+		}
+		selection_free(&s);
 	}
-	selection_free(&s);
+	free(txt);
+	json_decref(crit);
 	return rc;
 }
 
-/* When will this new summons first change anything, with no new events? */
+/* When will this new summons first change anything, with no new events?
+ * e is scratch space for the engine. */
 static int64_t first_change(struct app *a, const struct campaign_member *m,
-			    const char *zone, int64_t now)
+			    const char *zone, int64_t now, struct sm_eval *e)
 {
 	struct sm_event ev[2] = {
 		{1, EV_ISSUED, now, now, MU_T_NONE, AO_NONE},
 		{2, EV_PUBLISHED, now, now, MU_T_NONE, AO_NONE},
 	};
 	struct sm_facts f = {m->summons_id, zone, now, m->report_at, ev, 2};
-	struct sm_eval *e = malloc(sizeof(*e));
-	int64_t t = now;
 
-	if (e && rules_eval(a->profile, &f, now, e) == MU_OK)
-		t = rules_next_change(e, 1, now);
-	free(e);
-	return t;
+	if (rules_eval(a->profile, &f, now, e) == MU_OK)
+		return rules_next_change(e, 1, now);
+	return now;
 }
 
-static enum mu_err prepare_members(struct app *a, const struct campaign *c,
-				   struct campaign_member *m, size_t n, int64_t now)
+static int cmp_u64(const void *x, const void *y)
 {
-	struct office o;
-	char last_office[OFFICE_ID_MAX + 1] = "";
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 
-	for (size_t i = 0; i < n; i++) {
-		char rnd[16];
-		rand_base32(rnd, sizeof(rnd), 12);
-		snprintf(m[i].summons_id, sizeof(m[i].summons_id), "S-%s", rnd);
-		rand_base32(m[i].vcode, sizeof(m[i].vcode), VCODE_LEN);
-		if (strcmp(last_office, m[i].office)) {
-			if (store_office_get(a->st, m[i].office, &o) != MU_OK)
-				return MU_EIO;
-			snprintf(last_office, sizeof(last_office), "%s", m[i].office);
-		}
-		m[i].next_due = first_change(a, &m[i], o.timezone, now);
+	return a < b ? -1 : a > b;
+}
+
+/* n distinct random 60-bit numbers in ascending order. */
+static uint64_t *sorted_randoms(size_t n)
+{
+	uint64_t *v = malloc((n ? n : 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	randombytes_buf(v, n * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] >>= 4;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (size_t i = 1; i < n; i++)
+		if (v[i] <= v[i - 1])
+			v[i] = v[i - 1] + 1;
+	return v;
+}
+
+/* k base32 characters of the low 5k bits of v, most significant first:
+ * the alphabet (util/rand.c's) is in ASCII order, so the text sorts as the
+ * number does. */
+static void base32(uint64_t v, int k, char *out)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+	for (int i = k - 1; i >= 0; i--, v >>= 5)
+		out[i] = alphabet[v & 31];
+	out[k] = 0;
+}
+
+/* A verification code: VCODE_LEN random base32 characters (100 bits). */
+static void vcode(char out[VCODE_LEN + 1])
+{
+	uint64_t r[2];
+
+	randombytes_buf(r, sizeof(r));
+	base32(r[0], 12, out);
+	base32(r[1], VCODE_LEN - 12, out + 12);
+}
+
+/* Summons ids, verification codes and first changes of every member. The
+ * ids are random like any summons id, but handed out in ascending order
+ * along the selection, which is national_id order: the issuing transaction
+ * then appends to the indexes of summonses and events, and to persons,
+ * instead of writing all over them. */
+static enum mu_err prepare_members(struct app *a, struct campaign_member *m, size_t n,
+				   int64_t now)
+{
+	struct office *o = NULL;
+	struct sm_eval *e = malloc(sizeof(*e));
+	uint64_t *ids = sorted_randoms(n);
+	size_t n_o = 0, k = 0;
+	enum mu_err rc = e && ids ? store_office_list(a->st, &o, &n_o) : MU_ENOMEM;
+
+	for (size_t i = 0; rc == MU_OK && i < n; i++) {
+		memcpy(m[i].summons_id, "S-", 2);
+		base32(ids[i], 12, m[i].summons_id + 2);
+		vcode(m[i].vcode);
+		if (k >= n_o || strcmp(o[k].id, m[i].office))
+			for (k = 0; k < n_o && strcmp(o[k].id, m[i].office); k++)
+				;
+		if (k == n_o)
+			rc = MU_EIO;
+		else
+			m[i].next_due = first_change(a, &m[i], o[k].timezone, now, e);
 		if (m[i].report_at <= now)
 			m[i].excluded = 1; /* its slot has passed: cannot be summoned */
 	}
-	(void)c;
-	return MU_OK;
+	free(o);
+	free(ids);
+	free(e);
+	return rc;
 }
 
 /* A campaign summons goes to the person's portal account too, when they
  * have one (the channel plan of app_channels.c). Persons without an
  * account need nothing stored: their plan is registered post, the default.
- * This runs after the issuing transaction, one person at a time. */
+ * This runs after the issuing transaction, for the members the re-check
+ * found with an account (one opened during the approval itself gets the
+ * default: post). */
 static void account_channel(struct app *a, const struct campaign *c,
 			    const struct campaign_member *m, const struct audit_ctx *ctx)
 {
@@ -380,68 +598,119 @@ static void account_channel(struct app *a, const struct campaign *c,
 	app_channels_issued(a, &sm, 0, ctx);
 }
 
-/* Drop members whose fitness now bars the purpose (the store re-checks
- * removal and open summonses inside the issuing transaction). */
-static void recheck_fitness(struct app *a, const struct campaign *c,
-			    struct campaign_member *m, size_t *n, json_t *excluded)
-{
-	size_t k = 0;
+/* The re-check before issuing, over one read of every member with their
+ * record: members[] is in seq order, as the scan is. */
+struct recheck {
+	struct app *app;
+	const struct campaign *c;
+	struct campaign_member *m;
+	size_t n, i;
+};
 
+static int recheck_one(void *ctx, const struct campaign_candidate *cand)
+{
+	struct recheck *r = ctx;
+
+	while (r->i < r->n && r->m[r->i].seq < cand->seq)
+		r->i++;
+	if (r->i == r->n || r->m[r->i].seq != cand->seq)
+		return 0;
+	if (candidate_barred(r->app, cand, r->c->purpose, r->c->approved_at))
+		r->m[r->i].excluded = 2;
+	r->m[r->i].account = cand->has_account;
+	r->m[r->i].row_hint = cand->row_hint;
+	return 0;
+}
+
+/* Drop members who may no longer be summoned for the purpose (removed, or
+ * barred by fitness, a deferment or an exemption) or whose slot has
+ * passed; the store re-checks removal and open summonses inside the
+ * issuing transaction. */
+static enum mu_err recheck(struct app *a, const struct campaign *c,
+			   struct campaign_member *m, size_t *n, json_t *excluded)
+{
+	struct recheck r = {a, c, m, *n, 0};
+	size_t k = 0;
+	enum mu_err rc = store_campaign_member_scan(a->st, c->id, recheck_one, &r);
+
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < *n; i++) {
-		struct person p;
-		if (!m[i].excluded && store_person_get(a->st, m[i].national_id, &p) == MU_OK &&
-		    !barred(a, &p, c->purpose, c->approved_at)) {
+		if (!m[i].excluded) {
 			m[k++] = m[i];
 			continue;
 		}
 		json_array_append_new(excluded, json_pack("{s:s, s:s}", "national_id",
-			m[i].national_id, "reason", m[i].excluded ? "slot_passed" : "ineligible"));
+			m[i].national_id, "reason", m[i].excluded == 1 ? "slot_passed" : "ineligible"));
 	}
 	*n = k;
+	return MU_OK;
+}
+
+static void set_phase(struct campaign_progress *pr, int phase)
+{
+	if (pr)
+		__atomic_store_n(&pr->phase, phase, __ATOMIC_RELAXED);
+}
+
+/* The four-eyes rule and the state, before anything is read. */
+static enum mu_err may_approve(const struct campaign *c, const struct audit_ctx *ctx,
+			       struct mu_error *err)
+{
+	if (strcmp(c->state, "draft"))
+		return mu_fail(err, MU_ECONFLICT, "state", "campaign %s is %s, not a draft",
+			       c->id, c->state);
+	if (ctx->token_id && !strcmp(ctx->token_id, c->created_by))
+		return mu_fail(err, MU_EFORBIDDEN, NULL, "the creator of a campaign can never "
+			       "approve it: a second officer must");
+	return MU_OK;
 }
 
 enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
 				 const struct audit_ctx *ctx, json_t **report,
-				 struct mu_error *err)
+				 struct campaign_progress *pr, struct mu_error *err)
 {
 	struct campaign_member *m = NULL;
 	size_t n = 0, issued = 0;
-	json_t *excluded = json_array();
+	json_t *excluded;
 	enum mu_err rc;
 
 	*report = NULL;
-	if (strcmp(c->state, "draft")) {
-		json_decref(excluded);
-		return mu_fail(err, MU_ECONFLICT, "state", "campaign %s is %s, not a draft",
-			       c->id, c->state);
-	}
-	if (ctx->token_id && !strcmp(ctx->token_id, c->created_by)) {
-		json_decref(excluded);
-		return mu_fail(err, MU_EFORBIDDEN, NULL, "the creator of a campaign can never "
-			       "approve it: a second officer must");
-	}
+	if ((rc = may_approve(c, ctx, err)))
+		return rc;
+	set_phase(pr, CP_PREPARE);
+	excluded = json_array();
 	rc = store_campaign_members(a->st, c->id, &m, &n);
 	if (rc == MU_OK)
-		rc = prepare_members(a, c, m, n, ctx->at);
+		rc = prepare_members(a, m, n, ctx->at);
 	if (rc == MU_OK) {
 		snprintf(c->approved_by, sizeof(c->approved_by), "%s", ctx->token_id ? ctx->token_id : "");
 		c->approved_at = ctx->at;
-		recheck_fitness(a, c, m, &n, excluded);
-		rc = store_campaign_issue(a->st, c, m, n, ctx, &issued, err);
+		rc = recheck(a, c, m, &n, excluded);
 	}
+	if (rc == MU_OK) {
+		if (pr)
+			__atomic_store_n(&pr->total, (int64_t)n, __ATOMIC_RELAXED);
+		set_phase(pr, CP_ISSUE);
+		rc = store_campaign_issue(a->st, c, m, n, ctx, pr ? &pr->st : NULL, &issued, err);
+	}
+	set_phase(pr, CP_CHANNELS);
 	for (size_t i = 0; rc == MU_OK && i < n; i++)
 		if (m[i].excluded)
 			json_array_append_new(excluded, json_pack("{s:s, s:s}", "national_id",
 				m[i].national_id, "reason", "removed_or_open_summons"));
-		else
+		else if (m[i].account)
 			account_channel(a, c, &m[i], ctx);
 	free(m);
+	set_phase(pr, CP_DONE);
 	if (rc) {
 		json_decref(excluded);
 		if (!err || !err->detail[0])
 			mu_fail(err, rc, NULL, "the campaign could not be issued");
 		return rc;
 	}
+	c->issued = (int64_t)issued;
+	snprintf(c->state, sizeof(c->state), "issued");
 	*report = json_pack("{s:s, s:s, s:I, s:o}", "id", c->id, "state", "issued",
 			    "issued", (json_int_t)issued, "excluded", excluded);
 	return MU_OK;
@@ -453,9 +722,13 @@ enum mu_err app_campaign_cancel(struct app *a, const struct campaign *c,
 {
 	struct summons_set *set = NULL;
 	char ref[128];
-	enum mu_err rc = store_campaign_cancel(a->st, c->id, reason, ctx, err);
+	enum mu_err rc;
 
 	*cancelled = 0;
+	if (!reason || !reason[0] || strlen(reason) > REASON_MAX_LEN)
+		return mu_fail(err, MU_EINVAL, "reason", "a written reason (at most %d bytes) "
+			       "is required", REASON_MAX_LEN);
+	rc = store_campaign_cancel(a->st, c->id, reason, ctx, err);
 	if (rc == MU_OK)
 		rc = store_campaign_summonses(a->st, c->id, &set);
 	snprintf(ref, sizeof(ref), "campaign %s cancelled: %.80s", c->id, reason);
@@ -474,6 +747,31 @@ enum mu_err app_campaign_cancel(struct app *a, const struct campaign *c,
 	}
 	summons_set_free(set);
 	return rc;
+}
+
+json_t *app_campaign_cancel_json(const struct campaign *c, size_t cancelled)
+{
+	return json_pack("{s:s, s:s, s:I}", "id", c->id, "state", "cancelled",
+			 "summonses_cancelled", (json_int_t)cancelled);
+}
+
+json_t *app_campaign_list_json(struct app *a)
+{
+	struct campaign *v = NULL;
+	size_t n = 0;
+	json_t *arr;
+
+	if (store_campaign_list(a->st, &v, &n) != MU_OK) {
+		free(v);
+		return NULL;
+	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", v[i].id,
+			"name", v[i].name, "state", v[i].state, "selected", (json_int_t)v[i].selected,
+			"issued", (json_int_t)v[i].issued));
+	free(v);
+	return json_pack("{s:o}", "campaigns", arr);
 }
 
 json_t *app_campaign_json(struct app *a, const struct campaign *c, int64_t at)

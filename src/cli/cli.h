@@ -39,6 +39,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_duplicates(int argc, char **argv);
 int cmd_provenance(int argc, char **argv);
+int cmd_campaign(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* Shared with demo: create a token and print its line. */

@@ -363,13 +363,19 @@ enum mu_err store_campaign_members(struct store *st, const char *id,
 	CALL(campaign_members, id, out, n);
 }
 
+enum mu_err store_campaign_member_scan(struct store *st, const char *id,
+				       campaign_scan_cb cb, void *ctx)
+{
+	CALL(campaign_member_scan, id, cb, ctx);
+}
+
 enum mu_err store_campaign_issue(struct store *st, const struct campaign *c,
 				 struct campaign_member *m, size_t n,
-				 const struct audit_ctx *a, size_t *issued,
-				 struct mu_error *err)
+				 const struct audit_ctx *a, struct store_progress *pr,
+				 size_t *issued, struct mu_error *err)
 {
 	*issued = 0;
-	CALL(campaign_issue, c, m, n, a, issued, err);
+	CALL(campaign_issue, c, m, n, a, pr, issued, err);
 }
 
 enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *reason,

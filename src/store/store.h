@@ -200,6 +200,7 @@ struct campaign {
 };
 
 struct campaign_member {
+	int64_t seq;                /* place in the selection, from 1 */
 	char national_id[NATIONAL_ID_MAX + 1];
 	char office[OFFICE_ID_MAX + 1];
 	int64_t report_at;
@@ -207,6 +208,8 @@ struct campaign_member {
 	char vcode[VCODE_LEN + 1];
 	int64_t next_due;           /* for issuance: the person's next change */
 	int excluded;               /* set by campaign_issue: no longer eligible */
+	int account;                /* had a portal account when checked */
+	int64_t row_hint;           /* the candidate's row_hint, 0 if unknown */
 };
 
 /* A person considered for a campaign, with the facts that may exclude them. */
@@ -215,6 +218,14 @@ struct campaign_candidate {
 	int open_summons;           /* an open summons for the same purpose */
 	int other_campaign;         /* selected by another open campaign */
 	int has_summonses;          /* any summons at all */
+	int has_due;                /* a fitness decision or an exemption on
+				       record: only with these read does the
+				       domain know the person's bars */
+	int has_account;            /* member scans: an open portal account */
+	int64_t seq;                /* member scans: the member's seq */
+	int64_t row_hint;           /* member scans: where the store keeps the
+				       person; writing persons in this order
+				       touches each page once (speed only) */
 };
 
 /* A notice in the outbox (app_notify.c builds them, notify/sender.c sends). */
@@ -245,6 +256,14 @@ struct notify_event {
 };
 
 typedef int (*campaign_scan_cb)(void *ctx, const struct campaign_candidate *c);
+
+/* How far a long write has come, for a progress bar drawn by another
+ * thread while the writer works: written by the store, read by anyone,
+ * atomically (__atomic builtins). Units of work are the store's own: done
+ * of total (0 until the store knows). */
+struct store_progress {
+	int64_t done, total;
+};
 
 struct import_run;
 struct import_batch;
@@ -365,10 +384,12 @@ struct store_ops {
 	enum mu_err (*campaign_list)(struct store *st, struct campaign **out, size_t *n);
 	enum mu_err (*campaign_members)(struct store *st, const char *id,
 					struct campaign_member **out, size_t *n);
+	enum mu_err (*campaign_member_scan)(struct store *st, const char *id,
+					    campaign_scan_cb cb, void *ctx);
 	enum mu_err (*campaign_issue)(struct store *st, const struct campaign *c,
 				      struct campaign_member *m, size_t n,
-				      const struct audit_ctx *a, size_t *issued,
-				      struct mu_error *err);
+				      const struct audit_ctx *a, struct store_progress *pr,
+				      size_t *issued, struct mu_error *err);
 	enum mu_err (*campaign_cancel)(struct store *st, const char *id, const char *reason,
 				       const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*campaign_summonses)(struct store *st, const char *id,
@@ -604,14 +625,21 @@ enum mu_err store_campaign_list(struct store *st, struct campaign **out,
 				size_t *n) MU_MUSTCHECK;
 enum mu_err store_campaign_members(struct store *st, const char *id,
 				   struct campaign_member **out, size_t *n) MU_MUSTCHECK;
+/* The members of a campaign in selection order, each with the person's
+ * record and the facts that may exclude them now (as campaign_scan, plus
+ * seq and has_account), in one read: cb returns nonzero to stop. */
+enum mu_err store_campaign_member_scan(struct store *st, const char *id,
+				       campaign_scan_cb cb, void *ctx) MU_MUSTCHECK;
 /* Issue every member's summons in one transaction, all or none. Members
  * who are no longer eligible (removed, an open summons for the purpose) get
  * m[i].excluded = 1 and no summons. Fails with MU_ECONFLICT unless the
- * campaign is still a draft. c carries approved_by/approved_at/hash. */
+ * campaign is still a draft. c carries approved_by/approved_at/hash. pr
+ * (may be NULL) follows the work inside the transaction; a rolled back
+ * issue leaves it wherever it got to. */
 enum mu_err store_campaign_issue(struct store *st, const struct campaign *c,
 				 struct campaign_member *m, size_t n,
-				 const struct audit_ctx *a, size_t *issued,
-				 struct mu_error *err) MU_MUSTCHECK;
+				 const struct audit_ctx *a, struct store_progress *pr,
+				 size_t *issued, struct mu_error *err) MU_MUSTCHECK;
 /* Mark a campaign cancelled (its summonses are cancelled by the caller). */
 enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *reason,
 				  const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
