@@ -188,9 +188,32 @@ static enum mu_err flush_batch(struct sq_store *s, void *arg,
 	return MU_OK;
 }
 
+/* Called with s->mu held, after b failed to commit: put its records back
+ * at the front of the queue, before those queued meanwhile. */
+static int requeue_locked(struct sq_store *s, const struct audit_batch *b)
+{
+	size_t n = b->n + s->aq_n, cap = n > s->aq_cap ? n : s->aq_cap;
+	struct audit_entry *all = malloc(cap * sizeof(*all));
+
+	if (!all)
+		return -1;
+	memcpy(all, b->e, b->n * sizeof(*all));
+	memcpy(all + b->n, s->aq, s->aq_n * sizeof(*all));
+	free(s->aq);
+	s->aq = all;
+	s->aq_n = n;
+	s->aq_flushed -= b->n;
+	return 0;
+}
+
 /* Called with s->mu held; swaps the queue with *spare and drops the lock
- * while it commits the drained records. */
-static void flush_audits_locked(struct sq_store *s, struct audit_entry **spare)
+ * while it commits the drained records. Returns 0 when they committed.
+ * When they did not (another process held the register's write lock past
+ * the busy timeout, the disk is full), they go back to the queue: a read
+ * that was answered is never left unaudited. The queue then refuses reads
+ * (503) sooner until a flush succeeds. Only a store that is closing gives
+ * up, after a few tries, and says how many records it lost. */
+static int flush_audits_locked(struct sq_store *s, struct audit_entry **spare)
 {
 	struct audit_batch b = {s->aq, s->aq_n};
 	enum mu_err rc;
@@ -200,11 +223,21 @@ static void flush_audits_locked(struct sq_store *s, struct audit_entry **spare)
 	s->aq_flushed += b.n;
 	pthread_mutex_unlock(&s->mu);
 	rc = run_in_tx(s, flush_batch, &b, NULL);
-	if (rc)
-		fprintf(stderr, "muster: store: lost %zu audit records: %s\n",
-			b.n, mu_err_name(rc));
 	pthread_mutex_lock(&s->mu);
 	*spare = b.e;
+	if (rc == MU_OK) {
+		s->aq_failures = 0;
+		return 0;
+	}
+	s->aq_failures++;
+	if ((s->stopping && s->aq_failures >= 3) || requeue_locked(s, &b) != 0) {
+		fprintf(stderr, "muster: store: LOST %zu audit records of reads already "
+			"answered: %s\n", b.n, mu_err_name(rc));
+		return -1;
+	}
+	fprintf(stderr, "muster: store: cannot commit %zu audit records (%s); they "
+		"stay queued and are retried\n", b.n, mu_err_name(rc));
+	return -1;
 }
 
 /* Called with s->mu held: sign a tree head if one is due (or, with
@@ -282,7 +315,8 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct sq_job *j;
 		if (wait_for_work(s, &flush_at) && spare) {
-			flush_audits_locked(s, &spare);
+			if (flush_audits_locked(s, &spare))
+				timed_wait(s, 100); /* retry, not spin */
 			flush_at = 0;
 		}
 		publish_head_locked(s, 0);
@@ -290,7 +324,8 @@ static void *writer_main(void *arg)
 		if (j && s->aq_flushed < j->audits_before && s->aq_n && spare) {
 			/* reads audited before this job was submitted commit
 			 * first: a job may rely on seeing them (the access log) */
-			flush_audits_locked(s, &spare);
+			if (flush_audits_locked(s, &spare))
+				timed_wait(s, 100);
 			flush_at = 0;
 			continue;
 		}
@@ -430,7 +465,7 @@ static enum mu_err open_writer(struct sq_store *s, int create,
 	if (sqlite3_open_v2(s->path, &s->w.db, flags, NULL) != SQLITE_OK)
 		return mu_fail(err, MU_EIO, "db", "cannot open %.200s: %s",
 			       s->path, sqlite3_errmsg(s->w.db));
-	sqlite3_busy_timeout(s->w.db, 10000);
+	sqlite3_busy_timeout(s->w.db, s->busy_ms);
 	if (conn_exec(s->w.db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
 	    conn_exec(s->w.db, "PRAGMA synchronous=FULL") != SQLITE_OK ||
 	    conn_exec(s->w.db, "PRAGMA foreign_keys=ON") != SQLITE_OK ||
@@ -476,6 +511,7 @@ enum mu_err store_open(const char *path, const struct store_options *opt,
 	pthread_mutex_unlock(&gen_mu);
 	s->aq_cap = opt && opt->audit_queue_max ? opt->audit_queue_max
 						: STORE_AUDIT_QUEUE_DEFAULT;
+	s->busy_ms = opt && opt->busy_ms ? opt->busy_ms : STORE_BUSY_MS_DEFAULT;
 	s->flush_ms = opt && opt->audit_flush_ms ? opt->audit_flush_ms
 						 : STORE_AUDIT_FLUSH_MS_DEFAULT;
 	s->aq = calloc(s->aq_cap, sizeof(*s->aq));

@@ -77,7 +77,9 @@ struct sq_store {
 	size_t aq_n, aq_cap;
 	uint64_t aq_enqueued;         /* read audits ever queued */
 	uint64_t aq_flushed;          /* read audits ever taken for commit */
+	int aq_failures;              /* flushes failed in a row */
 	int flush_ms;
+	int busy_ms;                  /* the writer's busy timeout */
 
 	struct sq_audit audit;        /* sqlite_audit.c; restored on rollback */
 	struct ach_open ach;          /* sqlite_audit_chunk.c */

@@ -472,10 +472,13 @@ struct store_options {
 	size_t audit_queue_max;   /* read-audit queue bound; 0 = default */
 	int audit_flush_ms;       /* group-commit interval; 0 = default */
 	int create;               /* 1: create the file (init); 0: must exist */
+	int busy_ms;              /* how long the writer waits for another
+				   * process's write lock; 0 = default */
 };
 
 #define STORE_AUDIT_QUEUE_DEFAULT 8192
 #define STORE_AUDIT_FLUSH_MS_DEFAULT 5
+#define STORE_BUSY_MS_DEFAULT 10000
 #define STORE_LIST_MAX 1000
 
 /* Open the register at path (SQLite), applying pending migrations.

@@ -883,6 +883,39 @@ static void test_audit_queue_full(void **state)
 				  " action = 'test.read'"), accepted + 1);
 }
 
+/* Another process holds the register's write lock for longer than the
+ * writer waits: the flush fails, and the records of reads already
+ * answered stay queued until it succeeds, instead of being dropped. */
+static void test_audit_flush_retries_when_locked(void **state)
+{
+	struct world *w = *state;
+	struct store_options opt = {.create = 1, .audit_queue_max = 64,
+				    .audit_flush_ms = 5, .busy_ms = 20};
+	struct mu_error e = {0};
+	struct audit_entry a;
+	sqlite3 *db;
+	int64_t n = 0, bad = 0;
+
+	assert_int_equal(store_open(w->path, &opt, &w->st, &e), MU_OK);
+	audit_entry_from_ctx(&a, &w->ctx, "test.read", "person", "AB-0001", "AB-0001");
+	db = side_conn(w->path);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(store_audit_read(w->st, &a), MU_OK);
+	/* several flushes time out meanwhile (20 ms each, retried) */
+	usleep(400 * 1000);
+	assert_int_equal(file_int(w->path, "SELECT count(*) FROM audit_log WHERE"
+				  " action = 'test.read'"), 0);
+	assert_int_equal(store_audit_read(w->st, &a), MU_OK);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_flush(w->st), MU_OK);
+	assert_int_equal(file_int(w->path, "SELECT count(*) FROM audit_log WHERE"
+				  " action = 'test.read'"), 6);
+	assert_int_equal(store_audit_verify(w->st, &n, &bad, &e), MU_OK);
+	assert_int_equal(n, log_size(w));
+}
+
 static void test_audit_queue_flushed_at_close(void **state)
 {
 	struct world *w = *state;
@@ -923,6 +956,7 @@ int main(void)
 		T(test_audit_list_across_buckets),
 		T(test_audit_queue_full),
 		T(test_audit_queue_flushed_at_close),
+		T(test_audit_flush_retries_when_locked),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
