@@ -32,7 +32,7 @@ const struct cli_cmd cli_commands[] = {
 	 "instant: for tests and demonstrations only.\n"
 	 "\n"
 	 "Reads of personal data are audited by group commit: their records wait\n"
-	 "in a queue of --audit-queue entries (default 8192) that the writer\n"
+	 "in a queue of --audit-queue entries (default 32768) that the writer\n"
 	 "commits every --audit-flush-ms (default 5). When the queue is full, reads\n"
 	 "answer 503 rather than go unaudited. A kill -9 can lose at most the\n"
 	 "records of the last flush interval; SIGTERM loses none.\n"

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/leaf.h"
+
 extern const struct store_migration {
 	int version;
 	const char *name;
@@ -144,49 +146,10 @@ struct sq_conn *sq_reader(struct sq_store *s)
 
 /* ---- the writer thread ----------------------------------------------- */
 
-static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
-			     struct mu_error *err)
-{
-	struct sq_audit saved = s->audit;
-	enum mu_err rc;
-
-	if (conn_exec(s->w.db, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
-	/* Another process (muster token, import) may have appended to the
-	 * audit log since our last write: read the tree's border under the
-	 * write lock, or our next entry would collide with theirs. */
-	rc = sq_audit_sync(s);
-	if (rc == MU_OK)
-		rc = fn(s, arg, err);
-	if (rc == MU_OK && conn_exec(s->w.db, "COMMIT") != SQLITE_OK)
-		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
-	if (rc != MU_OK) {
-		conn_exec(s->w.db, "ROLLBACK");
-		s->audit = saved;
-		s->ach.valid = 0; /* the open bucket's postings: reread them */
-		/* the caller reports err: it must say what rc says */
-		if (err && err->code == MU_OK)
-			mu_fail(err, rc, NULL, "the register could not be written (%s)",
-				mu_err_name(rc));
-	}
-	return rc;
-}
-
 struct audit_batch {
 	struct audit_entry *e;
 	size_t n;
 };
-
-static enum mu_err flush_batch(struct sq_store *s, void *arg,
-			       struct mu_error *err)
-{
-	struct audit_batch *b = arg;
-	enum mu_err rc = sq_audit_put_many(s, b->e, b->n);
-
-	if (rc)
-		return mu_fail(err, rc, NULL, "audit flush failed");
-	return MU_OK;
-}
 
 /* Called with s->mu held, after b failed to commit: put its records back
  * at the front of the queue, before those queued meanwhile. */
@@ -204,6 +167,111 @@ static int requeue_locked(struct sq_store *s, const struct audit_batch *b)
 	s->aq_n = n;
 	s->aq_flushed -= b->n;
 	return 0;
+}
+
+/* At most this many read audits adopted by one job (about 200 bytes each
+ * kept aside); past it the queue fills and refuses reads as before. */
+#define ADOPT_MAX (4u << 20)
+
+enum mu_err sq_audit_adopt(struct sq_store *s)
+{
+	struct audit_entry *v;
+	size_t n, need;
+	enum mu_err rc;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->aq_n;
+	need = s->adopted.len + n * AUDIT_LEAF_MAX;
+	if (n == 0 || s->adopted.n + n > ADOPT_MAX || !(v = malloc(n * sizeof(*v)))) {
+		pthread_mutex_unlock(&s->mu);
+		return MU_OK;
+	}
+	if (need > s->adopted.cap) {
+		unsigned char *nb = realloc(s->adopted.enc, need + need / 2);
+		if (!nb) {
+			pthread_mutex_unlock(&s->mu);
+			free(v);
+			return MU_OK;
+		}
+		s->adopted.enc = nb;
+		s->adopted.cap = need + need / 2;
+	}
+	memcpy(v, s->aq, n * sizeof(*v));
+	s->aq_n = 0;
+	s->aq_flushed += n;
+	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; i < n; i++)
+		s->adopted.len += audit_leaf_encode(&v[i], s->adopted.enc + s->adopted.len,
+						    AUDIT_LEAF_MAX, NULL);
+	s->adopted.n += n;
+	rc = sq_audit_put_many(s, v, n);
+	free(v);
+	return rc;
+}
+
+/* After a job: adopted read audits committed with it, or, when it rolled
+ * back, go back to the queue to be committed by the next flush. */
+static void adopted_settle(struct sq_store *s, int committed)
+{
+	struct audit_batch b = {NULL, s->adopted.n};
+	size_t off = 0;
+
+	if (b.n && !committed && (b.e = calloc(b.n, sizeof(*b.e)))) {
+		for (size_t i = 0; i < b.n; i++)
+			off += audit_leaf_decode(s->adopted.enc + off, s->adopted.len - off,
+						 &b.e[i]);
+		pthread_mutex_lock(&s->mu);
+		if (requeue_locked(s, &b) != 0)
+			fprintf(stderr, "muster: store: LOST %zu audit records of reads already "
+				"answered: out of memory\n", b.n);
+		pthread_mutex_unlock(&s->mu);
+		free(b.e);
+	} else if (b.n && !committed) {
+		fprintf(stderr, "muster: store: LOST %zu audit records of reads already "
+			"answered: out of memory\n", b.n);
+	}
+	s->adopted.n = s->adopted.len = 0;
+}
+
+static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
+			     struct mu_error *err)
+{
+	struct sq_audit saved = s->audit;
+	enum mu_err rc;
+
+	if (conn_exec(s->w.db, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
+	/* Another process (muster token, import) may have appended to the
+	 * audit log since our last write: read the tree's border under the
+	 * write lock, or our next entry would collide with theirs. */
+	rc = sq_audit_sync(s);
+	if (rc == MU_OK)
+		rc = fn(s, arg, err);
+	if (rc == MU_OK && conn_exec(s->w.db, "COMMIT") != SQLITE_OK)
+		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
+	if (s->adopted.n)
+		adopted_settle(s, rc == MU_OK);
+	if (rc != MU_OK) {
+		conn_exec(s->w.db, "ROLLBACK");
+		s->audit = saved;
+		s->ach.valid = 0; /* the open bucket's postings: reread them */
+		/* the caller reports err: it must say what rc says */
+		if (err && err->code == MU_OK)
+			mu_fail(err, rc, NULL, "the register could not be written (%s)",
+				mu_err_name(rc));
+	}
+	return rc;
+}
+
+static enum mu_err flush_batch(struct sq_store *s, void *arg,
+			       struct mu_error *err)
+{
+	struct audit_batch *b = arg;
+	enum mu_err rc = sq_audit_put_many(s, b->e, b->n);
+
+	if (rc)
+		return mu_fail(err, rc, NULL, "audit flush failed");
+	return MU_OK;
 }
 
 /* Called with s->mu held; swaps the queue with *spare and drops the lock
@@ -471,6 +539,8 @@ static enum mu_err open_writer(struct sq_store *s, int create,
 	    conn_exec(s->w.db, "PRAGMA foreign_keys=ON") != SQLITE_OK ||
 	    /* keep the hot index pages of the audit log in memory */
 	    conn_exec(s->w.db, "PRAGMA cache_size=-65536") != SQLITE_OK ||
+	    /* the WAL file shrinks back to this when the log restarts */
+	    conn_exec(s->w.db, "PRAGMA journal_size_limit=67108864") != SQLITE_OK ||
 	    conn_exec(s->w.db, "PRAGMA mmap_size=" SQ_MMAP_SIZE) != SQLITE_OK)
 		return mu_fail(err, MU_EIO, "db", "%.200s is not a muster register: %s",
 			       s->path, sqlite3_errmsg(s->w.db));
@@ -481,6 +551,74 @@ static enum mu_err open_writer(struct sq_store *s, int create,
  * stop signal must reach the thread that waits for it (server.c sigwait),
  * never this one, where its default action would kill the process before
  * the drain. */
+/* ---- the checkpointer ------------------------------------------------ */
+
+/* Copying the WAL back into the database file happens on a thread and a
+ * connection of its own, not at the end of the writer's commits
+ * (SQLite's autocheckpoint): after a big commit (a campaign's) that took
+ * the writer seconds, during which no read audit could commit and the
+ * checks were refused once the queue was full. PASSIVE: it never waits
+ * for, and never blocks, the writer or a reader. */
+#define CKPT_FRAMES 1000 /* WAL pages that make a checkpoint due, as SQLite's */
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct sq_store *s = arg;
+
+	(void)db;
+	(void)name;
+	if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&s->ckpt_mu);
+		s->ckpt_due = 1;
+		pthread_cond_signal(&s->ckpt_cv);
+		pthread_mutex_unlock(&s->ckpt_mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct sq_store *s = arg;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		fprintf(stderr, "muster: store: no checkpointer: %s\n", sqlite3_errmsg(db));
+		sqlite3_close_v2(db);
+		db = NULL;
+	}
+	pthread_mutex_lock(&s->ckpt_mu);
+	for (;;) {
+		while (!s->ckpt_due && !s->ckpt_stop)
+			pthread_cond_wait(&s->ckpt_cv, &s->ckpt_mu);
+		if (s->ckpt_stop)
+			break;
+		s->ckpt_due = 0;
+		pthread_mutex_unlock(&s->ckpt_mu);
+		/* a connection checkpoints only once it has seen the WAL */
+		if (db && (conn_exec(db, "PRAGMA journal_mode") != SQLITE_OK ||
+			   sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+						     NULL) != SQLITE_OK))
+			fprintf(stderr, "muster: store: checkpoint: %s\n", sqlite3_errmsg(db));
+		pthread_mutex_lock(&s->ckpt_mu);
+	}
+	pthread_mutex_unlock(&s->ckpt_mu);
+	sqlite3_close_v2(db);
+	return NULL;
+}
+
+static void stop_ckpt(struct sq_store *s)
+{
+	if (!s->ckpt_started)
+		return;
+	pthread_mutex_lock(&s->ckpt_mu);
+	s->ckpt_stop = 1;
+	pthread_cond_signal(&s->ckpt_cv);
+	pthread_mutex_unlock(&s->ckpt_mu);
+	pthread_join(s->ckpt, NULL);
+	s->ckpt_started = 0;
+}
+
 static int start_writer(struct sq_store *s)
 {
 	sigset_t stop, old;
@@ -490,6 +628,12 @@ static int start_writer(struct sq_store *s)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	/* the hook replaces SQLite's autocheckpoint; set before the writer
+	 * runs, which alone uses its connection from then on */
+	if (pthread_create(&s->ckpt, NULL, ckpt_main, s) == 0) {
+		s->ckpt_started = 1;
+		sqlite3_wal_hook(s->w.db, wal_hook, s);
+	}
 	rc = pthread_create(&s->writer, NULL, writer_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
@@ -516,6 +660,8 @@ enum mu_err store_open(const char *path, const struct store_options *opt,
 						 : STORE_AUDIT_FLUSH_MS_DEFAULT;
 	s->aq = calloc(s->aq_cap, sizeof(*s->aq));
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->ckpt_mu, NULL);
+	pthread_cond_init(&s->ckpt_cv, NULL);
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	if (!s->path || !s->aq) {
@@ -551,6 +697,7 @@ void store_close(struct store *st)
 
 	if (!s)
 		return;
+	stop_ckpt(s);
 	if (s->writer_started) {
 		pthread_mutex_lock(&s->mu);
 		s->stopping = 1;
@@ -577,10 +724,13 @@ void store_close(struct store *st)
 		conn_close(&s->w);
 	}
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->ckpt_mu);
+	pthread_cond_destroy(&s->ckpt_cv);
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_cond_destroy(&s->wake);
 	free(s->aq);
 	free(s->ach.v);
+	free(s->adopted.enc);
 	free(s->path);
 	free(s);
 }

@@ -525,6 +525,17 @@ static enum mu_err write_rows(struct issuer *is, int ph, struct campaign_member 
 	return rc == SQLITE_DONE ? MU_OK : sq_err(is->s->w.db, rc, err);
 }
 
+/* Tests: MUSTER_STORE_FAIL=campaign_issue_midway fails the issuing half
+ * way through its last phase, when the reads answered meanwhile have been
+ * adopted into the transaction that then rolls back. */
+static int fail_midway(int ph, size_t i, size_t n)
+{
+	const char *want = getenv("MUSTER_STORE_FAIL");
+
+	return ph == IS__COUNT - 1 && i >= n / 2 && want &&
+	       !strcmp(want, "campaign_issue_midway");
+}
+
 /* Run one phase over v[0..n): full batches, then the rest one by one. */
 static enum mu_err phase(struct issuer *is, int ph, struct campaign_member **v, size_t n,
 			 struct mu_error *err)
@@ -532,9 +543,15 @@ static enum mu_err phase(struct issuer *is, int ph, struct campaign_member **v, 
 	enum mu_err rc = MU_OK;
 
 	for (size_t i = 0; rc == MU_OK && i < n;) {
+		if (fail_midway(ph, i, n))
+			return mu_fail(err, MU_EIO, NULL, "injected failure (MUSTER_STORE_FAIL)");
 		size_t k = n - i >= ISSUE_BATCH ? ISSUE_BATCH : 1;
 		rc = ph == IS_CHECK ? check_rows(is, v + i, k, err)
 				    : write_rows(is, ph, v + i, k, err);
+		/* the reads answered meanwhile commit with the campaign: checks
+		 * do not wait for it behind a full audit queue */
+		if (rc == MU_OK)
+			rc = sq_audit_adopt(is->s);
 		i += k;
 		advance(is, k);
 	}
@@ -554,9 +571,12 @@ static int by_row_hint(const void *x, const void *y)
  * writer's cache SQLite spills dirty pages to the WAL mid-transaction and
  * writes them again each time they change: 20% of a million-member
  * approval. The cache is raised for the transaction (up to a limit) and
- * set back after its writes; what was dirty stays until COMMIT writes it. */
+ * set back after its writes; what was dirty stays until COMMIT writes it.
+ * The limit is 512 MB, not more: no read audit can commit while COMMIT
+ * writes those pages out, and with 4 GB the checks were refused (503) for
+ * seconds at the end of a million-member approval. */
 #define ISSUE_CACHE_KIB 3
-#define ISSUE_CACHE_MAX_KIB (4 << 20)
+#define ISSUE_CACHE_MAX_KIB (512 << 10)
 
 static int64_t cache_kib(sqlite3 *db)
 {

@@ -78,8 +78,17 @@ struct sq_store {
 	uint64_t aq_enqueued;         /* read audits ever queued */
 	uint64_t aq_flushed;          /* read audits ever taken for commit */
 	int aq_failures;              /* flushes failed in a row */
+	struct {                      /* read audits adopted by the job that runs */
+		unsigned char *enc;   /* their leaf encodings, one after the other */
+		size_t len, cap, n;
+	} adopted;
 	int flush_ms;
 	int busy_ms;                  /* the writer's busy timeout */
+
+	pthread_t ckpt;               /* the checkpointer (sqlite.c) */
+	int ckpt_started, ckpt_stop, ckpt_due;
+	pthread_mutex_t ckpt_mu;
+	pthread_cond_t ckpt_cv;
 
 	struct sq_audit audit;        /* sqlite_audit.c; restored on rollback */
 	struct ach_open ach;          /* sqlite_audit_chunk.c */
@@ -103,6 +112,11 @@ sqlite3_stmt *sq_stmt(struct sq_conn *c, const char *sql);
 /* Run fn on the writer thread in its own transaction and wait. */
 enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
 		     struct mu_error *err) MU_MUSTCHECK;
+/* Inside a write job: move the queued read audits into the job's
+ * transaction, so that a long job (a campaign's issuing) does not leave
+ * the queue to fill up and reads to be refused. Kept aside until the job
+ * ends: if it rolls back, they go back to the queue. */
+enum mu_err sq_audit_adopt(struct sq_store *s) MU_MUSTCHECK;
 /* Append an audit entry inside the current write transaction. Sets e->idx. */
 enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e) MU_MUSTCHECK;
 /* The same for v[0..n), in order, several rows per statement. On failure

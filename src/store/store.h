@@ -476,7 +476,7 @@ struct store_options {
 				   * process's write lock; 0 = default */
 };
 
-#define STORE_AUDIT_QUEUE_DEFAULT 8192
+#define STORE_AUDIT_QUEUE_DEFAULT 32768
 #define STORE_AUDIT_FLUSH_MS_DEFAULT 5
 #define STORE_BUSY_MS_DEFAULT 10000
 #define STORE_LIST_MAX 1000

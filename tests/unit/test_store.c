@@ -834,6 +834,59 @@ static void test_audit_list_across_buckets(void **state)
 	free(all);
 }
 
+/* Entries in the database file itself, without its WAL: a copy of the
+ * file alone, opened on its own. */
+static int64_t entries_in_file(struct world *w)
+{
+	char copy[120];
+	FILE *in = fopen(w->path, "rb"), *out;
+	char buf[65536];
+	size_t n;
+	int64_t got;
+
+	snprintf(copy, sizeof(copy), "%s.copy", w->path);
+	rm_register(copy);
+	out = fopen(copy, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+	got = file_int(copy, "SELECT coalesce(sum(n), 0) FROM audit_chunks");
+	rm_register(copy);
+	return got;
+}
+
+/* The WAL is copied back into the database file by the checkpointer
+ * thread, not at the end of the writer's commits: the file gets the
+ * entries while the store is open and idle. */
+static void test_checkpointer_backfills_the_file(void **state)
+{
+	struct world *w = *state;
+	struct audit_entry *v = calloc(4000, sizeof(*v));
+	int64_t got = 0, want;
+
+	assert_non_null(v);
+	w->st = open_store(w->path, 1);
+	for (long k = 0; k < 4000; k++)
+		synth(&v[k], k);
+	/* well past the 1000 WAL pages that make a checkpoint due */
+	for (int round = 0; round < 10; round++)
+		assert_int_equal(store_audit_append_many(w->st, v, 4000), MU_OK);
+	want = log_size(w);
+	for (int tries = 0; tries < 300 && got < want - 4000; tries++) {
+		got = entries_in_file(w);
+		if (got < want - 4000)
+			usleep(10 * 1000);
+	}
+	if (got < want - 4000)
+		fail_msg("the database file holds %lld of %lld entries", (long long)got,
+			 (long long)want);
+	expect_intact(w);
+	free(v);
+}
+
 /* ---- the read-audit queue ---------------------------------------------- */
 
 static void test_audit_queue_full(void **state)
@@ -954,6 +1007,7 @@ int main(void)
 		T(test_audit_tamper_delete),
 		T(test_audit_tamper_hash),
 		T(test_audit_list_across_buckets),
+		T(test_checkpointer_backfills_the_file),
 		T(test_audit_queue_full),
 		T(test_audit_queue_flushed_at_close),
 		T(test_audit_flush_retries_when_locked),
