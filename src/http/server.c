@@ -675,6 +675,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		problem(&rs->r, 414, "too_large", NULL, "the URL exceeds 2048 bytes");
 	else
 		dispatch(rs);
+	store_reads_done(g_srv->app->st);
 	if (!rs->r.responded && rs->r.wait_requested)
 		park(rs);
 	return MHD_YES;
@@ -714,6 +715,7 @@ static void *scheduler_main(void *arg)
 	pthread_mutex_lock(&s->sched_mu);
 	while (!s->sched_stop) {
 		pthread_mutex_unlock(&s->sched_mu);
+		store_reads_done(s->app->st);
 		if (app_reconcile_due(s->app, app_now(s->app), &n) != MU_OK)
 			fprintf(stderr, "muster: scheduler: reconcile failed, will retry\n");
 		else if (n)

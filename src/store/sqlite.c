@@ -466,6 +466,24 @@ static enum mu_err nop_job(struct sq_store *s, void *arg, struct mu_error *err)
 	return MU_OK;
 }
 
+void sq_reads_done(struct store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+
+	for (struct sq_reader *r = tl_readers; r; r = r->next_tl) {
+		if (r->gen != s->gen || sqlite3_txn_state(r->c.db, NULL) == SQLITE_TXN_NONE)
+			continue;
+		for (sqlite3_stmt *q = sqlite3_next_stmt(r->c.db, NULL); q;
+		     q = sqlite3_next_stmt(r->c.db, q)) {
+			if (!sqlite3_stmt_busy(q))
+				continue;
+			fprintf(stderr, "muster: store: a read was left open (bug): %.200s\n",
+				sqlite3_sql(q));
+			sqlite3_reset(q);
+		}
+	}
+}
+
 enum mu_err sq_flush(struct store *st)
 {
 	/* The writer flushes queued audits before it takes the next job. */

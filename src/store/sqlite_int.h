@@ -279,6 +279,7 @@ static inline void sq_copy(char *dst, size_t size, sqlite3_stmt *q, int i)
 }
 
 enum mu_err sq_audit_read(struct store *st, const struct audit_entry *e);
+void sq_reads_done(struct store *st);
 
 /* sqlite_feed.c */
 enum mu_err sqf_restr_check(struct store *st, const char *nid, enum restr_kind kind,

@@ -1244,6 +1244,7 @@ const struct store_ops sq_ops = {
 	.audit_list = sq_m_audit_list,
 	.audit_verify = sq_m_audit_verify,
 	.flush = sq_flush,
+	.reads_done = sq_reads_done,
 	.restr_check = sqf_restr_check,
 	.feed_read_kind = sqf_feed_read_kind,
 	.feed_ack = sqf_feed_ack,

@@ -251,6 +251,12 @@ enum mu_err store_flush(struct store *st)
 	return st->ops->flush(st);
 }
 
+void store_reads_done(struct store *st)
+{
+	assert(st && st->ops && st->ops->reads_done);
+	st->ops->reads_done(st);
+}
+
 enum mu_err store_restr_check(struct store *st, const char *nid, enum restr_kind kind,
 			      struct check_row *out)
 {

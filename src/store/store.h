@@ -340,6 +340,7 @@ struct store_ops {
 	enum mu_err (*audit_verify)(struct store *st, int64_t *n_entries, int64_t *bad_idx,
 				    struct mu_error *err);
 	enum mu_err (*flush)(struct store *st);
+	void (*reads_done)(struct store *st);
 	enum mu_err (*restr_check)(struct store *st, const char *nid, enum restr_kind kind,
 				   struct check_row *out);
 	enum mu_err (*feed_read_kind)(struct store *st, int64_t after, const char *kind,
@@ -557,6 +558,11 @@ enum mu_err store_audit_verify(struct store *st, int64_t *n_entries, int64_t *ba
 			       struct mu_error *err) MU_MUSTCHECK;
 /* Wait until every queued audit record is committed. */
 enum mu_err store_flush(struct store *st) MU_MUSTCHECK;
+/* The calling thread has finished its reads for now (between requests):
+ * a read left open by a statement that was not reset would pin this
+ * thread's snapshot, and every later read would see the register as it
+ * was then. Ends it, and logs the statement. */
+void store_reads_done(struct store *st);
 
 /* The materialised restriction of one kind for a check, one indexed
  * lookup whether or not the person exists (same cost either way). */

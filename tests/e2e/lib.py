@@ -54,6 +54,10 @@ def assert_clean(stderr, what):
     for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
         if bad in stderr:
             raise Failure("%s: sanitizer report:\n%s" % (what, stderr[-4000:]))
+    # what muster itself reports as a bug (store_reads_done: a read left open)
+    bugs = [line for line in stderr.splitlines() if "(bug)" in line]
+    if bugs:
+        raise Failure("%s reported a bug:\n%s" % (what, "\n".join(bugs[:10])))
 
 
 class Response:
