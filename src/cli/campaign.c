@@ -149,6 +149,17 @@ static void print_campaign(const json_t *c, int64_t at)
 	       100 * json_real_value(json_object_get(c, "reported_of_quota")));
 }
 
+/* A campaign's answer: the API's JSON with --json, else the report. */
+static int answer(const struct camp_args *ca, json_t *o, int64_t at)
+{
+	if (ca->json)
+		print_json(o);
+	else
+		print_campaign(o, at);
+	json_decref(o);
+	return 0;
+}
+
 /* ---- the approval's progress bar ------------------------------------------- */
 
 struct bar {
@@ -283,7 +294,7 @@ static int do_create(struct app *a, const struct camp_args *ca, const char *id,
 	struct campaign_req q;
 	struct campaign c;
 	struct mu_error e = {0};
-	json_t *b = NULL, *o;
+	json_t *b = NULL;
 	char *crit = NULL;
 
 	if (create_body(ca, &b, &e) || app_campaign_parse(b, ctx->at, &q, &crit, &e) ||
@@ -294,13 +305,7 @@ static int do_create(struct app *a, const struct camp_args *ca, const char *id,
 	}
 	free(crit);
 	json_decref(b);
-	o = app_campaign_json(a, &c, ctx->at);
-	if (ca->json)
-		print_json(o);
-	else
-		print_campaign(o, ctx->at);
-	json_decref(o);
-	return 0;
+	return answer(ca, app_campaign_json(a, &c, ctx->at), ctx->at);
 }
 
 static int do_list(struct app *a, const struct camp_args *ca, const char *id,
@@ -334,7 +339,6 @@ static int do_show(struct app *a, const struct camp_args *ca, const char *id,
 	struct campaign c;
 	struct mu_error e = {0};
 	int64_t at = ctx->at;
-	json_t *o;
 
 	if (ca->at && mu_time_parse(ca->at, &at) != MU_OK) {
 		mu_fail(&e, MU_EINVAL, "at", "--at must be an RFC 3339 instant with an offset");
@@ -342,13 +346,7 @@ static int do_show(struct app *a, const struct camp_args *ca, const char *id,
 	}
 	if (load(a, id, &c, &e))
 		return cli_fail(&e);
-	o = app_campaign_json(a, &c, at);
-	if (ca->json)
-		print_json(o);
-	else
-		print_campaign(o, at);
-	json_decref(o);
-	return 0;
+	return answer(ca, app_campaign_json(a, &c, at), at);
 }
 
 static int do_recompute(struct app *a, const struct camp_args *ca, const char *id,
@@ -356,17 +354,10 @@ static int do_recompute(struct app *a, const struct camp_args *ca, const char *i
 {
 	struct campaign c;
 	struct mu_error e = {0};
-	json_t *o;
 
 	if (load(a, id, &c, &e) || app_campaign_recompute(a, &c, ctx, &e))
 		return cli_fail(&e);
-	o = app_campaign_json(a, &c, ctx->at);
-	if (ca->json)
-		print_json(o);
-	else
-		print_campaign(o, ctx->at);
-	json_decref(o);
-	return 0;
+	return answer(ca, app_campaign_json(a, &c, ctx->at), ctx->at);
 }
 
 static int do_approve(struct app *a, const struct camp_args *ca, const char *id,

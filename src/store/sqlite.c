@@ -215,21 +215,20 @@ static void adopted_settle(struct sq_store *s, int committed)
 {
 	struct audit_batch b = {NULL, s->adopted.n};
 	size_t off = 0;
+	int kept = 0;
 
-	if (b.n && !committed && (b.e = calloc(b.n, sizeof(*b.e)))) {
+	if (!committed && (b.e = calloc(b.n, sizeof(*b.e)))) {
 		for (size_t i = 0; i < b.n; i++)
 			off += audit_leaf_decode(s->adopted.enc + off, s->adopted.len - off,
 						 &b.e[i]);
 		pthread_mutex_lock(&s->mu);
-		if (requeue_locked(s, &b) != 0)
-			fprintf(stderr, "muster: store: LOST %zu audit records of reads already "
-				"answered: out of memory\n", b.n);
+		kept = requeue_locked(s, &b) == 0;
 		pthread_mutex_unlock(&s->mu);
 		free(b.e);
-	} else if (b.n && !committed) {
+	}
+	if (!committed && !kept)
 		fprintf(stderr, "muster: store: LOST %zu audit records of reads already "
 			"answered: out of memory\n", b.n);
-	}
 	s->adopted.n = s->adopted.len = 0;
 }
 

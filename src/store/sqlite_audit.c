@@ -793,27 +793,18 @@ static enum mu_err walk_entry(struct vwalk *v, const struct audit_entry *e,
  * walk stands. */
 static enum mu_err walk_chunk(struct vwalk *v)
 {
-	sqlite3_stmt *q = v->entries;
-	int64_t want = (int64_t)v->tree.size, first = sqlite3_column_int64(q, 0);
-	int64_t n = sqlite3_column_int64(q, 1);
+	int64_t want = (int64_t)v->tree.size, first = sqlite3_column_int64(v->entries, 0);
+	size_t good;
+	int broken;
 	enum mu_err rc = MU_OK;
 
 	if (first != want)
 		return bad(v, want, first > want ? "entry %lld is missing (the next stored "
 			   "entry is %lld)" : "entry %lld is stored twice (again at %lld)",
 			   (long long)want, (long long)first);
-	size_t good = 0;
-	int broken = n < 1 || n > ACH_MAX ||
-		ach_decode(&v->k, first, (size_t)n, sqlite3_column_blob(q, 2),
-			   (size_t)sqlite3_column_bytes(q, 2), sqlite3_column_blob(q, 3),
-			   (size_t)sqlite3_column_bytes(q, 3), &good);
-
-	if (broken && sqlite3_column_bytes(q, 3) == 32 * n)
-		memcpy(v->k.h, sqlite3_column_blob(q, 3), 32 * good);
-	else if (broken)
-		good = 0; /* the hashes themselves are damaged */
+	broken = ach_decode(v->entries, &v->k, &good) != 0;
 	/* the entries before a damaged one still verify (and name it) */
-	for (size_t i = 0; rc == MU_OK && i < (broken ? good : v->k.n); i++)
+	for (size_t i = 0; rc == MU_OK && i < good; i++)
 		rc = walk_entry(v, &v->k.v[i], v->k.h[i]);
 	if (rc == MU_OK && broken)
 		return bad(v, first + (int64_t)good, "entry %lld cannot be read: it was "

@@ -145,18 +145,20 @@ void ach_chunk_free(struct ach_chunk *k)
 	k->h = NULL;
 }
 
-int ach_decode(struct ach_chunk *k, int64_t first, size_t n, const void *enc,
-	       size_t enc_len, const void *hashes, size_t hashes_len, size_t *good)
+int ach_decode(sqlite3_stmt *q, struct ach_chunk *k, size_t *good)
 {
-	const unsigned char *p = enc;
-	size_t off = 0, i;
+	int64_t first = sqlite3_column_int64(q, 0), n = sqlite3_column_int64(q, 1);
+	const unsigned char *p = sqlite3_column_blob(q, 2);
+	size_t enc_len = (size_t)sqlite3_column_bytes(q, 2), off = 0, i = 0;
+	const void *hashes = sqlite3_column_blob(q, 3);
+	int hashes_ok = n >= 1 && n <= ACH_MAX && sqlite3_column_bytes(q, 3) == 32 * n;
 
 	k->first = -1;
 	k->n = 0;
 	*good = 0;
-	if (n < 1 || n > ACH_MAX || !p || hashes_len != 32 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
+	if (!hashes_ok || !p)
+		return -1; /* the hashes themselves are damaged: nothing to trust */
+	for (; i < (size_t)n; i++) {
 		size_t len = audit_leaf_decode(p + off, enc_len - off, &k->v[i]);
 		/* an entry must say where it stands: moved, it no longer does */
 		if (len == 0 || k->v[i].idx != first + (int64_t)i)
@@ -164,14 +166,13 @@ int ach_decode(struct ach_chunk *k, int64_t first, size_t n, const void *enc,
 		off += len;
 	}
 	*good = i;
-	if (i < n || off != enc_len) {
-		if (i == n)
-			*good = n - 1; /* bytes after the last entry: blame it */
+	if (i == (size_t)n && off != enc_len)
+		*good = i - 1; /* bytes after the last entry: blame it */
+	memcpy(k->h, hashes, 32 * *good);
+	if (*good < (size_t)n)
 		return -1;
-	}
-	memcpy(k->h, hashes, hashes_len);
 	k->first = first;
-	k->n = n;
+	k->n = (size_t)n;
 	return 0;
 }
 
@@ -182,17 +183,11 @@ static const char SQL_CHUNK_AT[] =
 /* Decode the current row (first, n, entries, hashes) of q into k. */
 static enum mu_err decode_row(sqlite3_stmt *q, struct ach_chunk *k)
 {
-	int64_t first = sqlite3_column_int64(q, 0);
-	int64_t n = sqlite3_column_int64(q, 1);
-	const void *enc = sqlite3_column_blob(q, 2);
-	size_t enc_len = (size_t)sqlite3_column_bytes(q, 2), good;
-	const void *h = sqlite3_column_blob(q, 3);
-	size_t h_len = (size_t)sqlite3_column_bytes(q, 3);
+	size_t good;
 
-	if (n < 1 || n > ACH_MAX ||
-	    ach_decode(k, first, (size_t)n, enc, enc_len, h, h_len, &good)) {
+	if (ach_decode(q, k, &good)) {
 		fprintf(stderr, "muster: store: audit entries from %lld on cannot be "
-			"read; run muster audit verify\n", (long long)first);
+			"read; run muster audit verify\n", (long long)sqlite3_column_int64(q, 0));
 		return MU_EIO;
 	}
 	return MU_OK;

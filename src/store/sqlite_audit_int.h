@@ -46,11 +46,10 @@ enum mu_err ach_seal_backlog(struct sq_store *s, int64_t size);
 /* Readers. Chunk bodies are decoded into k (allocated by ach_chunk_init). */
 enum mu_err ach_chunk_init(struct ach_chunk *k);
 void ach_chunk_free(struct ach_chunk *k);
-/* Decode a chunk row's entries (encodings one after the other) and
- * hashes; -1 when it is not a well-formed chunk of n entries from first
- * on, with *good the number of entries before the first bad one. */
-int ach_decode(struct ach_chunk *k, int64_t first, size_t n, const void *enc,
-	       size_t enc_len, const void *hashes, size_t hashes_len, size_t *good);
+/* Decode the current row (first, n, entries, hashes) of q into k; -1
+ * when it is not a well-formed chunk, with *good the number of entries
+ * (and their hashes, in k) before the first bad one. */
+int ach_decode(sqlite3_stmt *q, struct ach_chunk *k, size_t *good);
 /* The chunk holding idx, on c. MU_ENOTFOUND when idx is not stored. */
 enum mu_err ach_load(struct sq_conn *c, int64_t idx, struct ach_chunk *k);
 /* Leaf hashes of entries [lo, hi) (hi - lo <= 16) into out. */

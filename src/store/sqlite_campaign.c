@@ -50,15 +50,33 @@ static void row_candidate(sqlite3_stmt *q, struct campaign_candidate *c)
 	c->has_due = sqlite3_column_int(q, 21);
 }
 
+/* Hand every row of q to cb until it says stop; members' rows carry
+ * their seq, portal account and storage position after the candidate. */
+static enum mu_err scan_rows(sqlite3_stmt *q, int members, campaign_scan_cb cb, void *ctx)
+{
+	struct campaign_candidate cand;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		row_candidate(q, &cand);
+		if (members) {
+			cand.seq = sqlite3_column_int64(q, 22);
+			cand.has_account = sqlite3_column_int(q, 23);
+			cand.row_hint = sqlite3_column_int64(q, 24);
+		}
+		if (cb(ctx, &cand))
+			break;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MU_OK : MU_EIO;
+}
+
 enum mu_err sqc_campaign_scan(struct store *st, int purpose, const char *born_from,
 			      const char *born_to, const char *exclude_id,
 			      campaign_scan_cb cb, void *ctx)
 {
-	struct sq_store *s = (struct sq_store *)st;
-	struct sq_conn *c = sq_reader(s);
-	struct campaign_candidate cand;
+	struct sq_conn *c = sq_reader((struct sq_store *)st);
 	sqlite3_stmt *q;
-	int rc;
 
 	if (!c || !(q = sq_stmt(c, SQL_SCAN)))
 		return MU_EIO;
@@ -66,13 +84,7 @@ enum mu_err sqc_campaign_scan(struct store *st, int purpose, const char *born_fr
 	sqlite3_bind_text(q, 2, born_from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, born_to, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, exclude_id ? exclude_id : "", -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		row_candidate(q, &cand);
-		if (cb(ctx, &cand))
-			break;
-	}
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MU_OK : MU_EIO;
+	return scan_rows(q, 0, cb, ctx);
 }
 
 /* The members joined with their persons: the derived table keeps
@@ -90,25 +102,13 @@ static const char SQL_MEMBER_SCAN[] =
 enum mu_err sqc_campaign_member_scan(struct store *st, const char *id,
 				     campaign_scan_cb cb, void *ctx)
 {
-	struct sq_store *s = (struct sq_store *)st;
-	struct sq_conn *c = sq_reader(s);
-	struct campaign_candidate cand;
+	struct sq_conn *c = sq_reader((struct sq_store *)st);
 	sqlite3_stmt *q;
-	int rc;
 
 	if (!c || !(q = sq_stmt(c, SQL_MEMBER_SCAN)))
 		return MU_EIO;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		row_candidate(q, &cand);
-		cand.seq = sqlite3_column_int64(q, 22);
-		cand.has_account = sqlite3_column_int(q, 23);
-		cand.row_hint = sqlite3_column_int64(q, 24);
-		if (cb(ctx, &cand))
-			break;
-	}
-	sqlite3_reset(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MU_OK : MU_EIO;
+	return scan_rows(q, 1, cb, ctx);
 }
 
 /* ---- drafts ------------------------------------------------------------ */
@@ -530,10 +530,7 @@ static enum mu_err write_rows(struct issuer *is, int ph, struct campaign_member 
  * adopted into the transaction that then rolls back. */
 static int fail_midway(int ph, size_t i, size_t n)
 {
-	const char *want = getenv("MUSTER_STORE_FAIL");
-
-	return ph == IS__COUNT - 1 && i >= n / 2 && want &&
-	       !strcmp(want, "campaign_issue_midway");
+	return ph == IS__COUNT - 1 && i >= n / 2 && store_fault("campaign_issue_midway");
 }
 
 /* Run one phase over v[0..n): full batches, then the rest one by one. */

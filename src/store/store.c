@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fault(const char *method)
+int store_fault(const char *method)
 {
 	static const char *want;
 	static int init;
@@ -27,7 +27,7 @@ static int fault(const char *method)
 #define CALL(method, ...)                                               \
 	do {                                                            \
 		assert(st && st->ops && st->ops->method);               \
-		if (fault(#method))                                     \
+		if (store_fault(#method))                               \
 			return MU_EIO;                                  \
 		return st->ops->method(st, __VA_ARGS__);                \
 	} while (0)

@@ -558,6 +558,9 @@ enum mu_err store_audit_verify(struct store *st, int64_t *n_entries, int64_t *ba
 			       struct mu_error *err) MU_MUSTCHECK;
 /* Wait until every queued audit record is committed. */
 enum mu_err store_flush(struct store *st) MU_MUSTCHECK;
+/* Tests: is MUSTER_STORE_FAIL set to name? The store wrappers fail the
+ * method of that name; a backend may name a point inside a method too. */
+int store_fault(const char *name);
 /* The calling thread has finished its reads for now (between requests):
  * a read left open by a statement that was not reset would pin this
  * thread's snapshot, and every later read would see the register as it
