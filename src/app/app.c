@@ -56,6 +56,11 @@ int64_t app_now(struct app *a)
 	return hw ? hw : mu_now();
 }
 
+int app_clock_known(struct app *a)
+{
+	return !a->test_clock || __atomic_load_n(&a->clock_high, __ATOMIC_RELAXED) != 0;
+}
+
 int app_clock_seen(struct app *a, int64_t t)
 {
 	int64_t cur = __atomic_load_n(&a->clock_high, __ATOMIC_RELAXED);

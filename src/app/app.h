@@ -43,6 +43,10 @@ void app_close(struct app *a);
 /* The current instant: the system clock, or with the test clock the latest
  * Muster-Test-Now seen (never going back). */
 int64_t app_now(struct app *a);
+/* 0 while a --test-clock server has seen no Muster-Test-Now yet: it has no
+ * time then, and app_now() would answer the wall clock. Time-driven work
+ * (the scheduler) waits for it. */
+int app_clock_known(struct app *a);
 /* Test clock: note an instant taken from a request; 1 if it moved the
  * clock forward. */
 int app_clock_seen(struct app *a, int64_t t);

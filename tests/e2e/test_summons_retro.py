@@ -14,9 +14,10 @@ import datetime as dt
 import os
 import random
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib import check, eq, run  # noqa: E402
+from lib import Server, check, eq, run  # noqa: E402
 from summons_world import (DAY20, KINDS, SIX, changes_of, in_world, iso,  # noqa: E402
                            parse, same_changes)
 
@@ -100,6 +101,30 @@ def test_late_excuse_dated_before_day_20(w):
     # 00:00 on 11 May Vladivostok: the restarted period.
     w.sharp(nid, "2026-05-10T14:00:00Z", ["exit"], KINDS, what="restarted day 20")
     in_time_order(w, nid)
+
+
+@in_world("ru-2023")
+def test_scheduler_waits_for_the_test_clock(w):
+    """A server started with --test-clock has no time until a request
+    brings one. Its scheduler once fell back to the wall clock until then:
+    after a restart, or in the instant before the first header arrived, it
+    materialised everything due by today (the deemed delivery, day 20) and
+    dated its reconciliation today, so that a late excuse recorded on the
+    test clock could no longer lift the six bars (seen in CI). The scheduler
+    must do nothing until the test clock is set."""
+    nid = "SW-0001"
+    w.person(nid)
+    w.issue(nid)
+    eq(w.changes(nid), [], "nothing due at the issue")
+    eq(w.c.srv.stop(), 0, "SIGTERM")
+    w.c.srv = Server(w.c.db)
+    time.sleep(1.3)                  # the first scheduler pass and the next
+    r = w.srv.get("/v1/feed/restrictions?limit=1000", token=w.c.admin)
+    eq(r.json["events"], [], "no time-driven change before the test clock is set")
+    w.clock = None
+    w.at("2026-03-11T00:00:00Z")
+    eq(w.changes(nid), [("exit", "imposed", "2026-03-10T14:00:00Z")],
+       "the deemed delivery, on the test clock")
 
 
 @in_world("ru-2023")
