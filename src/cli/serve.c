@@ -29,6 +29,7 @@ int cmd_serve(int argc, char **argv)
 		{"no-access-log", no_argument, NULL, 'q'},
 		{"audit-queue", required_argument, NULL, 'a'},
 		{"audit-flush-ms", required_argument, NULL, 'f'},
+		{"check-index-poll-ms", required_argument, NULL, 'C'},
 		{"public-url", required_argument, NULL, 'u'},
 		{"notify-url", required_argument, NULL, 'n'},
 		{"notify-backoff-ms", required_argument, NULL, 'b'},
@@ -40,7 +41,7 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct server_opts so = {.listen = "127.0.0.1:8080", .access_log = 1,
 				 .drain_seconds = 30};
-	struct store_options sto = {0};
+	struct store_options sto = {.check_index = 1};
 	const char *db = NULL;
 	struct mu_error e = {0};
 	struct app *a;
@@ -61,6 +62,7 @@ int cmd_serve(int argc, char **argv)
 		case 'q': so.access_log = 0; break;
 		case 'a': sto.audit_queue_max = (size_t)bounded(optarg, 1, 1000000); break;
 		case 'f': sto.audit_flush_ms = (int)bounded(optarg, 1, 600000); break;
+		case 'C': sto.check_poll_ms = (int)bounded(optarg, 1, 600000); break;
 		case 'u': public_url = optarg; break;
 		case 'n': so.notify_url = optarg; break;
 		case 'b': so.notify_backoff_ms = (int)bounded(optarg, 1, 3600000); break;
@@ -74,9 +76,11 @@ int cmd_serve(int argc, char **argv)
 	if (!so.notify_url)
 		so.notify_url = getenv("MUSTER_NOTIFY_URL");
 	if ((int)so.threads < 0 || (long)sto.audit_queue_max < 0 || sto.audit_flush_ms < 0 ||
+	    sto.check_poll_ms < 0 ||
 	    so.notify_backoff_ms < 0 || so.notify_attempts < 0)
 		return cli_usage("serve", "--threads (1..256), --audit-queue (1..1000000), "
-				 "--audit-flush-ms (1..600000) and the --notify-* numbers must "
+				 "--audit-flush-ms and --check-index-poll-ms (1..600000) and the "
+				 "--notify-* numbers must "
 				 "be positive whole numbers");
 	if (portal_url && portal_url[0] && !(portal_secret && portal_secret[0]))
 		return cli_usage("serve", "--portal-url needs --portal-secret "

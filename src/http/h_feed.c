@@ -227,6 +227,30 @@ void h_metrics(struct api_req *r)
 		       (long long)(v[i].behind && v[i].oldest_unacked_at
 				   ? r->now - v[i].oldest_unacked_at : 0));
 	free(v);
+	{
+		struct check_index_stats ci;
+		store_check_index_stats(r->app->st, &ci);
+		append(&buf, &len, &cap,
+		       "# HELP muster_check_index_enabled Agency checks are answered from memory.\n"
+		       "# TYPE muster_check_index_enabled gauge\nmuster_check_index_enabled %d\n"
+		       "# HELP muster_check_index_valid The index is exact for the register now.\n"
+		       "# TYPE muster_check_index_valid gauge\nmuster_check_index_valid %d\n"
+		       "# HELP muster_check_index_entries Persons with a restriction in force.\n"
+		       "# TYPE muster_check_index_entries gauge\nmuster_check_index_entries %zu\n"
+		       "# HELP muster_check_index_bytes Memory the index holds.\n"
+		       "# TYPE muster_check_index_bytes gauge\nmuster_check_index_bytes %zu\n"
+		       "# HELP muster_check_index_hits_total Checks answered from memory.\n"
+		       "# TYPE muster_check_index_hits_total counter\n"
+		       "muster_check_index_hits_total %llu\n"
+		       "# HELP muster_check_index_misses_total Checks that read the register.\n"
+		       "# TYPE muster_check_index_misses_total counter\n"
+		       "muster_check_index_misses_total %llu\n"
+		       "# HELP muster_check_index_rebuilds_total Loads of the index from the register.\n"
+		       "# TYPE muster_check_index_rebuilds_total counter\n"
+		       "muster_check_index_rebuilds_total %llu\n",
+		       ci.enabled, ci.valid, ci.entries, ci.bytes, (unsigned long long)ci.hits,
+		       (unsigned long long)ci.misses, (unsigned long long)ci.rebuilds);
+	}
 	api_raw(r, 200, "text/plain; version=0.0.4", buf, len);
 	free(buf);
 }

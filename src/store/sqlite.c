@@ -243,11 +243,15 @@ static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
 	/* Another process (muster token, import) may have appended to the
 	 * audit log since our last write: read the tree's border under the
 	 * write lock, or our next entry would collide with theirs. */
+	sq_ci_begin(s);
 	rc = sq_audit_sync(s);
 	if (rc == MU_OK)
 		rc = fn(s, arg, err);
+	if (rc == MU_OK)
+		sq_ci_before_commit(s);
 	if (rc == MU_OK && conn_exec(s->w.db, "COMMIT") != SQLITE_OK)
 		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
+	sq_ci_after(s, rc == MU_OK);
 	if (s->adopted.n)
 		adopted_settle(s, rc == MU_OK);
 	if (rc != MU_OK) {
@@ -365,6 +369,8 @@ static int wait_for_work(struct sq_store *s, int64_t *flush_at)
 		ms = *flush_at - now;
 	if (head > 0 && (ms < 0 || head < ms))
 		ms = head;
+	if (sq_ci_poll_ms(s) >= 0 && (ms < 0 || ms > sq_ci_poll_ms(s)))
+		ms = sq_ci_poll_ms(s);
 	if (ms < 0)
 		pthread_cond_wait(&s->wake, &s->mu);
 	else
@@ -387,6 +393,11 @@ static void *writer_main(void *arg)
 			flush_at = 0;
 		}
 		publish_head_locked(s, 0);
+		if (sq_ci_poll_ms(s) >= 0) {
+			pthread_mutex_unlock(&s->mu);
+			sq_ci_poll(s, run_in_tx);
+			pthread_mutex_lock(&s->mu);
+		}
 		j = s->jobs;
 		if (j && s->aq_flushed < j->audits_before && s->aq_n && spare) {
 			/* reads audited before this job was submitted commit
@@ -561,6 +572,7 @@ static enum mu_err open_writer(struct sq_store *s, int create,
 	    conn_exec(s->w.db, "PRAGMA mmap_size=" SQ_MMAP_SIZE) != SQLITE_OK)
 		return mu_fail(err, MU_EIO, "db", "%.200s is not a muster register: %s",
 			       s->path, sqlite3_errmsg(s->w.db));
+	sq_ci_attach(s);
 	return migrate(s, err);
 }
 
@@ -695,6 +707,8 @@ enum mu_err store_open(const char *path, const struct store_options *opt,
 		goto fail;
 	}
 	s->writer_started = 1;
+	if (opt && opt->check_index && (rc = sq_ci_enable(s, opt->check_poll_ms, err)) != MU_OK)
+		goto fail;
 	*out = &s->base;
 	return MU_OK;
 fail:
@@ -736,6 +750,8 @@ void store_close(struct store *st)
 		conn_close(&r->c);
 		free(r);
 	}
+	if (s->ci.attached)
+		sq_ci_detach(s);
 	if (s->w.db) {
 		conn_exec(s->w.db, "PRAGMA wal_checkpoint(TRUNCATE)");
 		conn_close(&s->w);

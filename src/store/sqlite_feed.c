@@ -12,12 +12,14 @@ enum mu_err sqf_restr_check(struct store *st, const char *nid, enum restr_kind k
 			    struct check_row *out)
 {
 	struct sq_store *s = (struct sq_store *)st;
-	struct sq_conn *c = sq_reader(s);
+	struct sq_conn *c;
 	sqlite3_stmt *q;
 
 	memset(out, 0, sizeof(*out));
 	out->next_due = MU_T_NONE;
-	if (!c)
+	if (sq_ci_check(s, nid, kind, out))
+		return MU_OK;
+	if (!(c = sq_reader(s)))
 		return MU_EIO;
 	q = sq_stmt(c, "SELECT p.reconciled_at, p.next_due, r.since, r.basis"
 		    " FROM persons p LEFT JOIN restrictions r"

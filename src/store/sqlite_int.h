@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "audit/merkle.h"
+#include "store/checkidx.h"
 #include "store/store.h"
 
 struct sq_job;
@@ -59,6 +60,36 @@ struct sq_conn {
 	sqlite3_stmt *spill;          /* beyond the cache: kept until the next */
 };
 
+/* The checks' in-memory index (sqlite_checkidx.c). */
+struct checkidx;
+struct ci_pending {
+	char id[NATIONAL_ID_MAX + 1];
+	struct ci_state st;
+};
+#define CI_POLL_MS 20 /* the writer looks for foreign commits this often */
+struct sq_ci {
+	uint64_t *gen;                /* <register>-gen, shared by all processes */
+	int fd, attached;
+	int enabled;                  /* set before serving, then read-only */
+	int poll_ms;
+	pthread_rwlock_t lk;
+	struct checkidx *idx;         /* under lk, with what follows */
+	int valid;
+	uint64_t at_gen;              /* idx is exact while *gen equals this */
+	int64_t max_rec, min_due;     /* max reconciled_at, min next_due */
+	int want_rebuild;
+	/* writer thread only */
+	int touched, over, bumped;
+	uint64_t bumped_from;
+	int64_t *rowids;
+	size_t n_rowids, cap_rowids;
+	struct ci_pending *pend;
+	size_t n_pend, cap_pend;
+	int64_t p_max_rec, p_min_due;
+	int64_t rebuilt_ms, data_version;
+	uint64_t hits, misses, rebuilds; /* atomic */
+};
+
 struct sq_store {
 	struct store base;
 	char *path;
@@ -95,6 +126,8 @@ struct sq_store {
 
 	pthread_mutex_t readers_mu;
 	struct sq_reader *readers;    /* every reader connection, for close */
+
+	struct sq_ci ci;              /* sqlite_checkidx.c */
 };
 
 struct sq_reader {
@@ -123,6 +156,22 @@ enum mu_err sq_audit_put(struct sq_store *s, struct audit_entry *e) MU_MUSTCHECK
  * the transaction is already rolled back: return the error at once. */
 enum mu_err sq_audit_put_many(struct sq_store *s, struct audit_entry *v,
 			      size_t n) MU_MUSTCHECK;
+/* sqlite_checkidx.c: the counter file and the hooks on the writer
+ * connection (every process); the index (the server: sq_ci_enable). */
+void sq_ci_attach(struct sq_store *s);
+void sq_ci_detach(struct sq_store *s);
+enum mu_err sq_ci_enable(struct sq_store *s, int poll_ms, struct mu_error *err) MU_MUSTCHECK;
+void sq_ci_begin(struct sq_store *s);
+void sq_ci_before_commit(struct sq_store *s);
+void sq_ci_after(struct sq_store *s, int committed);
+/* How long the writer may sleep: -1 no limit. */
+int sq_ci_poll_ms(struct sq_store *s);
+void sq_ci_poll(struct sq_store *s, enum mu_err (*run)(struct sq_store *, sq_write_fn,
+						      void *, struct mu_error *));
+/* 1 when answered from memory into *out; 0: read the register. */
+int sq_ci_check(struct sq_store *s, const char *nid, enum restr_kind kind,
+		struct check_row *out);
+
 /* Map a SQLite result code to mu_err. */
 enum mu_err sq_err(sqlite3 *db, int rc, struct mu_error *err);
 

@@ -475,7 +475,18 @@ struct store_options {
 	int create;               /* 1: create the file (init); 0: must exist */
 	int busy_ms;              /* how long the writer waits for another
 				   * process's write lock; 0 = default */
+	int check_index;          /* 1: answer checks from memory (serve) */
+	int check_poll_ms;        /* how often the writer looks for commits by
+				   * programs other than muster; 0 = default */
 };
+
+/* The agency checks' in-memory index (docs/checks.md), for /metrics. */
+struct check_index_stats {
+	int enabled, valid;
+	uint64_t hits, misses, rebuilds;
+	size_t entries, bytes;
+};
+void store_check_index_stats(struct store *st, struct check_index_stats *out);
 
 #define STORE_AUDIT_QUEUE_DEFAULT 32768
 #define STORE_AUDIT_FLUSH_MS_DEFAULT 5
