@@ -120,10 +120,21 @@ void api_counters_get(struct api_counters *c);
 /* The body as an object, or answer 400 and return NULL. */
 json_t *api_body_object(struct api_req *r);
 
+/* One agency check's answer: what the agency learns, as JSON text (the
+ * response body and the audit record's detail, byte for byte) and as
+ * fields for the batch. */
+struct check_answer {
+	int permitted;
+	char since[MU_RFC3339_MAX];       /* "" when permitted */
+	char reference[SUMMONS_ID_MAX + 1];
+	char json[sizeof("{\"permitted\":false,\"since\":\"\",\"reference\":\"\"}") +
+		  MU_RFC3339_MAX + SUMMONS_ID_MAX];
+};
+
 /* Answer one agency check into *out and queue its audit record. Returns -1
  * (having answered 503/500) when it cannot be audited or read. */
 int api_check_one(struct api_req *r, enum restr_kind kind, const char *nid,
-		  json_t **out);
+		  struct check_answer *out);
 
 /* One printed page and the buffers its strings live in. */
 struct print_page {

@@ -284,10 +284,16 @@ void h_checks_batch(struct api_req *r)
 	}
 	res = json_array();
 	json_array_foreach(ids, i, one) {
+		struct check_answer a;
 		json_t *o;
-		if (api_check_one(r, kind, json_string_value(one), &o)) {
+		if (api_check_one(r, kind, json_string_value(one), &a)) {
 			json_decref(res);
 			return;
+		}
+		o = json_pack("{s:b}", "permitted", a.permitted);
+		if (!a.permitted) {
+			json_object_set_new(o, "since", json_string(a.since));
+			json_object_set_new(o, "reference", json_string(a.reference));
 		}
 		json_object_set_new(o, "national_id", json_string(json_string_value(one)));
 		json_array_append_new(res, o);

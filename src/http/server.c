@@ -8,6 +8,7 @@
  * call would make libmicrohttpd close the connection after each response.
  */
 #include "http/server.h"
+#include "util/str.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -630,6 +631,27 @@ static void dispatch(struct reqstate *rs)
 		api_fail(r, MU_EINTERNAL, NULL, "the handler gave no answer");
 }
 
+/* "r" and n in lower-case hex, as "r%llx" would (on every request). */
+static void rid_format(char *buf, size_t size, unsigned long long n)
+{
+	char tmp[20];
+	size_t k = 0, i = 0;
+
+	do {
+		tmp[k++] = "0123456789abcdef"[n & 15];
+		n >>= 4;
+	} while (n);
+	if (size < k + 2) {
+		if (size)
+			buf[0] = '\0';
+		return;
+	}
+	buf[i++] = 'r';
+	while (k)
+		buf[i++] = tmp[--k];
+	buf[i] = '\0';
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -646,10 +668,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rs->r.conn = conn;
 		rs->r.method = method;
 		rs->r.path = url;
-		snprintf(rs->logpath, sizeof(rs->logpath), "%s", url);
-		snprintf(rs->r.rid, sizeof(rs->r.rid), "r%llx",
-			 (unsigned long long)__atomic_add_fetch(&g_srv->next_rid, 1,
-								__ATOMIC_RELAXED));
+		mu_copy(rs->logpath, sizeof(rs->logpath), url);
+		rid_format(rs->r.rid, sizeof(rs->r.rid),
+			   __atomic_add_fetch(&g_srv->next_rid, 1, __ATOMIC_RELAXED));
 		__atomic_add_fetch(&g_srv->in_flight, 1, __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&g_srv->ctr.requests, 1, __ATOMIC_RELAXED);
 		*req_cls = rs;

@@ -6,6 +6,7 @@
  * store inject faults here with MUSTER_STORE_FAIL=<method name>.
  */
 #include "store/store.h"
+#include "util/str.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -223,21 +224,16 @@ void audit_entry_from_ctx(struct audit_entry *e, const struct audit_ctx *a,
 {
 	memset(e, 0, sizeof(*e));
 	e->at = a ? a->at : 0;
-	snprintf(e->actor_token, sizeof(e->actor_token), "%s",
-		 a && a->token_id ? a->token_id : "");
-	snprintf(e->actor_role, sizeof(e->actor_role), "%s",
-		 a && a->role ? a->role : "cli");
-	snprintf(e->actor_office, sizeof(e->actor_office), "%s",
-		 a && a->office ? a->office : "");
-	snprintf(e->request_id, sizeof(e->request_id), "%s",
-		 a && a->request_id ? a->request_id : "");
-	snprintf(e->purpose, sizeof(e->purpose), "%s",
-		 a && a->purpose ? a->purpose : "");
-	snprintf(e->action, sizeof(e->action), "%s", action);
-	snprintf(e->subject_type, sizeof(e->subject_type), "%s", subject_type);
-	snprintf(e->subject_id, sizeof(e->subject_id), "%s", subject_id ? subject_id : "");
-	snprintf(e->person, sizeof(e->person), "%s", person ? person : "");
-	snprintf(e->detail, sizeof(e->detail), "{}");
+	mu_copy(e->actor_token, sizeof(e->actor_token), a ? a->token_id : NULL);
+	mu_copy(e->actor_role, sizeof(e->actor_role), a && a->role ? a->role : "cli");
+	mu_copy(e->actor_office, sizeof(e->actor_office), a ? a->office : NULL);
+	mu_copy(e->request_id, sizeof(e->request_id), a ? a->request_id : NULL);
+	mu_copy(e->purpose, sizeof(e->purpose), a ? a->purpose : NULL);
+	mu_copy(e->action, sizeof(e->action), action);
+	mu_copy(e->subject_type, sizeof(e->subject_type), subject_type);
+	mu_copy(e->subject_id, sizeof(e->subject_id), subject_id);
+	mu_copy(e->person, sizeof(e->person), person);
+	mu_copy(e->detail, sizeof(e->detail), "{}");
 }
 
 enum mu_err store_audit_read(struct store *st, const struct audit_entry *e)
