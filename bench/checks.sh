@@ -183,9 +183,20 @@ snap "$TMP/m0.txt"
 # different machines. Each side reports its median round.
 echo "muster: GET /v1/checks/exit/{random id}, answers of $SIZE bytes (free) and $BSIZE (barred, 1 in $STEP)" >&2
 echo "nginx: GET /check.json ($SIZE bytes); $ROUNDS rounds of ${SECS}s each, alternating" >&2
+# CPU time (user + system, in clock ticks) of processes, to report each
+# server's CPU per request: a figure the machine's drift hardly moves.
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+NGINX_WORKERS=$(pgrep -f "nginx: worker process" | tr '\n' ' ')
+MT=0; NT=0
 for r in $(seq "$ROUNDS"); do
+	t0=$(ticks "$MPID")
 	run_wrk -H "Authorization: Bearer $EXIT" -s "$TMP/random.lua" "http://127.0.0.1:$MPORT/" > "$TMP/wrk-muster-$r.txt"
+	t1=$(ticks "$MPID"); MT=$((MT + t1 - t0))
+	# shellcheck disable=SC2086
+	t0=$(ticks $NGINX_WORKERS)
 	run_wrk "http://127.0.0.1:$NPORT/check.json" > "$TMP/wrk-nginx-$r.txt"
+	# shellcheck disable=SC2086
+	t1=$(ticks $NGINX_WORKERS); NT=$((NT + t1 - t0))
 	echo "  round $r: muster $(awk '/Requests\/sec/ {print $2}' "$TMP/wrk-muster-$r.txt"), nginx $(awk '/Requests\/sec/ {print $2}' "$TMP/wrk-nginx-$r.txt") req/s" >&2
 done
 snap "$TMP/m1.txt"
@@ -215,6 +226,13 @@ echo "register: $PERSONS persons, $BARRED barred from leaving"
 echo "muster  $M req/s  p99 ${MP}ms  non-2xx: $(non2xx)  (median of $ROUNDS rounds)"
 echo "nginx   $N req/s  p99 ${NP}ms  (median of $ROUNDS rounds)"
 python3 -c "print('ratio muster/nginx: %.2fx req/s, %.2fx p99 latency' % ($M / $N, $MP / $NP))"
+NTOTAL=$(cat "$TMP"/wrk-nginx-*.txt | awk '/requests in/ {s+=$1} END {print s}')
+HZ=$(getconf CLK_TCK)
+python3 -c "m, n = $MT / $HZ / $(total) * 1e6, $NT / $HZ / $NTOTAL * 1e6; print('server CPU per request (user + system): muster %.1f us, nginx %.1f us, ratio %.2fx' % (m, n, m / n))"
+python3 -c "
+import re, glob
+def rps(f): return float(re.search(r'Requests/sec:\s+([\d.]+)', open(f).read()).group(1))
+print('per-round ratios: ' + ', '.join('%.2f' % (rps('$TMP/wrk-muster-%d.txt' % r) / rps('$TMP/wrk-nginx-%d.txt' % r)) for r in range(1, $ROUNDS + 1)))"
 echo "muster RSS after the run: $((RSS / 1024)) MiB; the checks' index: $(val "$TMP/m1.txt" muster_check_index_entries) persons, $(( $(val "$TMP/m1.txt" muster_check_index_bytes) / 1048576 )) MiB"
 echo "checks answered 2xx (server counter): $ANSWERED, from memory: $HITS, refused 503 (audit queue full): $REFUSED; wrk counted $(total) requests"
 echo "checks audited (entries appended to the audit log): $AUDITED"
