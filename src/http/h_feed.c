@@ -247,9 +247,13 @@ void h_metrics(struct api_req *r)
 		       "muster_check_index_misses_total %llu\n"
 		       "# HELP muster_check_index_rebuilds_total Loads of the index from the register.\n"
 		       "# TYPE muster_check_index_rebuilds_total counter\n"
-		       "muster_check_index_rebuilds_total %llu\n",
+		       "muster_check_index_rebuilds_total %llu\n"
+		       "# HELP muster_check_index_rebuild_seconds How long the last load took.\n"
+		       "# TYPE muster_check_index_rebuild_seconds gauge\n"
+		       "muster_check_index_rebuild_seconds %.3f\n",
 		       ci.enabled, ci.valid, ci.entries, ci.bytes, (unsigned long long)ci.hits,
-		       (unsigned long long)ci.misses, (unsigned long long)ci.rebuilds);
+		       (unsigned long long)ci.misses, (unsigned long long)ci.rebuilds,
+		       ci.rebuild_ms / 1000.0);
 	}
 	api_raw(r, 200, "text/plain; version=0.0.4", buf, len);
 	free(buf);

@@ -20,7 +20,8 @@
  * itself (the state of each person it touched, read inside the
  * transaction); another process's commit, or one with too many persons
  * for that, makes the writer rebuild the index under the write lock, at
- * most four times a second, and checks ask the register until then.
+ * most four times a second and for at most a fifth of the writer's time,
+ * and checks ask the register until then.
  * Programs that are not muster (the sqlite3 shell) do not bump the
  * counter: the writer notices their commits through PRAGMA data_version
  * within CI_POLL_MS (serve --check-index-poll-ms) and rebuilds. docs/checks.md has the whole argument.
@@ -270,7 +271,7 @@ static enum mu_err j_rebuild(struct sq_store *s, void *arg, struct mu_error *err
 	struct ci_state st;
 	char cur[NATIONAL_ID_MAX + 1] = "";
 	int rc = SQLITE_ROW, bad = !nx || !q;
-	int64_t max_rec, min_due;
+	int64_t max_rec, min_due, t0 = now_ms();
 
 	(void)arg;
 	(void)err;
@@ -314,6 +315,7 @@ static enum mu_err j_rebuild(struct sq_store *s, void *arg, struct mu_error *err
 	pthread_rwlock_unlock(&ci->lk);
 	ci_free(old);
 	__atomic_add_fetch(&ci->rebuilds, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&ci->rebuild_took_ms, now_ms() - t0, __ATOMIC_RELAXED);
 	return MU_OK;
 }
 
@@ -332,6 +334,17 @@ enum mu_err sq_ci_enable(struct sq_store *s, int poll_ms, struct mu_error *err)
 	return sq_write(s, j_rebuild, NULL, err);
 }
 
+/* Between two reloads: at least CI_REBUILD_GAP_MS, and four times what the
+ * last one took, so that reloads (which hold the write lock) never take
+ * more than a fifth of the writer's time, however many persons are barred
+ * and however busy another process keeps the register. */
+static int64_t rebuild_gap(const struct sq_ci *ci)
+{
+	int64_t g = 4 * __atomic_load_n(&ci->rebuild_took_ms, __ATOMIC_RELAXED);
+
+	return g > CI_REBUILD_GAP_MS ? g : CI_REBUILD_GAP_MS;
+}
+
 int sq_ci_poll_ms(struct sq_store *s)
 {
 	struct sq_ci *ci = &s->ci;
@@ -341,7 +354,7 @@ int sq_ci_poll_ms(struct sq_store *s)
 		return -1;
 	if (!ci->want_rebuild) /* writer thread: its own flag */
 		return ci->poll_ms;
-	left = CI_REBUILD_GAP_MS - (now_ms() - ci->rebuilt_ms);
+	left = rebuild_gap(ci) - (now_ms() - ci->rebuilt_ms);
 	return left < 1 ? 1 : left < ci->poll_ms ? (int)left : ci->poll_ms;
 }
 
@@ -352,6 +365,7 @@ void sq_ci_poll(struct sq_store *s, enum mu_err (*run)(struct sq_store *, sq_wri
 {
 	struct sq_ci *ci = &s->ci;
 	int64_t dv, t;
+	enum mu_err rc;
 
 	if (!ci->enabled)
 		return;
@@ -365,10 +379,11 @@ void sq_ci_poll(struct sq_store *s, enum mu_err (*run)(struct sq_store *, sq_wri
 		}
 		ci->data_version = dv;
 	}
-	if (!ci->want_rebuild || (t = now_ms()) - ci->rebuilt_ms < CI_REBUILD_GAP_MS)
+	if (!ci->want_rebuild || (t = now_ms()) - ci->rebuilt_ms < rebuild_gap(ci))
 		return;
 	ci->rebuilt_ms = t;
-	if (run(s, j_rebuild, NULL, NULL) != MU_OK)
+	rc = run(s, j_rebuild, NULL, NULL);
+	if (rc != MU_OK)
 		fprintf(stderr, "muster: store: cannot rebuild the checks' index; checks read "
 			"the register meanwhile\n");
 }
@@ -411,6 +426,7 @@ void store_check_index_stats(struct store *st, struct check_index_stats *out)
 	out->hits = __atomic_load_n(&ci->hits, __ATOMIC_RELAXED);
 	out->misses = __atomic_load_n(&ci->misses, __ATOMIC_RELAXED);
 	out->rebuilds = __atomic_load_n(&ci->rebuilds, __ATOMIC_RELAXED);
+	out->rebuild_ms = __atomic_load_n(&ci->rebuild_took_ms, __ATOMIC_RELAXED);
 	pthread_rwlock_rdlock(&ci->lk);
 	out->entries = ci->idx ? ci_count(ci->idx) : 0;
 	out->bytes = ci->idx ? ci_bytes(ci->idx) : 0;

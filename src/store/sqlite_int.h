@@ -86,7 +86,7 @@ struct sq_ci {
 	struct ci_pending *pend;
 	size_t n_pend, cap_pend;
 	int64_t p_max_rec, p_min_due;
-	int64_t rebuilt_ms, data_version;
+	int64_t rebuilt_ms, rebuild_took_ms, data_version;
 	uint64_t hits, misses, rebuilds; /* atomic */
 };
 

@@ -484,6 +484,7 @@ struct store_options {
 struct check_index_stats {
 	int enabled, valid;
 	uint64_t hits, misses, rebuilds;
+	int64_t rebuild_ms;       /* how long the last load took */
 	size_t entries, bytes;
 };
 void store_check_index_stats(struct store *st, struct check_index_stats *out);
