@@ -32,7 +32,7 @@ def metrics(c):
     for line in r.raw.splitlines():
         if line.startswith("muster_check_index_"):
             k, v = line.split()
-            out[k[len("muster_check_index_"):].replace("_total", "")] = int(v)
+            out[k[len("muster_check_index_"):].replace("_total", "")] = float(v)
     return out
 
 
