@@ -4,8 +4,9 @@
 #
 #   bash bench/campaign.sh [PERSONS] [QUOTA] [SECONDS]
 #
-# Prints the time to draft (POST /v1/campaigns) and to approve (POST
-# /v1/campaigns/{id}/approve: every summons in one transaction), and the
+# Prints the time to draft (POST /v1/campaigns), to approve (POST
+# /v1/campaigns/{id}/approve: every summons in one transaction) and, last,
+# to cancel it (POST /v1/campaigns/{id}/cancel), and the
 # throughput of GET /v1/checks/exit/{random id} with the settings of
 # bench/checks.sh (wrk, keep-alive, 64 connections, 2 threads) while idle
 # and while the approval runs, with their ratio and the 503s (reads refused
@@ -189,14 +190,25 @@ ISSUED=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['issued
 BUSY=$(rate "$TMP/b0" "$TMP/b1")
 REFUSED=$(delta "$TMP/b0" "$TMP/b1" 2)
 E5XX=$(delta "$TMP/b0" "$TMP/b1" 3)
+IN_DB=$(sqlite3 "$DB" "select count(*) from summonses where campaign = '$CID'")
+# cancel the whole campaign: every summons gets `cancelled`, its bars lift
+echo "cancel the campaign..." >&2
+t0=$(now)
+CODE=$(curl -s -o "$TMP/cancel.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $COMMISSAR" \
+	-H "Content-Type: application/json" -d '{"reason":"bench: decree withdrawn"}' \
+	"$URL/v1/campaigns/$CID/cancel")
+t1=$(now)
+CANCEL_S=$(secs "$t0" "$t1")
+[ "$CODE" = 200 ] || { echo "cancel answered $CODE: $(head -c 500 "$TMP/cancel.json")" >&2; exit 1; }
+CANCELLED=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['summonses_cancelled'])" "$TMP/cancel.json")
 kill -TERM "$MPID"
 wait "$MPID" || { echo "muster did not stop cleanly" >&2; tail "$TMP/muster.log" >&2; exit 1; }
-IN_DB=$(sqlite3 "$DB" "select count(*) from summonses where campaign = '$CID'")
 
 echo
 echo "register: $N persons; campaign $CID: $SELECTED selected, $ISSUED issued ($IN_DB summonses in the register)"
 echo "draft    $DRAFT_S s"
 echo "approve  $APPROVE_S s  ($(python3 -c "print('%.0f' % ($ISSUED / $APPROVE_S))") summonses/s; goal: 1M within 10 s)"
+echo "cancel   $CANCEL_S s  ($CANCELLED summonses cancelled, $(python3 -c "print('%.0f' % ($CANCELLED / $CANCEL_S))") a second)"
 echo "checks idle           $IDLE req/s"
 echo "checks during approve $BUSY req/s  (503 audit refusals: $REFUSED, 5xx: $E5XX)"
 python3 -c "print('ratio busy/idle: %.2f (goal: at least 0.50)' % ($BUSY / $IDLE))"

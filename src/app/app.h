@@ -76,6 +76,16 @@ enum mu_err app_record_event(struct app *a, const char *summons_id,
 			     const struct audit_ctx *ctx, int64_t *seq,
 			     struct mu_error *err) MU_MUSTCHECK;
 
+/* Record the same event on many summonses (ids[0..n)), a transaction per
+ * EVENT_BATCH of them instead of one each: a campaign's cancellation. A
+ * summons whose rules refuse the event (it has ended) is skipped; one
+ * whose person changed meanwhile is recorded on its own. *recorded counts
+ * the events written. */
+#define EVENT_BATCH 256
+enum mu_err app_record_events(struct app *a, const struct summons_id *ids, size_t n,
+			      const struct event_rec *ev, const struct audit_ctx *ctx,
+			      size_t *recorded, struct mu_error *err) MU_MUSTCHECK;
+
 /* Cancel every open summons of a person (removal from the register),
  * recording `cancelled` with the reason as reference. *n counts them. */
 enum mu_err app_cancel_open(struct app *a, const char *national_id,

@@ -720,8 +720,9 @@ enum mu_err app_campaign_cancel(struct app *a, const struct campaign *c,
 				const char *reason, const struct audit_ctx *ctx,
 				size_t *cancelled, struct mu_error *err)
 {
-	struct summons_set *set = NULL;
-	char ref[128];
+	struct summons_id *ids = NULL;
+	struct event_rec e = {0};
+	size_t n = 0;
 	enum mu_err rc;
 
 	*cancelled = 0;
@@ -730,22 +731,17 @@ enum mu_err app_campaign_cancel(struct app *a, const struct campaign *c,
 			       "is required", REASON_MAX_LEN);
 	rc = store_campaign_cancel(a->st, c->id, reason, ctx, err);
 	if (rc == MU_OK)
-		rc = store_campaign_summonses(a->st, c->id, &set);
-	snprintf(ref, sizeof(ref), "campaign %s cancelled: %.80s", c->id, reason);
-	for (size_t i = 0; rc == MU_OK && i < set->n; i++) {
-		struct event_rec e = {0};
-		struct mu_error e2 = {0};
-		e.ev.type = EV_CANCELLED;
-		e.ev.at = e.ev.recorded_at = ctx->at;
-		e.ev.new_report_at = MU_T_NONE;
-		snprintf(e.actor, sizeof(e.actor), "%s", ctx->token_id ? ctx->token_id : "");
-		snprintf(e.actor_role, sizeof(e.actor_role), "%s", ctx->role ? ctx->role : "");
-		snprintf(e.reference, sizeof(e.reference), "%s", ref);
-		/* an ended summons refuses the event: that is fine, skip it */
-		if (app_record_event(a, set->items[i].s.id, &e, ctx, NULL, &e2) == MU_OK)
-			(*cancelled)++;
-	}
-	summons_set_free(set);
+		rc = store_campaign_summons_ids(a->st, c->id, &ids, &n);
+	e.ev.type = EV_CANCELLED;
+	e.ev.at = e.ev.recorded_at = ctx->at;
+	e.ev.new_report_at = MU_T_NONE;
+	snprintf(e.actor, sizeof(e.actor), "%s", ctx->token_id ? ctx->token_id : "");
+	snprintf(e.actor_role, sizeof(e.actor_role), "%s", ctx->role ? ctx->role : "");
+	snprintf(e.reference, sizeof(e.reference), "campaign %s cancelled: %.80s", c->id, reason);
+	/* an ended summons refuses the event: it is skipped, not counted */
+	if (rc == MU_OK)
+		rc = app_record_events(a, ids, n, &e, ctx, cancelled, err);
+	free(ids);
 	return rc;
 }
 

@@ -244,6 +244,91 @@ enum mu_err app_record_event(struct app *a, const char *summons_id,
 	return rc;
 }
 
+/* One summons of a batch: its person's state with the event added, and
+ * the update it makes. */
+struct batch_one {
+	struct summons_set *set;
+	struct restr_state next;
+	struct restr_change *ch;
+	struct restr_update u;
+	int64_t expect;
+};
+
+/* Prepare ids[i]'s event; 1 when it is to be written, 0 when the rules
+ * refuse it (an ended summons) or it is gone. */
+static int batch_prepare(struct app *a, const char *sid, const struct event_rec *ev,
+			 const struct audit_ctx *ctx, struct batch_one *b)
+{
+	struct summons_rec *r = NULL;
+	struct restr_state cur;
+	struct sm_facts f;
+	struct mu_error e = {0};
+	size_t n = 0, i = 0;
+	enum mu_err rc = store_summons_get(a->st, sid, &r);
+
+	memset(b, 0, sizeof(*b));
+	if (rc == MU_OK)
+		rc = load_state(a, r->s.national_id, &b->set, &cur);
+	while (rc == MU_OK && i < b->set->n && strcmp(b->set->items[i].s.id, sid))
+		i++;
+	if (rc == MU_OK && i == b->set->n)
+		rc = MU_ENOTFOUND;
+	if (rc == MU_OK) {
+		app_facts(&(struct summons_set){1, &b->set->items[i], 0}, &f);
+		rc = rules_check_event(&f, &ev->ev, ctx->at, &e);
+	}
+	if (rc == MU_OK)
+		rc = item_add_event(&b->set->items[i], ev);
+	if (rc == MU_OK)
+		rc = app_compute_update(a->profile, b->set, &cur, r->s.national_id, ctx->at,
+					&b->next, &b->ch, &n);
+	if (rc == MU_OK)
+		b->u = (struct restr_update){b->set->items[i].s.national_id, b->set->pver,
+					     &b->next, b->ch, n};
+	summons_rec_free(r);
+	return rc == MU_OK;
+}
+
+enum mu_err app_record_events(struct app *a, const struct summons_id *ids, size_t n,
+			      const struct event_rec *ev, const struct audit_ctx *ctx,
+			      size_t *recorded, struct mu_error *err)
+{
+	struct batch_one *b = calloc(EVENT_BATCH, sizeof(*b));
+	struct event_batch_item *v = calloc(EVENT_BATCH, sizeof(*v));
+	enum mu_err rc = b && v ? MU_OK : MU_ENOMEM;
+
+	*recorded = 0;
+	for (size_t at = 0; rc == MU_OK && at < n; at += EVENT_BATCH) {
+		size_t m = n - at < EVENT_BATCH ? n - at : EVENT_BATCH, k = 0, changes = 0;
+		for (size_t i = 0; i < m; i++) {
+			if (!batch_prepare(a, ids[at + i].id, ev, ctx, &b[k])) {
+				free(b[k].ch);
+				summons_set_free(b[k].set);
+				continue;
+			}
+			v[k] = (struct event_batch_item){ids[at + i].id, ev, &b[k].u, MU_OK};
+			changes += b[k].u.n_changes;
+			k++;
+		}
+		if (k)
+			rc = store_event_append_many(a->st, v, k, ctx, err);
+		for (size_t i = 0; i < k; i++) {
+			if (rc == MU_OK && v[i].rc == MU_OK)
+				(*recorded)++;
+			else if (rc == MU_OK && v[i].rc == MU_ECONFLICT &&
+				 app_record_event(a, v[i].summons_id, ev, ctx, NULL, NULL) == MU_OK)
+				(*recorded)++;
+			free(b[i].ch);
+			summons_set_free(b[i].set);
+		}
+		if (rc == MU_OK && changes)
+			app_feed_changed(a);
+	}
+	free(b);
+	free(v);
+	return rc;
+}
+
 enum mu_err app_cancel_open(struct app *a, const char *nid, const char *reason,
 			    const struct audit_ctx *ctx, size_t *n,
 			    struct mu_error *err)

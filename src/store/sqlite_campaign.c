@@ -740,3 +740,40 @@ enum mu_err sqc_campaign_summonses(struct store *st, const char *id,
 	*out = set;
 	return MU_OK;
 }
+
+enum mu_err sqc_campaign_summons_ids(struct store *st, const char *id,
+				     struct summons_id **out, size_t *n)
+{
+	struct sq_conn *conn = sq_reader((struct sq_store *)st);
+	struct summons_id *v = NULL;
+	size_t cap = 0;
+	sqlite3_stmt *q;
+	int rc;
+
+	if (!conn || !(q = sq_stmt(conn, "SELECT id FROM summonses WHERE campaign = ?"
+				   " ORDER BY id")))
+		return MU_EIO;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			struct summons_id *nv;
+			cap = cap ? cap * 2 : 1024;
+			nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = nv;
+		}
+		SQ_COPY(v[*n].id, q, 0);
+		(*n)++;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return rc == SQLITE_NOMEM ? MU_ENOMEM : MU_EIO;
+	}
+	*out = v;
+	return MU_OK;
+}

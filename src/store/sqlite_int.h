@@ -245,6 +245,8 @@ enum mu_err sqc_campaign_issue(struct store *st, const struct campaign *c,
 			       size_t *issued, struct mu_error *err);
 enum mu_err sqc_campaign_cancel(struct store *st, const char *id, const char *reason,
 				const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqc_campaign_summons_ids(struct store *st, const char *id,
+				     struct summons_id **out, size_t *n);
 enum mu_err sqc_campaign_summonses(struct store *st, const char *id,
 				   struct summons_set **out);
 

@@ -1011,6 +1011,42 @@ static enum mu_err m_event_append(struct store *st, const char *sid,
 }
 
 
+struct events_job {
+	struct event_batch_item *v;
+	size_t n;
+	const struct audit_ctx *a;
+};
+
+static enum mu_err j_event_append_many(struct sq_store *s, void *arg,
+				       struct mu_error *err)
+{
+	struct events_job *j = arg;
+	enum mu_err rc = MU_OK;
+
+	for (size_t i = 0; rc == MU_OK && i < j->n; i++) {
+		struct summons_job one = {.u = j->v[i].u, .a = j->a,
+					  .summons_id = j->v[i].summons_id, .ev = j->v[i].ev};
+		struct mu_error e2 = {0};
+		/* the person moved on: nothing is written for this one (the
+		 * pver check comes before any write), the caller retries it */
+		rc = j_event_append(s, &one, &e2);
+		j->v[i].rc = rc;
+		if (rc == MU_ECONFLICT)
+			rc = MU_OK;
+		else if (rc && err)
+			*err = e2;
+	}
+	return rc;
+}
+
+static enum mu_err m_event_append_many(struct store *st, struct event_batch_item *v, size_t n,
+				       const struct audit_ctx *a, struct mu_error *err)
+{
+	struct events_job j = {v, n, a};
+
+	return sq_write((struct sq_store *)st, j_event_append_many, &j, err);
+}
+
 static void row_summons(sqlite3_stmt *q, struct summons_rec *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -1235,6 +1271,7 @@ const struct store_ops sq_ops = {
 	.summons_get = m_summons_get,
 	.summons_of_person = m_summons_of_person,
 	.event_append = m_event_append,
+	.event_append_many = m_event_append_many,
 	.restr_get = m_restr_get,
 	.restr_apply = m_restr_apply,
 	.due_persons = m_due_persons,
@@ -1258,6 +1295,7 @@ const struct store_ops sq_ops = {
 	.campaign_issue = sqc_campaign_issue,
 	.campaign_cancel = sqc_campaign_cancel,
 	.campaign_summonses = sqc_campaign_summonses,
+	.campaign_summons_ids = sqc_campaign_summons_ids,
 	.summons_by_code = sqch_summons_by_code,
 	.summonses_issued = sqch_summonses_issued,
 	.notify_events = sqn_notify_events,

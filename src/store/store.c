@@ -152,6 +152,20 @@ enum mu_err store_event_append(struct store *st, const char *summons_id,
 	CALL(event_append, summons_id, ev, u, a, seq, err);
 }
 
+enum mu_err store_event_append_many(struct store *st, struct event_batch_item *v, size_t n,
+				    const struct audit_ctx *a, struct mu_error *err)
+{
+	CALL(event_append_many, v, n, a, err);
+}
+
+enum mu_err store_campaign_summons_ids(struct store *st, const char *id,
+				       struct summons_id **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	CALL(campaign_summons_ids, id, out, n);
+}
+
 enum mu_err store_restr_get(struct store *st, const char *nid,
 			    struct restr_state *out)
 {

@@ -291,6 +291,18 @@ enum override_step {
 	OVR_RELEASE,  /* used and unlinked -> approved: that issue failed */
 };
 
+/* One event of store_event_append_many. */
+struct event_batch_item {
+	const char *summons_id;
+	const struct event_rec *ev;
+	const struct restr_update *u;
+	enum mu_err rc;                /* out */
+};
+
+struct summons_id {
+	char id[SUMMONS_ID_MAX + 1];
+};
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *st);
@@ -326,6 +338,8 @@ struct store_ops {
 	enum mu_err (*event_append)(struct store *st, const char *summons_id,
 				    const struct event_rec *ev, const struct restr_update *u,
 				    const struct audit_ctx *a, int64_t *seq, struct mu_error *err);
+	enum mu_err (*event_append_many)(struct store *st, struct event_batch_item *v, size_t n,
+					 const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*restr_get)(struct store *st, const char *nid, struct restr_state *out);
 	enum mu_err (*restr_apply)(struct store *st, const struct restr_update *u,
 				   const struct audit_ctx *a);
@@ -395,6 +409,8 @@ struct store_ops {
 				       const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*campaign_summonses)(struct store *st, const char *id,
 					  struct summons_set **out);
+	enum mu_err (*campaign_summons_ids)(struct store *st, const char *id,
+					    struct summons_id **out, size_t *n);
 	/* due process (sqlite_due.c; docs/due-process.md) */
 	enum mu_err (*due_of_person)(struct store *st, const char *nid,
 				     struct due_set **out);
@@ -549,6 +565,12 @@ enum mu_err store_event_append(struct store *st, const char *summons_id,
 			       const struct event_rec *ev, const struct restr_update *u,
 			       const struct audit_ctx *a, int64_t *seq,
 			       struct mu_error *err) MU_MUSTCHECK;
+/* Several events in one transaction (a campaign's cancellation). An item
+ * whose person moved on since its update was computed gets rc
+ * MU_ECONFLICT and nothing is written for it; the others are written.
+ * The return value is the transaction's. */
+enum mu_err store_event_append_many(struct store *st, struct event_batch_item *v, size_t n,
+				    const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
 enum mu_err store_restr_get(struct store *st, const char *nid,
 			    struct restr_state *out) MU_MUSTCHECK;
 enum mu_err store_restr_apply(struct store *st, const struct restr_update *u,
@@ -667,6 +689,9 @@ enum mu_err store_campaign_issue(struct store *st, const struct campaign *c,
 /* Mark a campaign cancelled (its summonses are cancelled by the caller). */
 enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *reason,
 				  const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* The ids of a campaign's summonses, in id order (caller frees *out). */
+enum mu_err store_campaign_summons_ids(struct store *st, const char *id,
+				       struct summons_id **out, size_t *n) MU_MUSTCHECK;
 /* Every summons of a campaign with its events. */
 enum mu_err store_campaign_summonses(struct store *st, const char *id,
 				     struct summons_set **out) MU_MUSTCHECK;
