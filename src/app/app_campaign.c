@@ -794,23 +794,13 @@ json_t *app_campaign_json(struct app *a, const struct campaign *c, int64_t at)
 	return o;
 }
 
-void app_campaign_counts(struct app *a, const struct campaign *c, int64_t at, json_t *o)
+/* Count one page of a campaign's summonses into the report's tallies. */
+static void count_page(struct app *a, const struct summons_set *set, int64_t at,
+		       struct sm_eval *ev, json_t *by_state, json_t *by_office,
+		       json_t *by_channel, int64_t *reported)
 {
-	struct summons_set *set = NULL;
 	struct sm_facts f;
-	struct sm_eval *ev = malloc(sizeof(*ev));
-	json_t *by_state = json_object(), *by_office = json_object(), *by_channel = json_object();
-	int64_t reported = 0;
 
-	if (!ev || store_campaign_summonses(a->st, c->id, &set) != MU_OK) {
-		free(ev);
-		json_decref(by_state);
-		json_decref(by_office);
-		json_decref(by_channel);
-		return;
-	}
-	for (int k = SS_PENDING; k <= SS_CANCELLED; k++)
-		json_object_set_new(by_state, summons_state_name(k), json_integer(0));
 	for (size_t i = 0; i < set->n; i++) {
 		const char *st, *ch;
 		json_t *x;
@@ -824,12 +814,39 @@ void app_campaign_counts(struct app *a, const struct campaign *c, int64_t at, js
 		ch = ev->delivered_at != MU_T_NONE ? ev_type_name(ev->delivered_by) : "not_delivered";
 		x = json_object_get(by_channel, ch);
 		json_object_set_new(by_channel, ch, json_integer((x ? json_integer_value(x) : 0) + 1));
-		reported += ev->state == SS_REPORTED;
+		*reported += ev->state == SS_REPORTED;
+	}
+}
+
+void app_campaign_counts(struct app *a, const struct campaign *c, int64_t at, json_t *o)
+{
+	struct summons_set *set = NULL;
+	struct sm_eval *ev = malloc(sizeof(*ev));
+	json_t *by_state = json_object(), *by_office = json_object(), *by_channel = json_object();
+	int64_t reported = 0, after = 0;
+	enum mu_err rc = ev ? MU_OK : MU_ENOMEM;
+
+	for (int k = SS_PENDING; k <= SS_CANCELLED; k++)
+		json_object_set_new(by_state, summons_state_name(k), json_integer(0));
+	/* page by page: a campaign of a million summonses is never in memory */
+	while (rc == MU_OK &&
+	       (rc = store_campaign_summonses(a->st, c->id, &after, 4096, &set)) == MU_OK &&
+	       set->n) {
+		count_page(a, set, at, ev, by_state, by_office, by_channel, &reported);
+		summons_set_free(set);
+		set = NULL;
+	}
+	summons_set_free(set);
+	free(ev);
+	if (rc) {
+		json_decref(by_state);
+		json_decref(by_office);
+		json_decref(by_channel);
+		return;
 	}
 	json_object_set_new(o, "counts", json_pack("{s:o, s:o, s:o}", "by_state", by_state,
 						   "by_office", by_office, "by_channel", by_channel));
 	json_object_set_new(o, "reported", json_integer(reported));
 	json_object_set_new(o, "reported_of_quota", json_real(c->quota ? (double)reported / (double)c->quota : 0));
-	free(ev);
-	summons_set_free(set);
 }
+

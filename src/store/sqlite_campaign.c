@@ -716,27 +716,54 @@ enum mu_err sqc_campaign_cancel(struct store *st, const char *id, const char *re
 	return sq_write((struct sq_store *)st, j_campaign_cancel, &j, err);
 }
 
-enum mu_err sqc_campaign_summonses(struct store *st, const char *id,
-				   struct summons_set **out)
+enum mu_err sqc_campaign_summonses(struct store *st, const char *id, int64_t *after,
+				   size_t limit, struct summons_set **out)
 {
 	struct sq_conn *conn = sq_reader((struct sq_store *)st);
 	struct summons_set *set = calloc(1, sizeof(*set));
 	sqlite3_stmt *q;
-	enum mu_err rc;
+	int64_t last = *after;
+	enum mu_err rc = MU_OK;
 
 	if (!set)
 		return MU_ENOMEM;
-	if (!conn || !(q = sq_stmt(conn, "SELECT " SUMMONS_COLS " FROM summonses s JOIN"
-				   " offices o ON o.id = s.office WHERE s.campaign = ?"
-				   " ORDER BY s.id"))) {
+	/* one read transaction: the page's bound and its rows agree */
+	if (!conn || sqlite3_exec(conn->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		free(set);
 		return MU_EIO;
 	}
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	if ((rc = sq_load_set(conn, q, set))) {
+	/* by rowid: the campaign index (campaign, rowid) gives the order */
+	q = sq_stmt(conn, "SELECT max(rowid) FROM (SELECT rowid FROM summonses"
+		    " WHERE campaign = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3)");
+	if (!q) {
+		rc = MU_EIO;
+	} else {
+		sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, *after);
+		sqlite3_bind_int64(q, 3, (sqlite3_int64)limit);
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+			last = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+	}
+	if (rc == MU_OK && last > *after) {
+		q = sq_stmt(conn, "SELECT " SUMMONS_COLS " FROM summonses s JOIN"
+			    " offices o ON o.id = s.office WHERE s.campaign = ?1"
+			    " AND s.rowid > ?2 AND s.rowid <= ?3 ORDER BY s.rowid");
+		if (!q) {
+			rc = MU_EIO;
+		} else {
+			sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(q, 2, *after);
+			sqlite3_bind_int64(q, 3, last);
+			rc = sq_load_set(conn, q, set);
+		}
+	}
+	sqlite3_exec(conn->db, "COMMIT", NULL, NULL, NULL);
+	if (rc) {
 		summons_set_free(set);
 		return rc;
 	}
+	*after = last;
 	*out = set;
 	return MU_OK;
 }

@@ -247,8 +247,8 @@ enum mu_err sqc_campaign_cancel(struct store *st, const char *id, const char *re
 				const struct audit_ctx *a, struct mu_error *err);
 enum mu_err sqc_campaign_summons_ids(struct store *st, const char *id,
 				     struct summons_id **out, size_t *n);
-enum mu_err sqc_campaign_summonses(struct store *st, const char *id,
-				   struct summons_set **out);
+enum mu_err sqc_campaign_summonses(struct store *st, const char *id, int64_t *after,
+				   size_t limit, struct summons_set **out);
 
 /* sqlite_ops.c: upsert a person inside the current write job, exactly as
  * store_person_put does (history, "person.update" audit record). */

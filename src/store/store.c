@@ -400,11 +400,11 @@ enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *
 	CALL(campaign_cancel, id, reason, a, err);
 }
 
-enum mu_err store_campaign_summonses(struct store *st, const char *id,
-				     struct summons_set **out)
+enum mu_err store_campaign_summonses(struct store *st, const char *id, int64_t *after,
+				     size_t limit, struct summons_set **out)
 {
 	*out = NULL;
-	CALL(campaign_summonses, id, out);
+	CALL(campaign_summonses, id, after, limit, out);
 }
 
 enum mu_err store_import_begin(struct store *st, struct import_run *run, int resume,

@@ -407,8 +407,8 @@ struct store_ops {
 				      size_t *issued, struct mu_error *err);
 	enum mu_err (*campaign_cancel)(struct store *st, const char *id, const char *reason,
 				       const struct audit_ctx *a, struct mu_error *err);
-	enum mu_err (*campaign_summonses)(struct store *st, const char *id,
-					  struct summons_set **out);
+	enum mu_err (*campaign_summonses)(struct store *st, const char *id, int64_t *after,
+					  size_t limit, struct summons_set **out);
 	enum mu_err (*campaign_summons_ids)(struct store *st, const char *id,
 					    struct summons_id **out, size_t *n);
 	/* due process (sqlite_due.c; docs/due-process.md) */
@@ -692,9 +692,11 @@ enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *
 /* The ids of a campaign's summonses, in id order (caller frees *out). */
 enum mu_err store_campaign_summons_ids(struct store *st, const char *id,
 				       struct summons_id **out, size_t *n) MU_MUSTCHECK;
-/* Every summons of a campaign with its events. */
-enum mu_err store_campaign_summonses(struct store *st, const char *id,
-				     struct summons_set **out) MU_MUSTCHECK;
+/* A page of up to limit summonses of a campaign with their events, after
+ * the position *after (0 to start), which moves on; an empty set at the
+ * end. Memory stays bounded whatever the campaign's size. */
+enum mu_err store_campaign_summonses(struct store *st, const char *id, int64_t *after,
+				     size_t limit, struct summons_set **out) MU_MUSTCHECK;
 
 /* Summonses of an office issued in [from, to), in id order (print batch). */
 enum mu_err store_summonses_issued(struct store *st, const char *office, int64_t from,

@@ -142,5 +142,41 @@ def test_checks_answered_during_a_failed_approval_are_audited():
         c.close()
 
 
+def test_report_and_cancel_of_a_large_campaign():
+    """20,000 summonses: the report reads them a page (4,096) at a time and
+    the cancellation writes them 256 to a transaction; every one counted,
+    every one cancelled."""
+    c, cid, r, statuses = approve_under_checks()
+    try:
+        eq(r.status, 200, "approve: %r" % r)
+        issued = r.json["issued"]
+        check(issued > 3 * 4096, "more summonses than three pages: %d" % issued)
+        rep = c.srv.get("/v1/campaigns/" + cid, token=c.admin)
+        eq(rep.status, 200, "report: %r" % rep)
+        counts = rep.json["counts"]
+        eq(sum(counts["by_state"].values()), issued, "by state: %r" % counts["by_state"])
+        eq(sum(counts["by_office"].values()), issued, "by office")
+        eq(sum(counts["by_channel"].values()), issued, "by channel")
+        commissar = c.token("commissar")
+        r = c.srv.post("/v1/campaigns/%s/cancel" % cid, {"reason": "decree withdrawn"},
+                       token=commissar)
+        eq(r.status, 200, "cancel: %r" % r)
+        eq(r.json["summonses_cancelled"], issued, "every summons cancelled")
+        rep = c.srv.get("/v1/campaigns/" + cid, token=c.admin)
+        eq(rep.json["counts"]["by_state"]["cancelled"], issued, "the report says so")
+        con = sqlite3.connect(c.db)
+        n = con.execute("SELECT count(*) FROM summons_events e JOIN summonses s"
+                        " ON s.id = e.summons_id WHERE s.campaign = ? AND e.type = 'cancelled'",
+                        (cid,)).fetchone()[0]
+        con.close()
+        eq(n, issued, "one cancelled event each")
+        eq(c.srv.stop(), 0, "server stops")
+        c.srv = None
+        code, out, err = run_cli("audit", "verify", "--db", c.db)
+        eq(code, 0, "the log verifies: " + out + err)
+    finally:
+        c.close()
+
+
 if __name__ == "__main__":
     run(globals())
