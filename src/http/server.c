@@ -634,22 +634,16 @@ static void dispatch(struct reqstate *rs)
 /* "r" and n in lower-case hex, as "r%llx" would (on every request). */
 static void rid_format(char *buf, size_t size, unsigned long long n)
 {
-	char tmp[20];
-	size_t k = 0, i = 0;
+	char tmp[24];
+	size_t k = sizeof(tmp) - 1;
 
-	do {
-		tmp[k++] = "0123456789abcdef"[n & 15];
+	tmp[k] = '\0';
+	do { /* 16 digits at most: k stays above 1 */
+		tmp[--k] = "0123456789abcdef"[n & 15];
 		n >>= 4;
-	} while (n);
-	if (size < k + 2) {
-		if (size)
-			buf[0] = '\0';
-		return;
-	}
-	buf[i++] = 'r';
-	while (k)
-		buf[i++] = tmp[--k];
-	buf[i] = '\0';
+	} while (n && k > 1);
+	tmp[--k] = 'r';
+	mu_copy(buf, size, tmp + k);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,

@@ -108,7 +108,7 @@ void sq_ci_attach(struct sq_store *s)
 	if (!s->path[0] || !strcmp(s->path, ":memory:") ||
 	    !(path = malloc(strlen(s->path) + 5)))
 		return;
-	sprintf(path, "%s-gen", s->path);
+	snprintf(path, strlen(s->path) + 5, "%s-gen", s->path);
 	ci->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(path);
 	if (ci->fd < 0)
