@@ -673,6 +673,7 @@ enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
 	struct campaign_member *m = NULL;
 	size_t n = 0, issued = 0;
 	json_t *excluded;
+	int64_t total;
 	enum mu_err rc;
 
 	*report = NULL;
@@ -680,7 +681,7 @@ enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
 		return rc;
 	set_phase(pr, CP_PREPARE);
 	excluded = json_array();
-	rc = store_campaign_members(a->st, c->id, &m, &n);
+	rc = store_campaign_members(a->st, c->id, 0, 0, &m, &n, &total);
 	if (rc == MU_OK)
 		rc = prepare_members(a, m, n, ctx->at);
 	if (rc == MU_OK) {

@@ -118,6 +118,7 @@ void h_campaigns_members(struct api_req *r)
 	struct campaign c;
 	struct campaign_member *m = NULL;
 	size_t n = 0;
+	int64_t total = 0;
 	long off = 0, lim = 100;
 	const char *o = api_query(r, "offset"), *l = api_query(r, "limit");
 	json_t *arr;
@@ -133,14 +134,14 @@ void h_campaigns_members(struct api_req *r)
 		return;
 	}
 	if (api_audit_read(r, "campaign.members", "", "campaign", c.id) ||
-	    store_campaign_members(r->app->st, c.id, &m, &n) != MU_OK) {
+	    store_campaign_members(r->app->st, c.id, off, (size_t)lim, &m, &n, &total) != MU_OK) {
 		free(m);
 		if (!r->responded)
 			api_fail(r, MU_EIO, NULL, "cannot read the selection");
 		return;
 	}
 	arr = json_array();
-	for (size_t i = (size_t)off; i < n && i < (size_t)(off + lim); i++) {
+	for (size_t i = 0; i < n; i++) {
 		char at[MU_RFC3339_MAX];
 		mu_time_format(m[i].report_at, at, sizeof(at));
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "national_id",
@@ -148,5 +149,5 @@ void h_campaigns_members(struct api_req *r)
 			"summons_id", m[i].summons_id));
 	}
 	free(m);
-	api_json(r, 200, json_pack("{s:I, s:o}", "total", (json_int_t)n, "members", arr));
+	api_json(r, 200, json_pack("{s:I, s:o}", "total", (json_int_t)total, "members", arr));
 }

@@ -348,26 +348,46 @@ enum mu_err sqc_campaign_list(struct store *st, struct campaign **out, size_t *n
 	return MU_OK;
 }
 
-enum mu_err sqc_campaign_members(struct store *st, const char *id,
-				 struct campaign_member **out, size_t *n)
+enum mu_err sqc_campaign_members(struct store *st, const char *id, int64_t offset,
+				 size_t limit, struct campaign_member **out, size_t *n,
+				 int64_t *total)
 {
 	struct sq_conn *conn = sq_reader((struct sq_store *)st);
 	sqlite3_stmt *q;
 	size_t cap = 0;
+	enum mu_err rc = MU_OK;
 
-	if (!conn || !(q = sq_stmt(conn, "SELECT national_id, office, report_at, summons_id,"
-				   " seq FROM campaign_members WHERE campaign_id = ? ORDER BY seq")))
+	/* one read transaction: the page and the total agree */
+	if (!conn || sqlite3_exec(conn->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return MU_EIO;
+	/* seq runs 1..n without gaps (put_members): the total is the last, and
+	 * a page starts at seq offset + 1, both found in the primary key */
+	if (!(q = sq_stmt(conn, "SELECT max(seq) FROM campaign_members WHERE campaign_id = ?"))) {
+		rc = MU_EIO;
+		goto out;
+	}
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*total = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (!(q = sq_stmt(conn, "SELECT national_id, office, report_at, summons_id, seq"
+			  " FROM campaign_members WHERE campaign_id = ?1 AND seq > ?2"
+			  " ORDER BY seq LIMIT ?3"))) {
+		rc = MU_EIO;
+		goto out;
+	}
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, offset);
+	sqlite3_bind_int64(q, 3, limit ? (sqlite3_int64)limit : -1);
+	while (rc == MU_OK && sqlite3_step(q) == SQLITE_ROW) {
 		struct campaign_member *m;
 		if (*n == cap) {
 			struct campaign_member *nw;
 			cap = cap ? cap * 2 : 64;
 			nw = realloc(*out, cap * sizeof(*nw));
 			if (!nw) {
-				sqlite3_reset(q);
-				return MU_ENOMEM;
+				rc = MU_ENOMEM;
+				break;
 			}
 			*out = nw;
 		}
@@ -380,7 +400,9 @@ enum mu_err sqc_campaign_members(struct store *st, const char *id,
 		m->seq = sqlite3_column_int64(q, 4);
 	}
 	sqlite3_reset(q);
-	return MU_OK;
+out:
+	sqlite3_exec(conn->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
 }
 
 /* ---- issuing ------------------------------------------------------------- */

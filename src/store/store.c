@@ -371,12 +371,14 @@ enum mu_err store_campaign_list(struct store *st, struct campaign **out, size_t 
 	CALL(campaign_list, out, n);
 }
 
-enum mu_err store_campaign_members(struct store *st, const char *id,
-				   struct campaign_member **out, size_t *n)
+enum mu_err store_campaign_members(struct store *st, const char *id, int64_t offset,
+				   size_t limit, struct campaign_member **out, size_t *n,
+				   int64_t *total)
 {
 	*out = NULL;
 	*n = 0;
-	CALL(campaign_members, id, out, n);
+	*total = 0;
+	CALL(campaign_members, id, offset, limit, out, n, total);
 }
 
 enum mu_err store_campaign_member_scan(struct store *st, const char *id,

@@ -397,8 +397,9 @@ struct store_ops {
 				    const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*campaign_get)(struct store *st, const char *id, struct campaign *c);
 	enum mu_err (*campaign_list)(struct store *st, struct campaign **out, size_t *n);
-	enum mu_err (*campaign_members)(struct store *st, const char *id,
-					struct campaign_member **out, size_t *n);
+	enum mu_err (*campaign_members)(struct store *st, const char *id, int64_t offset,
+					size_t limit, struct campaign_member **out, size_t *n,
+					int64_t *total);
 	enum mu_err (*campaign_member_scan)(struct store *st, const char *id,
 					    campaign_scan_cb cb, void *ctx);
 	enum mu_err (*campaign_issue)(struct store *st, const struct campaign *c,
@@ -669,8 +670,11 @@ enum mu_err store_campaign_get(struct store *st, const char *id,
 			       struct campaign *c) MU_MUSTCHECK;
 enum mu_err store_campaign_list(struct store *st, struct campaign **out,
 				size_t *n) MU_MUSTCHECK;
-enum mu_err store_campaign_members(struct store *st, const char *id,
-				   struct campaign_member **out, size_t *n) MU_MUSTCHECK;
+/* The members of a campaign in selection order: limit of them (0: all)
+ * after the first offset; *total is the selection's size. */
+enum mu_err store_campaign_members(struct store *st, const char *id, int64_t offset,
+				   size_t limit, struct campaign_member **out, size_t *n,
+				   int64_t *total) MU_MUSTCHECK;
 /* The members of a campaign in selection order, each with the person's
  * record and the facts that may exclude them now (as campaign_scan, plus
  * seq and has_account), in one read: cb returns nonzero to stop. */

@@ -143,9 +143,10 @@ def test_checks_answered_during_a_failed_approval_are_audited():
 
 
 def test_report_and_cancel_of_a_large_campaign():
-    """20,000 summonses: the report reads them a page (4,096) at a time and
-    the cancellation writes them 256 to a transaction; every one counted,
-    every one cancelled."""
+    """20,000 summonses: the report reads them a page (4,096) at a time,
+    the members list pages through the selection, and the cancellation
+    writes them 256 to a transaction; every one counted, listed once and
+    cancelled."""
     c, cid, r, statuses = approve_under_checks()
     try:
         eq(r.status, 200, "approve: %r" % r)
@@ -157,6 +158,23 @@ def test_report_and_cancel_of_a_large_campaign():
         eq(sum(counts["by_state"].values()), issued, "by state: %r" % counts["by_state"])
         eq(sum(counts["by_office"].values()), issued, "by office")
         eq(sum(counts["by_channel"].values()), issued, "by channel")
+        # the selection page by page: every member once, in order, the same total
+        seen, off = [], 0
+        while True:
+            p = c.srv.get("/v1/campaigns/%s/members?offset=%d&limit=1000" % (cid, off),
+                          token=c.admin)
+            eq(p.status, 200, "members page at %d: %r" % (off, p))
+            if not p.json["members"]:
+                break
+            seen += [m["national_id"] for m in p.json["members"]]
+            off += len(p.json["members"])
+        total = p.json["total"]
+        eq(len(seen), total, "pages cover the selection")
+        eq(len(set(seen)), total, "no member twice")
+        check(total >= issued, "the selection holds the issued: %d, %d" % (total, issued))
+        one = c.srv.get("/v1/campaigns/%s/members?offset=%d&limit=3" % (cid, total - 2),
+                        token=c.admin).json
+        eq([m["national_id"] for m in one["members"]], seen[-2:], "a page at the end")
         commissar = c.token("commissar")
         r = c.srv.post("/v1/campaigns/%s/cancel" % cid, {"reason": "decree withdrawn"},
                        token=commissar)
