@@ -248,7 +248,7 @@ static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
 	if (rc == MU_OK)
 		rc = fn(s, arg, err);
 	if (rc == MU_OK)
-		sq_ci_before_commit(s);
+		rc = sq_ci_before_commit(s, err);
 	if (rc == MU_OK && conn_exec(s->w.db, "COMMIT") != SQLITE_OK)
 		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
 	sq_ci_after(s, rc == MU_OK);
@@ -526,6 +526,17 @@ static enum mu_err migrate(struct sq_store *s, struct mu_error *err)
 		      " applied_at INTEGER NOT NULL)") != SQLITE_OK)
 		return sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
 	s->schema_version = read_schema_version(s->w.db);
+	{
+		int known = 0;
+		for (const struct store_migration *m = store_migrations; m->sql; m++)
+			known = m->version > known ? m->version : known;
+		/* An older muster would write without what newer schemas rely on
+		 * (the checks' counter, docs/checks.md): it must not write. */
+		if (s->schema_version > known)
+			return mu_fail(err, MU_EIO, "db", "the register's schema (version %d) is "
+				       "newer than this muster knows (%d): use the newer muster",
+				       s->schema_version, known);
+	}
 	for (const struct store_migration *m = store_migrations; m->sql; m++) {
 		if (m->version <= s->schema_version)
 			continue;
@@ -702,12 +713,14 @@ enum mu_err store_open(const char *path, const struct store_options *opt,
 		rc = sq_audit_open(s, err);
 	if (rc)
 		goto fail;
+	if (opt && opt->check_index)
+		sq_ci_configure(s, opt->check_poll_ms);
 	if (start_writer(s) != 0) {
 		rc = mu_fail(err, MU_EIO, NULL, "cannot start the writer thread");
 		goto fail;
 	}
 	s->writer_started = 1;
-	if (opt && opt->check_index && (rc = sq_ci_enable(s, opt->check_poll_ms, err)) != MU_OK)
+	if ((rc = sq_ci_load(s, err)) != MU_OK)
 		goto fail;
 	*out = &s->base;
 	return MU_OK;

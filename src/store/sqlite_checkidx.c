@@ -28,6 +28,7 @@
  */
 #include "store/sqlite_int.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,46 +81,103 @@ static void on_update(void *arg, int op, const char *db, const char *table,
 	ci->rowids[ci->n_rowids++] = rowid;
 }
 
-/* Before the commit is visible: announce it to every process's index. */
+/* Before the commit is visible: announce it to every process's index. A
+ * register that has a counter file but whose counter this process could
+ * not open refuses the commit (a non-zero return makes it a rollback):
+ * sq_ci_before_commit says why first; this is the backstop for
+ * transactions outside the writer's jobs (migrations). */
 static int on_commit(void *arg)
 {
 	struct sq_ci *ci = arg;
 
-	if (ci->touched && ci->gen) {
-		ci->bumped_from = __atomic_fetch_add(ci->gen, 1, __ATOMIC_SEQ_CST);
-		ci->bumped = 1;
+	if (!ci->touched)
+		return 0;
+	if (!ci->gen)
+		return ci->need_counter;
+	ci->bumped_from = __atomic_fetch_add(ci->gen, 1, __ATOMIC_SEQ_CST);
+	ci->bumped = 1;
+	return 0;
+}
+
+/* Sleep in small steps while another process holds the write lock, so
+ * that the writer takes it (and sees that process's commit, sq_ci_begin)
+ * soon after it is released; give up after busy_ms as busy_timeout did. */
+static int on_busy(void *arg, int count)
+{
+	struct sq_store *s = arg;
+	struct timespec ts = {0, 2 * 1000000L};
+
+	if ((int64_t)count * 2 >= s->busy_ms)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* Open (creating it like the register: same mode and owner) and map the
+ * counter file; 0 on success. */
+static int open_counter(struct sq_ci *ci, const char *db_path)
+{
+	struct stat db, sb;
+	void *m;
+	int fd = open(ci->gen_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0 && stat(db_path, &db) == 0) {
+		if (fchmod(fd, db.st_mode & 0666) != 0) { /* best effort, as SQLite's -shm */ }
+		if (geteuid() == 0 && fchown(fd, db.st_uid, db.st_gid) != 0) { /* idem */ }
 	}
+	if (fd < 0)
+		fd = open(ci->gen_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0 || (sb.st_size < 8 && ftruncate(fd, 8) != 0) ||
+	    (m = mmap(NULL, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	/* a mapping replaced by a reopen stays mapped until close: a check
+	 * may still be reading through it */
+	if (ci->gen && ci->n_old < sizeof(ci->old) / sizeof(ci->old[0]))
+		ci->old[ci->n_old++] = ci->gen;
+	if (ci->fd >= 0)
+		close(ci->fd);
+	ci->fd = fd;
+	ci->dev = sb.st_dev;
+	ci->ino = sb.st_ino;
+	__atomic_store_n(&ci->gen, (uint64_t *)m, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
 void sq_ci_attach(struct sq_store *s)
 {
 	struct sq_ci *ci = &s->ci;
-	char *path;
-	struct stat sb;
-	void *m;
+	pthread_rwlockattr_t at;
+	char *real;
 
 	ci->fd = -1;
 	ci->attached = 1;
 	ci->data_version = -1;
-	pthread_rwlock_init(&ci->lk, NULL);
+	pthread_rwlockattr_init(&at);
+	/* a stream of checks must not keep the writer from its update */
+	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&ci->lk, &at);
+	pthread_rwlockattr_destroy(&at);
 	sqlite3_update_hook(s->w.db, on_update, ci);
 	sqlite3_commit_hook(s->w.db, on_commit, ci);
-	if (!s->path[0] || !strcmp(s->path, ":memory:") ||
-	    !(path = malloc(strlen(s->path) + 5)))
+	sqlite3_busy_handler(s->w.db, on_busy, s);
+	if (!s->path[0] || !strcmp(s->path, ":memory:"))
 		return;
-	snprintf(path, strlen(s->path) + 5, "%s-gen", s->path);
-	ci->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	free(path);
-	if (ci->fd < 0)
-		return;
-	if (fstat(ci->fd, &sb) != 0 || (sb.st_size < 8 && ftruncate(ci->fd, 8) != 0) ||
-	    (m = mmap(NULL, 8, PROT_READ | PROT_WRITE, MAP_SHARED, ci->fd, 0)) == MAP_FAILED) {
-		close(ci->fd);
-		ci->fd = -1;
-		return;
-	}
-	ci->gen = m;
+	ci->need_counter = 1;
+	/* the file the register really is: every process finds the same
+	 * counter however it names the register (a symbolic link) */
+	real = realpath(s->path, NULL);
+	ci->gen_path = malloc(strlen(real ? real : s->path) + 5);
+	if (ci->gen_path)
+		snprintf(ci->gen_path, strlen(real ? real : s->path) + 5, "%s-gen",
+			 real ? real : s->path);
+	free(real);
+	if (ci->gen_path && open_counter(ci, s->path) != 0)
+		fprintf(stderr, "muster: store: cannot open %s: %s; this process may not "
+			"change persons or restrictions\n", ci->gen_path, strerror(errno));
 }
 
 void sq_ci_detach(struct sq_store *s)
@@ -128,10 +186,14 @@ void sq_ci_detach(struct sq_store *s)
 
 	if (ci->gen)
 		munmap(ci->gen, 8);
+	for (size_t i = 0; i < ci->n_old; i++)
+		munmap(ci->old[i], 8);
 	if (ci->fd >= 0)
 		close(ci->fd);
 	ci->gen = NULL;
 	ci->fd = -1;
+	free(ci->gen_path);
+	ci->gen_path = NULL;
 	ci_free(ci->idx);
 	ci->idx = NULL;
 	free(ci->rowids);
@@ -144,9 +206,44 @@ void sq_ci_detach(struct sq_store *s)
 	ci->attached = 0;
 }
 
+static void invalidate(struct sq_ci *ci)
+{
+	pthread_rwlock_wrlock(&ci->lk);
+	ci->valid = 0;
+	ci->want_rebuild = 1;
+	pthread_rwlock_unlock(&ci->lk);
+}
+
+/* One integer from sql on c: 0 and *v (none when NULL), -1 on error. */
+static int read_i64(struct sq_conn *c, const char *sql, int64_t none, int64_t *v)
+{
+	sqlite3_stmt *q = sq_stmt(c, sql);
+	int rc;
+
+	if (!q)
+		return -1;
+	*v = none;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		*v = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Right after BEGIN IMMEDIATE: the write lock is ours, so any commit by
+ * another connection is over and PRAGMA data_version shows it. */
 void sq_ci_begin(struct sq_store *s)
 {
-	reset_tx(&s->ci);
+	struct sq_ci *ci = &s->ci;
+	int64_t dv;
+
+	reset_tx(ci);
+	if (!ci->enabled)
+		return;
+	if (read_i64(&s->w, "PRAGMA data_version", -1, &dv) != 0 || dv != ci->data_version) {
+		invalidate(ci);
+		ci->data_version = dv;
+	}
 }
 
 /* A person's restrictions from the current transaction into st. */
@@ -173,35 +270,29 @@ static enum mu_err read_state(struct sq_conn *c, const char *nid, struct ci_stat
 	return rc == SQLITE_DONE ? MU_OK : MU_EIO;
 }
 
-static int64_t read_i64(struct sq_conn *c, const char *sql, int64_t none)
-{
-	sqlite3_stmt *q = sq_stmt(c, sql);
-	int64_t v = none;
-
-	if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(q, 0);
-	if (q)
-		sqlite3_reset(q);
-	return v;
-}
 
 #define SQL_MIN_DUE "SELECT min(next_due) FROM persons WHERE next_due IS NOT NULL"
 #define SQL_MAX_REC "SELECT max(reconciled_at) FROM persons WHERE reconciled_at > 0"
 
 /* Inside the job's transaction, before COMMIT: the new state of every
  * person it touched, and the new lower bound of next_due. */
-void sq_ci_before_commit(struct sq_store *s)
+enum mu_err sq_ci_before_commit(struct sq_store *s, struct mu_error *err)
 {
 	struct sq_ci *ci = &s->ci;
 	sqlite3_stmt *q;
 
+	if (ci->touched && ci->need_counter && !ci->gen)
+		return mu_fail(err, MU_EIO, "db", "cannot open %s, the counter that keeps a "
+			       "running server's agency checks exact: persons and restrictions "
+			       "cannot be changed from this process (check the file's owner and "
+			       "mode)", ci->gen_path ? ci->gen_path : "the counter file");
 	if (!ci->enabled || !ci->touched || ci->over)
-		return;
+		return MU_OK;
 	if (ci->cap_pend < ci->n_rowids) {
 		struct ci_pending *p = realloc(ci->pend, ci->n_rowids * sizeof(*p));
 		if (!p) {
 			ci->over = 1;
-			return;
+			return MU_OK;
 		}
 		ci->pend = p;
 		ci->cap_pend = ci->n_rowids;
@@ -219,15 +310,21 @@ void sq_ci_before_commit(struct sq_store *s)
 			ci->over = 1;
 			break;
 		}
-		snprintf(p->id, sizeof(p->id), "%s", (const char *)sqlite3_column_text(q, 0));
 		if (sqlite3_column_int64(q, 1) > ci->p_max_rec)
 			ci->p_max_rec = sqlite3_column_int64(q, 1);
+		if (sqlite3_column_bytes(q, 0) > NATIONAL_ID_MAX) {
+			sqlite3_reset(q); /* no check can name it (person_id_valid) */
+			continue;
+		}
+		snprintf(p->id, sizeof(p->id), "%s", (const char *)sqlite3_column_text(q, 0));
 		sqlite3_reset(q);
 		if (read_state(&s->w, p->id, &p->st) != MU_OK)
 			ci->over = 1;
 		ci->n_pend++;
 	}
-	ci->p_min_due = read_i64(&s->w, SQL_MIN_DUE, MU_T_NONE);
+	if (read_i64(&s->w, SQL_MIN_DUE, MU_T_NONE, &ci->p_min_due) != 0)
+		ci->over = 1;
+	return MU_OK;
 }
 
 /* After COMMIT (committed) or ROLLBACK. */
@@ -279,6 +376,8 @@ static enum mu_err j_rebuild(struct sq_store *s, void *arg, struct mu_error *err
 	while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *nid = (const char *)sqlite3_column_text(q, 0);
 		int k = restr_kind_parse((const char *)sqlite3_column_text(q, 1));
+		if (sqlite3_column_bytes(q, 0) > NATIONAL_ID_MAX)
+			continue; /* no check can name it (person_id_valid) */
 		if (strcmp(nid, cur) != 0) {
 			if (cur[0] && ci_put(nx, cur, &st) != 0)
 				bad = 1;
@@ -296,10 +395,11 @@ static enum mu_err j_rebuild(struct sq_store *s, void *arg, struct mu_error *err
 		sqlite3_reset(q);
 	if (!bad && (rc != SQLITE_DONE || (cur[0] && ci_put(nx, cur, &st) != 0)))
 		bad = 1;
-	max_rec = read_i64(&s->w, SQL_MAX_REC, 0);
-	min_due = read_i64(&s->w, SQL_MIN_DUE, MU_T_NONE);
-	/* commits by other connections from here on: sq_ci_poll */
-	ci->data_version = read_i64(&s->w, "PRAGMA data_version", -1);
+	if (read_i64(&s->w, SQL_MAX_REC, 0, &max_rec) != 0 ||
+	    read_i64(&s->w, SQL_MIN_DUE, MU_T_NONE, &min_due) != 0 ||
+	    /* commits by other connections from here on: sq_ci_begin, sq_ci_poll */
+	    read_i64(&s->w, "PRAGMA data_version", -1, &ci->data_version) != 0)
+		bad = 1;
 	if (bad) {
 		ci_free(nx);
 		return MU_EIO; /* nothing written: the rollback costs nothing */
@@ -319,19 +419,29 @@ static enum mu_err j_rebuild(struct sq_store *s, void *arg, struct mu_error *err
 	return MU_OK;
 }
 
-enum mu_err sq_ci_enable(struct sq_store *s, int poll_ms, struct mu_error *err)
+void sq_ci_configure(struct sq_store *s, int poll_ms)
 {
 	struct sq_ci *ci = &s->ci;
 
-	ci->poll_ms = poll_ms > 0 ? poll_ms : CI_POLL_MS;
 	if (!ci->gen) { /* no counter file: checks read the register */
-		fprintf(stderr, "muster: store: cannot open %s-gen; agency checks read the "
-			"register instead of memory\n", s->path);
-		return MU_OK;
+		fprintf(stderr, "muster: store: without %s, agency checks read the register "
+			"instead of memory\n", ci->gen_path ? ci->gen_path : "a counter file");
+		return;
 	}
+	ci->poll_ms = poll_ms > 0 ? poll_ms : CI_POLL_MS;
 	ci->enabled = 1;
-	ci->rebuilt_ms = now_ms();
-	return sq_write(s, j_rebuild, NULL, err);
+	ci->rebuilt_ms = ci->polled_ms = now_ms();
+}
+
+enum mu_err sq_ci_load(struct sq_store *s, struct mu_error *err)
+{
+	enum mu_err rc;
+
+	if (!s->ci.enabled)
+		return MU_OK;
+	rc = sq_write(s, j_rebuild, NULL, err);
+	s->ci.rebuilt_ms = now_ms();
+	return rc;
 }
 
 /* Between two reloads: at least CI_REBUILD_GAP_MS, and four times what the
@@ -348,44 +458,56 @@ static int64_t rebuild_gap(const struct sq_ci *ci)
 int sq_ci_poll_ms(struct sq_store *s)
 {
 	struct sq_ci *ci = &s->ci;
-	int64_t left;
+	int64_t t, left;
 
 	if (!ci->enabled)
 		return -1;
-	if (!ci->want_rebuild) /* writer thread: its own flag */
-		return ci->poll_ms;
-	left = rebuild_gap(ci) - (now_ms() - ci->rebuilt_ms);
-	return left < 1 ? 1 : left < ci->poll_ms ? (int)left : ci->poll_ms;
+	t = now_ms();
+	left = ci->poll_ms - (t - ci->polled_ms);
+	if (ci->want_rebuild) { /* writer thread: its own flag */
+		int64_t r = rebuild_gap(ci) - (t - ci->rebuilt_ms);
+		left = r < left ? r : left;
+	}
+	return left < 1 ? 1 : left > ci->poll_ms ? ci->poll_ms : (int)left;
 }
 
-/* Writer thread, outside any transaction: notice commits by programs that
- * do not bump the counter, and rebuild when due. */
+/* Writer thread, outside any transaction, every poll_ms: notice commits
+ * by programs that do not step the counter, a counter file replaced or
+ * deleted, a step with no commit behind it; and reload when due. */
 void sq_ci_poll(struct sq_store *s, enum mu_err (*run)(struct sq_store *, sq_write_fn,
 						      void *, struct mu_error *))
 {
 	struct sq_ci *ci = &s->ci;
-	int64_t dv, t;
-	enum mu_err rc;
+	struct stat sb;
+	int64_t dv, t = now_ms();
+	int stale = 0;
 
 	if (!ci->enabled)
 		return;
-	dv = read_i64(&s->w, "PRAGMA data_version", -1);
-	if (dv != ci->data_version) {
-		if (ci->data_version != -1) {
-			pthread_rwlock_wrlock(&ci->lk);
-			ci->valid = 0;
-			ci->want_rebuild = 1;
-			pthread_rwlock_unlock(&ci->lk);
+	if (t - ci->polled_ms >= ci->poll_ms) {
+		ci->polled_ms = t;
+		if (read_i64(&s->w, "PRAGMA data_version", -1, &dv) != 0 || dv != ci->data_version) {
+			stale = 1;
+			ci->data_version = dv;
 		}
-		ci->data_version = dv;
+		if (stat(ci->gen_path, &sb) != 0 || sb.st_dev != ci->dev || sb.st_ino != ci->ino) {
+			stale = 1;
+			if (open_counter(ci, s->path) != 0)
+				fprintf(stderr, "muster: store: cannot reopen %s\n", ci->gen_path);
+		}
+		pthread_rwlock_rdlock(&ci->lk);
+		if (ci->valid && ci->at_gen != __atomic_load_n(ci->gen, __ATOMIC_SEQ_CST))
+			stale = 1;
+		pthread_rwlock_unlock(&ci->lk);
+		if (stale)
+			invalidate(ci);
 	}
-	if (!ci->want_rebuild || (t = now_ms()) - ci->rebuilt_ms < rebuild_gap(ci))
+	if (!ci->want_rebuild || t - ci->rebuilt_ms < rebuild_gap(ci))
 		return;
-	ci->rebuilt_ms = t;
-	rc = run(s, j_rebuild, NULL, NULL);
-	if (rc != MU_OK)
+	if (run(s, j_rebuild, NULL, NULL) != MU_OK)
 		fprintf(stderr, "muster: store: cannot rebuild the checks' index; checks read "
 			"the register meanwhile\n");
+	ci->rebuilt_ms = now_ms(); /* from its end: at most a fifth of the time */
 }
 
 int sq_ci_check(struct sq_store *s, const char *nid, enum restr_kind kind,
@@ -397,7 +519,7 @@ int sq_ci_check(struct sq_store *s, const char *nid, enum restr_kind kind,
 
 	if (!ci->enabled)
 		return 0;
-	g = __atomic_load_n(ci->gen, __ATOMIC_SEQ_CST);
+	g = __atomic_load_n(__atomic_load_n(&ci->gen, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
 	pthread_rwlock_rdlock(&ci->lk);
 	if (ci->valid && ci->at_gen == g) {
 		r = ci_get(ci->idx, nid, kind, &out->since, out->basis);
@@ -430,6 +552,8 @@ void store_check_index_stats(struct store *st, struct check_index_stats *out)
 	pthread_rwlock_rdlock(&ci->lk);
 	out->entries = ci->idx ? ci_count(ci->idx) : 0;
 	out->bytes = ci->idx ? ci_bytes(ci->idx) : 0;
-	out->valid = ci->valid && ci->at_gen == __atomic_load_n(ci->gen, __ATOMIC_SEQ_CST);
+	out->valid = ci->valid &&
+		     ci->at_gen == __atomic_load_n(__atomic_load_n(&ci->gen, __ATOMIC_SEQ_CST),
+						   __ATOMIC_SEQ_CST);
 	pthread_rwlock_unlock(&ci->lk);
 }

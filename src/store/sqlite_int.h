@@ -8,6 +8,7 @@
 #define MU_SQLITE_INT_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <string.h>
@@ -68,8 +69,15 @@ struct ci_pending {
 };
 #define CI_POLL_MS 20 /* the writer looks for foreign commits this often */
 struct sq_ci {
-	uint64_t *gen;                /* <register>-gen, shared by all processes */
+	uint64_t *gen;                /* <register>-gen, shared by all processes;
+				       * the pointer is atomic (a reopen) */
+	char *gen_path;
 	int fd, attached;
+	int need_counter;             /* a file register: writes need the counter */
+	dev_t dev;                    /* the counter file's identity, to notice */
+	ino_t ino;                    /* it replaced or deleted (sq_ci_poll) */
+	uint64_t *old[8];             /* mappings replaced by a reopen */
+	size_t n_old;
 	int enabled;                  /* set before serving, then read-only */
 	int poll_ms;
 	pthread_rwlock_t lk;
@@ -86,7 +94,7 @@ struct sq_ci {
 	struct ci_pending *pend;
 	size_t n_pend, cap_pend;
 	int64_t p_max_rec, p_min_due;
-	int64_t rebuilt_ms, rebuild_took_ms, data_version;
+	int64_t rebuilt_ms, rebuild_took_ms, data_version, polled_ms;
 	uint64_t hits, misses, rebuilds; /* atomic */
 };
 
@@ -160,9 +168,12 @@ enum mu_err sq_audit_put_many(struct sq_store *s, struct audit_entry *v,
  * connection (every process); the index (the server: sq_ci_enable). */
 void sq_ci_attach(struct sq_store *s);
 void sq_ci_detach(struct sq_store *s);
-enum mu_err sq_ci_enable(struct sq_store *s, int poll_ms, struct mu_error *err) MU_MUSTCHECK;
+/* The server: before the writer starts, then its first load. */
+void sq_ci_configure(struct sq_store *s, int poll_ms);
+enum mu_err sq_ci_load(struct sq_store *s, struct mu_error *err) MU_MUSTCHECK;
 void sq_ci_begin(struct sq_store *s);
-void sq_ci_before_commit(struct sq_store *s);
+/* MU_EIO when the job changed persons and this process has no counter. */
+enum mu_err sq_ci_before_commit(struct sq_store *s, struct mu_error *err) MU_MUSTCHECK;
 void sq_ci_after(struct sq_store *s, int committed);
 /* How long the writer may sleep: -1 no limit. */
 int sq_ci_poll_ms(struct sq_store *s);

@@ -139,6 +139,96 @@ def test_another_muster_process_is_seen_at_once(c):
     eq(from_memory(c, tok, nids[1])["permitted"], False, "from memory again")
 
 
+@with_ctx(test_clock=False, extra=["--check-index-poll-ms", "600000"])
+def test_the_counter_is_the_registers_whatever_its_name(c):
+    """The command line reaches the register through a symbolic link in
+    another directory: it must step the same counter as the server."""
+    clerk, tok, nids, sids = world(c)
+    eq(from_memory(c, tok, nids[0])["permitted"], False, "barred")
+    other = tempfile.mkdtemp(prefix="muster-link-")
+    link = os.path.join(other, "alias.db")
+    os.symlink(c.db, link)
+    path = removals_file([nids[0]])
+    try:
+        code, out, err = run_cli("import", "removals", "--db", link, path)
+    finally:
+        os.unlink(path)
+    eq(code, 0, "import removals through the link: %s" % err)
+    eq(ask(c, tok, nids[0]), {"permitted": True}, "lifted, seen at once")
+    check(not os.path.exists(link + "-gen"), "no second counter beside the link")
+
+
+@with_ctx(test_clock=False, extra=["--check-index-poll-ms", "600000"])
+def test_a_process_without_the_counter_may_not_change_restrictions(c):
+    """A process that cannot open the counter (here its path is taken by a
+    directory; in life, another user's 0600 file) would commit unseen by
+    the server: it is refused, says why, and changes nothing."""
+    clerk, tok, nids, sids = world(c)
+    gen = c.db + "-gen"
+    os.rename(gen, gen + ".away")
+    os.mkdir(gen)
+    path = removals_file([nids[0]])
+    try:
+        code, out, err = run_cli("import", "removals", "--db", c.db, path)
+    finally:
+        os.unlink(path)
+        os.rmdir(gen)
+        os.rename(gen + ".away", gen)
+    check(code != 0, "refused: %r %r" % (out, err))
+    check(gen in err, "the error names the counter file: %r" % err)
+    eq(ask(c, tok, nids[0])["permitted"], False, "nothing changed: still barred")
+    db = sqlite3.connect(c.db)
+    status = db.execute("SELECT status FROM persons WHERE national_id = ?", (nids[0],)).fetchone()
+    db.close()
+    eq(status, ("active",), "not removed")
+
+
+@with_ctx(test_clock=False)
+def test_a_deleted_counter_is_noticed(c):
+    """Someone deletes the counter file while the server runs; the next
+    command line process makes a new one. The server's writer notices
+    within the poll and follows the new file."""
+    clerk, tok, nids, sids = world(c)
+    os.unlink(c.db + "-gen")
+    path = removals_file([nids[0]])
+    try:
+        code, out, err = run_cli("import", "removals", "--db", c.db, path)
+    finally:
+        os.unlink(path)
+    eq(code, 0, "import removals: %s" % err)
+    check(os.path.exists(c.db + "-gen"), "a new counter")
+    deadline = time.time() + 5
+    while ask(c, tok, nids[0])["permitted"] is False:
+        check(time.time() < deadline, "the lift was never seen")
+        time.sleep(0.01)
+    wait_valid(c)
+    eq(from_memory(c, tok, nids[0]), {"permitted": True}, "from memory, on the new counter")
+    eq(from_memory(c, tok, nids[1])["permitted"], False, "the other bar kept")
+    # and the new counter is the one followed: another process's change is
+    # seen at once again
+    path = removals_file([nids[1]])
+    try:
+        eq(run_cli("import", "removals", "--db", c.db, path)[0], 0, "second removal")
+    finally:
+        os.unlink(path)
+    eq(ask(c, tok, nids[1]), {"permitted": True}, "seen at once")
+
+
+@with_ctx(test_clock=False)
+def test_an_older_muster_cannot_write_a_newer_register(c):
+    """A muster that does not know the register's schema would write
+    without the counter: it refuses to open it."""
+    eq(c.srv.stop(), 0, "SIGTERM")
+    c.srv = None
+    db = sqlite3.connect(c.db)
+    with db:
+        db.execute("INSERT INTO schema_migrations VALUES (999, '999_future', 0)")
+    db.close()
+    code, out, err = run_cli("status", "--db", c.db, "CI-0000")
+    check(code != 0, "refused: %r" % out)
+    check("newer than this muster" in err, "says why: %r" % err)
+
+
 @with_ctx(test_clock=False)
 def test_a_program_that_is_not_muster_is_seen_within_the_poll(c):
     """An operator deletes a restriction with the sqlite3 library (never do
