@@ -724,15 +724,22 @@ enum mu_err app_campaign_cancel(struct app *a, const struct campaign *c,
 	struct summons_id *ids = NULL;
 	struct event_rec e = {0};
 	size_t n = 0;
-	enum mu_err rc;
+	enum mu_err rc = MU_OK;
 
 	*cancelled = 0;
 	if (!reason || !reason[0] || strlen(reason) > REASON_MAX_LEN)
 		return mu_fail(err, MU_EINVAL, "reason", "a written reason (at most %d bytes) "
 			       "is required", REASON_MAX_LEN);
-	rc = store_campaign_cancel(a->st, c->id, reason, ctx, err);
-	if (rc == MU_OK)
-		rc = store_campaign_summons_ids(a->st, c->id, &ids, &n);
+	/* Cancelled already: a cancellation cut short (a failed write, a
+	 * crash) left summonses open; asking again cancels what is left,
+	 * under the first reason. */
+	if (!strcmp(c->state, "cancelled"))
+		reason = c->cancel_reason[0] ? c->cancel_reason : reason;
+	else
+		rc = store_campaign_cancel(a->st, c->id, reason, ctx, err);
+	if (rc != MU_OK)
+		return rc;
+	rc = store_campaign_summons_ids(a->st, c->id, &ids, &n);
 	e.ev.type = EV_CANCELLED;
 	e.ev.at = e.ev.recorded_at = ctx->at;
 	e.ev.new_report_at = MU_T_NONE;
@@ -743,6 +750,10 @@ enum mu_err app_campaign_cancel(struct app *a, const struct campaign *c,
 	if (rc == MU_OK)
 		rc = app_record_events(a, ids, n, &e, ctx, cancelled, err);
 	free(ids);
+	if (rc) /* the campaign itself is cancelled by now */
+		mu_fail(err, rc, NULL, "the campaign is cancelled but %zu of its summonses were "
+			"cancelled before a write failed (%s); ask again to cancel the rest",
+			*cancelled, mu_err_name(rc));
 	return rc;
 }
 

@@ -251,11 +251,12 @@ struct batch_one {
 	struct restr_state next;
 	struct restr_change *ch;
 	struct restr_update u;
-	int64_t expect;
 };
 
-/* Prepare ids[i]'s event; 1 when it is to be written, 0 when the rules
- * refuse it (an ended summons) or it is gone. */
+/* Prepare ids[i]'s event: 1 when it is to be written, 0 when the rules
+ * refuse it (an ended summons) or it is gone, -1 when it cannot be
+ * prepared here (the person changed between the reads, or an error): the
+ * caller records it alone, with app_record_event's retries. */
 static int batch_prepare(struct app *a, const char *sid, const struct event_rec *ev,
 			 const struct audit_ctx *ctx, struct batch_one *b)
 {
@@ -286,7 +287,9 @@ static int batch_prepare(struct app *a, const char *sid, const struct event_rec 
 		b->u = (struct restr_update){b->set->items[i].s.national_id, b->set->pver,
 					     &b->next, b->ch, n};
 	summons_rec_free(r);
-	return rc == MU_OK;
+	if (rc == MU_OK)
+		return 1;
+	return rc == MU_ENOTFOUND || e.code != MU_OK ? 0 : -1;
 }
 
 enum mu_err app_record_events(struct app *a, const struct summons_id *ids, size_t n,
@@ -301,9 +304,13 @@ enum mu_err app_record_events(struct app *a, const struct summons_id *ids, size_
 	for (size_t at = 0; rc == MU_OK && at < n; at += EVENT_BATCH) {
 		size_t m = n - at < EVENT_BATCH ? n - at : EVENT_BATCH, k = 0, changes = 0;
 		for (size_t i = 0; i < m; i++) {
-			if (!batch_prepare(a, ids[at + i].id, ev, ctx, &b[k])) {
+			int ready = batch_prepare(a, ids[at + i].id, ev, ctx, &b[k]);
+			if (ready != 1) {
 				free(b[k].ch);
 				summons_set_free(b[k].set);
+				if (ready < 0 &&
+				    app_record_event(a, ids[at + i].id, ev, ctx, NULL, NULL) == MU_OK)
+					(*recorded)++;
 				continue;
 			}
 			v[k] = (struct event_batch_item){ids[at + i].id, ev, &b[k].u, MU_OK};

@@ -755,8 +755,10 @@ enum mu_err sqc_campaign_summonses(struct store *st, const char *id, int64_t *af
 		return MU_EIO;
 	}
 	/* by rowid: the campaign index (campaign, rowid) gives the order */
+	/* "campaign <> ''" lets SQLite use the partial index summonses_campaign */
 	q = sq_stmt(conn, "SELECT max(rowid) FROM (SELECT rowid FROM summonses"
-		    " WHERE campaign = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3)");
+		    " WHERE campaign = ?1 AND campaign <> '' AND rowid > ?2"
+		    " ORDER BY rowid LIMIT ?3)");
 	if (!q) {
 		rc = MU_EIO;
 	} else {
@@ -770,7 +772,8 @@ enum mu_err sqc_campaign_summonses(struct store *st, const char *id, int64_t *af
 	if (rc == MU_OK && last > *after) {
 		q = sq_stmt(conn, "SELECT " SUMMONS_COLS " FROM summonses s JOIN"
 			    " offices o ON o.id = s.office WHERE s.campaign = ?1"
-			    " AND s.rowid > ?2 AND s.rowid <= ?3 ORDER BY s.rowid");
+			    " AND s.campaign <> '' AND s.rowid > ?2 AND s.rowid <= ?3"
+			    " ORDER BY s.rowid");
 		if (!q) {
 			rc = MU_EIO;
 		} else {
@@ -799,8 +802,9 @@ enum mu_err sqc_campaign_summons_ids(struct store *st, const char *id,
 	sqlite3_stmt *q;
 	int rc;
 
+	/* "campaign <> ''" lets SQLite use the partial index summonses_campaign */
 	if (!conn || !(q = sq_stmt(conn, "SELECT id FROM summonses WHERE campaign = ?"
-				   " ORDER BY id")))
+				   " AND campaign <> '' ORDER BY id")))
 		return MU_EIO;
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {

@@ -1027,13 +1027,17 @@ static enum mu_err j_event_append_many(struct sq_store *s, void *arg,
 		struct summons_job one = {.u = j->v[i].u, .a = j->a,
 					  .summons_id = j->v[i].summons_id, .ev = j->v[i].ev};
 		struct mu_error e2 = {0};
-		/* the person moved on: nothing is written for this one (the
-		 * pver check comes before any write), the caller retries it */
-		rc = j_event_append(s, &one, &e2);
-		j->v[i].rc = rc;
-		if (rc == MU_ECONFLICT)
-			rc = MU_OK;
-		else if (rc && err)
+		/* the person moved on: nothing is written for this one, the
+		 * caller retries it alone. Checked here, before any write: any
+		 * later failure, a conflict included, fails the transaction
+		 * (a half-written item must not commit with the others). */
+		if (check_pver(s, j->v[i].u->national_id, j->v[i].u->expect_pver, &e2) ==
+		    MU_ECONFLICT) {
+			j->v[i].rc = MU_ECONFLICT;
+			continue;
+		}
+		rc = j->v[i].rc = j_event_append(s, &one, &e2);
+		if (rc && err)
 			*err = e2;
 	}
 	return rc;

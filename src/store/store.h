@@ -696,9 +696,9 @@ enum mu_err store_campaign_cancel(struct store *st, const char *id, const char *
 /* The ids of a campaign's summonses, in id order (caller frees *out). */
 enum mu_err store_campaign_summons_ids(struct store *st, const char *id,
 				       struct summons_id **out, size_t *n) MU_MUSTCHECK;
-/* A page of up to limit summonses of a campaign with their events, after
- * the position *after (0 to start), which moves on; an empty set at the
- * end. Memory stays bounded whatever the campaign's size. */
+/* A page of up to limit (> 0) summonses of a campaign with their events,
+ * after the position *after (0 to start), which moves on; an empty set at
+ * the end. Memory stays bounded whatever the campaign's size. */
 enum mu_err store_campaign_summonses(struct store *st, const char *id, int64_t *after,
 				     size_t limit, struct summons_set **out) MU_MUSTCHECK;
 

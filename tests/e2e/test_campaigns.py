@@ -166,6 +166,49 @@ def test_four_eyes_concurrent_change_and_cancel(c):
     eq(rep["counts"]["by_state"]["cancelled"], 5)
 
 
+@with_ctx()
+def test_a_cancellation_cut_short_is_finished_by_asking_again(c):
+    """The summonses' write fails (an injected fault) after the campaign was
+    marked cancelled: its bars stay. Asking again, on a healthy server,
+    cancels what was left open, under the first reason."""
+    setup_register(c)
+    commissar = c.token("commissar")
+    cid = draft(c, quota=6).json["id"]
+    r = c.srv.post("/v1/campaigns/%s/approve" % cid, {}, token=commissar, now=NOW)
+    eq(r.status, 200, "approve: %r" % r)
+    issued = r.json["issued"]
+    later = "2026-02-28T12:00:00Z"
+    eq(c.srv.get("/v1/campaigns/%s" % cid, token=commissar, now=later).json["counts"]
+       ["by_state"]["delivered"], issued, "deemed delivered: barred")
+    eq(c.srv.stop(), 0, "SIGTERM")
+    os.environ["MUSTER_STORE_FAIL"] = "event_append_many"
+    try:
+        c.srv = Server(c.db)
+    finally:
+        os.environ.pop("MUSTER_STORE_FAIL", None)
+    r = c.srv.post("/v1/campaigns/%s/cancel" % cid, {"reason": "decree withdrawn"},
+                   token=commissar, now=later)
+    eq(r.status, 500, "the write fails: %r" % r)
+    check("ask again" in r.json.get("detail", ""), "says what to do: %r" % r.json)
+    rep = c.srv.get("/v1/campaigns/%s" % cid, token=commissar, now=later).json
+    eq((rep["state"], rep["counts"]["by_state"]["cancelled"]), ("cancelled", 0),
+       "marked cancelled, its summonses still open")
+    eq(c.srv.stop(), 0, "SIGTERM")
+    c.srv = Server(c.db)
+    r = c.srv.post("/v1/campaigns/%s/cancel" % cid, {"reason": "second try"},
+                   token=commissar, now=later)
+    eq(r.status, 200, "asked again: %r" % r)
+    eq(r.json["summonses_cancelled"], issued, "the rest cancelled")
+    rep = c.srv.get("/v1/campaigns/%s" % cid, token=commissar, now=later).json
+    eq(rep["counts"]["by_state"]["cancelled"], issued, "all cancelled")
+    eq(rep["cancel_reason"], "decree withdrawn", "the first reason stands")
+    feed = c.srv.get("/v1/feed/restrictions?limit=1000", token=c.admin, now=later).json["events"]
+    eq(sum(1 for e in feed if e["change"] == "lifted"), issued, "every bar lifted")
+    r = c.srv.post("/v1/campaigns/%s/cancel" % cid, {"reason": "third"}, token=commissar,
+                   now=later)
+    eq((r.status, r.json["summonses_cancelled"]), (200, 0), "nothing left: 0")
+
+
 def test_all_or_nothing_under_kill9():
     c = Ctx(serve=False)
     try:
