@@ -99,6 +99,7 @@ static void conn_close(struct sq_conn *c)
 	c->n_stmts = 0;
 	sqlite3_finalize(c->spill);
 	c->spill = NULL;
+	ach_blooms_free(c);
 	sqlite3_close_v2(c->db);
 	c->db = NULL;
 }

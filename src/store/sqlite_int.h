@@ -59,7 +59,11 @@ struct sq_conn {
 		sqlite3_stmt *st;
 	} stmts[256];
 	sqlite3_stmt *spill;          /* beyond the cache: kept until the next */
+	struct ach_blooms *blooms;    /* sqlite_audit_chunk.c: sealed postings'
+				       * Bloom filters, built on first read */
 };
+/* Free c's Bloom filters (sqlite_audit_chunk.c). */
+void ach_blooms_free(struct sq_conn *c);
 
 /* The checks' in-memory index (sqlite_checkidx.c). */
 struct checkidx;
