@@ -50,8 +50,8 @@ for t in wrk sqlite3 curl python3; do
 done
 [ -x "$BIN" ] || { echo "campaign.sh: no binary at $BIN (make build)" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 300); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 now() { date +%s.%N; }
 secs() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 

@@ -41,8 +41,8 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "not up: $1" >&2; return 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 start_muster() {
 	"$BIN" serve --db "$DB" --listen "127.0.0.1:$MPORT" --no-access-log 2>>"$TMP/muster.log" &
 	MPID=$!

@@ -18,7 +18,8 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 echo "building a register of $PERSONS persons..." >&2
 "$BIN" demo --db "$TMP/reg.db" --persons "$PERSONS" --no-serve > "$TMP/demo.txt"

@@ -186,38 +186,64 @@ enum mu_err app_issue(struct app *a, const struct issue_req *r,
 	return rc;
 }
 
+/* An event about to be recorded: the person's summonses with it added,
+ * their restrictions as they then are, and the update between the two. */
+struct prepared_event {
+	struct summons_set *set;
+	struct restr_state next;
+	struct restr_change *ch;
+	struct restr_update u;
+};
+
+static void prepared_free(struct prepared_event *p)
+{
+	free(p->ch);
+	summons_set_free(p->set);
+}
+
+/* Prepare event ev on summons sid of person nid at instant at: the rules
+ * must allow it (else err says why). MU_ECONFLICT when the person changed
+ * between the reads: read again. On failure p holds what to free. */
+static enum mu_err event_prepare(struct app *a, const char *nid, const char *sid,
+				 const struct event_rec *ev, int64_t at,
+				 struct prepared_event *p, struct mu_error *err)
+{
+	struct restr_state cur;
+	struct sm_facts f;
+	size_t n = 0, i = 0;
+	enum mu_err rc = load_state(a, nid, &p->set, &cur);
+
+	while (rc == MU_OK && i < p->set->n && strcmp(p->set->items[i].s.id, sid))
+		i++;
+	if (rc == MU_OK && i == p->set->n)
+		rc = MU_ECONFLICT;
+	if (rc == MU_OK) {
+		app_facts(&(struct summons_set){1, &p->set->items[i], 0}, &f);
+		rc = rules_check_event(&f, &ev->ev, at, err);
+	}
+	if (rc == MU_OK)
+		rc = item_add_event(&p->set->items[i], ev);
+	if (rc == MU_OK)
+		rc = app_compute_update(a->profile, p->set, &cur, nid, at, &p->next, &p->ch, &n);
+	if (rc == MU_OK)
+		p->u = (struct restr_update){p->set->items[i].s.national_id, p->set->pver,
+					     &p->next, p->ch, n};
+	return rc;
+}
+
 static enum mu_err event_once(struct app *a, const struct summons_rec *r,
 			      const struct event_rec *ev, const struct audit_ctx *ctx,
 			      int64_t *seq, struct mu_error *err)
 {
-	struct summons_set *set = NULL;
-	struct restr_state cur, next;
-	struct restr_change *ch = NULL;
-	struct sm_facts f;
-	size_t n = 0, i = 0;
-	enum mu_err rc = load_state(a, r->s.national_id, &set, &cur);
+	struct prepared_event p = {0};
+	enum mu_err rc = event_prepare(a, r->s.national_id, r->s.id, ev, ctx->at, &p, err);
 
-	while (rc == MU_OK && i < set->n && strcmp(set->items[i].s.id, r->s.id))
-		i++;
-	if (rc == MU_OK && i == set->n)
-		rc = MU_ECONFLICT;
 	if (rc == MU_OK) {
-		app_facts(&(struct summons_set){1, &set->items[i], 0}, &f);
-		rc = rules_check_event(&f, &ev->ev, ctx->at, err);
-	}
-	if (rc == MU_OK)
-		rc = item_add_event(&set->items[i], ev);
-	if (rc == MU_OK)
-		rc = app_compute_update(a->profile, set, &cur, r->s.national_id,
-					ctx->at, &next, &ch, &n);
-	if (rc == MU_OK) {
-		struct restr_update u = {r->s.national_id, set->pver, &next, ch, n};
-		rc = store_event_append(a->st, r->s.id, ev, &u, ctx, seq, err);
-		if (rc == MU_OK && n)
+		rc = store_event_append(a->st, r->s.id, ev, &p.u, ctx, seq, err);
+		if (rc == MU_OK && p.u.n_changes)
 			app_feed_changed(a);
 	}
-	free(ch);
-	summons_set_free(set);
+	prepared_free(&p);
 	return rc;
 }
 
@@ -244,48 +270,20 @@ enum mu_err app_record_event(struct app *a, const char *summons_id,
 	return rc;
 }
 
-/* One summons of a batch: its person's state with the event added, and
- * the update it makes. */
-struct batch_one {
-	struct summons_set *set;
-	struct restr_state next;
-	struct restr_change *ch;
-	struct restr_update u;
-};
-
 /* Prepare ids[i]'s event: 1 when it is to be written, 0 when the rules
  * refuse it (an ended summons) or it is gone, -1 when it cannot be
  * prepared here (the person changed between the reads, or an error): the
  * caller records it alone, with app_record_event's retries. */
 static int batch_prepare(struct app *a, const char *sid, const struct event_rec *ev,
-			 const struct audit_ctx *ctx, struct batch_one *b)
+			 const struct audit_ctx *ctx, struct prepared_event *p)
 {
 	struct summons_rec *r = NULL;
-	struct restr_state cur;
-	struct sm_facts f;
 	struct mu_error e = {0};
-	size_t n = 0, i = 0;
 	enum mu_err rc = store_summons_get(a->st, sid, &r);
 
-	memset(b, 0, sizeof(*b));
+	memset(p, 0, sizeof(*p));
 	if (rc == MU_OK)
-		rc = load_state(a, r->s.national_id, &b->set, &cur);
-	while (rc == MU_OK && i < b->set->n && strcmp(b->set->items[i].s.id, sid))
-		i++;
-	if (rc == MU_OK && i == b->set->n)
-		rc = MU_ENOTFOUND;
-	if (rc == MU_OK) {
-		app_facts(&(struct summons_set){1, &b->set->items[i], 0}, &f);
-		rc = rules_check_event(&f, &ev->ev, ctx->at, &e);
-	}
-	if (rc == MU_OK)
-		rc = item_add_event(&b->set->items[i], ev);
-	if (rc == MU_OK)
-		rc = app_compute_update(a->profile, b->set, &cur, r->s.national_id, ctx->at,
-					&b->next, &b->ch, &n);
-	if (rc == MU_OK)
-		b->u = (struct restr_update){b->set->items[i].s.national_id, b->set->pver,
-					     &b->next, b->ch, n};
+		rc = event_prepare(a, r->s.national_id, sid, ev, ctx->at, p, &e);
 	summons_rec_free(r);
 	if (rc == MU_OK)
 		return 1;
@@ -296,7 +294,7 @@ enum mu_err app_record_events(struct app *a, const struct summons_id *ids, size_
 			      const struct event_rec *ev, const struct audit_ctx *ctx,
 			      size_t *recorded, struct mu_error *err)
 {
-	struct batch_one *b = calloc(EVENT_BATCH, sizeof(*b));
+	struct prepared_event *b = calloc(EVENT_BATCH, sizeof(*b));
 	struct event_batch_item *v = calloc(EVENT_BATCH, sizeof(*v));
 	enum mu_err rc = b && v ? MU_OK : MU_ENOMEM;
 
@@ -306,8 +304,7 @@ enum mu_err app_record_events(struct app *a, const struct summons_id *ids, size_
 		for (size_t i = 0; i < m; i++) {
 			int ready = batch_prepare(a, ids[at + i].id, ev, ctx, &b[k]);
 			if (ready != 1) {
-				free(b[k].ch);
-				summons_set_free(b[k].set);
+				prepared_free(&b[k]);
 				if (ready < 0 &&
 				    app_record_event(a, ids[at + i].id, ev, ctx, NULL, NULL) == MU_OK)
 					(*recorded)++;
@@ -325,8 +322,7 @@ enum mu_err app_record_events(struct app *a, const struct summons_id *ids, size_
 			else if (rc == MU_OK && v[i].rc == MU_ECONFLICT &&
 				 app_record_event(a, v[i].summons_id, ev, ctx, NULL, NULL) == MU_OK)
 				(*recorded)++;
-			free(b[i].ch);
-			summons_set_free(b[i].set);
+			prepared_free(&b[i]);
 		}
 		if (rc == MU_OK && changes)
 			app_feed_changed(a);

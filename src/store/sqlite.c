@@ -329,7 +329,7 @@ static void publish_head_locked(struct sq_store *s, int force)
 	pthread_mutex_lock(&s->mu);
 }
 
-static int64_t mono_ms(void)
+int64_t sq_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -358,7 +358,7 @@ static void timed_wait(struct sq_store *s, int64_t ms)
  * store is closing. A head coming due never cuts the interval short. */
 static int wait_for_work(struct sq_store *s, int64_t *flush_at)
 {
-	int64_t now = mono_ms(), head = sq_audit_head_wait_ms(s), ms = -1;
+	int64_t now = sq_mono_ms(), head = sq_audit_head_wait_ms(s), ms = -1;
 
 	if (s->aq_n && !*flush_at)
 		*flush_at = now + s->flush_ms;
@@ -376,7 +376,7 @@ static int wait_for_work(struct sq_store *s, int64_t *flush_at)
 		pthread_cond_wait(&s->wake, &s->mu);
 	else
 		timed_wait(s, ms);
-	return s->aq_n && (s->jobs || s->stopping || (*flush_at && mono_ms() >= *flush_at));
+	return s->aq_n && (s->jobs || s->stopping || (*flush_at && sq_mono_ms() >= *flush_at));
 }
 
 static void *writer_main(void *arg)

@@ -42,13 +42,6 @@
 #define CI_TX_MAX 4096        /* persons a commit may touch and be applied */
 #define CI_REBUILD_GAP_MS 250 /* at most four rebuilds a second */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void reset_tx(struct sq_ci *ci)
 {
@@ -230,44 +223,45 @@ static int read_i64(struct sq_conn *c, const char *sql, int64_t none, int64_t *v
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Has another connection committed since we last looked (or can we not
+ * tell)? PRAGMA data_version on the writer connection. */
+static int foreign_commit(struct sq_store *s)
+{
+	int64_t dv = -1;
+	int changed = read_i64(&s->w, "PRAGMA data_version", -1, &dv) != 0 ||
+		      dv != s->ci.data_version;
+
+	s->ci.data_version = dv;
+	return changed;
+}
+
 /* Right after BEGIN IMMEDIATE: the write lock is ours, so any commit by
  * another connection is over and PRAGMA data_version shows it. */
 void sq_ci_begin(struct sq_store *s)
 {
-	struct sq_ci *ci = &s->ci;
-	int64_t dv;
-
-	reset_tx(ci);
-	if (!ci->enabled)
-		return;
-	if (read_i64(&s->w, "PRAGMA data_version", -1, &dv) != 0 || dv != ci->data_version) {
-		invalidate(ci);
-		ci->data_version = dv;
-	}
+	reset_tx(&s->ci);
+	if (s->ci.enabled && foreign_commit(s))
+		invalidate(&s->ci);
 }
 
 /* A person's restrictions from the current transaction into st. */
 static enum mu_err read_state(struct sq_conn *c, const char *nid, struct ci_state *st)
 {
-	sqlite3_stmt *q = sq_stmt(c, "SELECT kind, since, basis FROM restrictions"
-				  " WHERE national_id = ?");
-	int rc;
+	struct restr_state rs;
+	enum mu_err rc;
 
+	memset(&rs, 0, sizeof(rs));
 	memset(st, 0, sizeof(*st));
-	if (!q)
-		return MU_EIO;
-	sqlite3_bind_text(q, 1, nid, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int k = restr_kind_parse((const char *)sqlite3_column_text(q, 0));
-		if (k < 0)
+	if ((rc = sq_restr_rows(c, nid, &rs)))
+		return rc;
+	for (int k = 0; k < RK__COUNT; k++) {
+		if (!rs.imposed[k])
 			continue;
 		st->mask |= 1u << k;
-		st->since[k] = sqlite3_column_int64(q, 1);
-		snprintf(st->basis[k], sizeof(st->basis[k]), "%s",
-			 (const char *)sqlite3_column_text(q, 2));
+		st->since[k] = rs.since[k];
+		memcpy(st->basis[k], rs.basis[k], sizeof(st->basis[k]));
 	}
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? MU_OK : MU_EIO;
+	return MU_OK;
 }
 
 
@@ -368,7 +362,7 @@ static enum mu_err j_rebuild(struct sq_store *s, void *arg, struct mu_error *err
 	struct ci_state st;
 	char cur[NATIONAL_ID_MAX + 1] = "";
 	int rc = SQLITE_ROW, bad = !nx || !q;
-	int64_t max_rec, min_due, t0 = now_ms();
+	int64_t max_rec, min_due, t0 = sq_mono_ms();
 
 	(void)arg;
 	(void)err;
@@ -415,7 +409,7 @@ static enum mu_err j_rebuild(struct sq_store *s, void *arg, struct mu_error *err
 	pthread_rwlock_unlock(&ci->lk);
 	ci_free(old);
 	__atomic_add_fetch(&ci->rebuilds, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&ci->rebuild_took_ms, now_ms() - t0, __ATOMIC_RELAXED);
+	__atomic_store_n(&ci->rebuild_took_ms, sq_mono_ms() - t0, __ATOMIC_RELAXED);
 	return MU_OK;
 }
 
@@ -430,7 +424,7 @@ void sq_ci_configure(struct sq_store *s, int poll_ms)
 	}
 	ci->poll_ms = poll_ms > 0 ? poll_ms : CI_POLL_MS;
 	ci->enabled = 1;
-	ci->rebuilt_ms = ci->polled_ms = now_ms();
+	ci->rebuilt_ms = ci->polled_ms = sq_mono_ms();
 }
 
 enum mu_err sq_ci_load(struct sq_store *s, struct mu_error *err)
@@ -440,7 +434,7 @@ enum mu_err sq_ci_load(struct sq_store *s, struct mu_error *err)
 	if (!s->ci.enabled)
 		return MU_OK;
 	rc = sq_write(s, j_rebuild, NULL, err);
-	s->ci.rebuilt_ms = now_ms();
+	s->ci.rebuilt_ms = sq_mono_ms();
 	return rc;
 }
 
@@ -462,7 +456,7 @@ int sq_ci_poll_ms(struct sq_store *s)
 
 	if (!ci->enabled)
 		return -1;
-	t = now_ms();
+	t = sq_mono_ms();
 	left = ci->poll_ms - (t - ci->polled_ms);
 	if (ci->want_rebuild) { /* writer thread: its own flag */
 		int64_t r = rebuild_gap(ci) - (t - ci->rebuilt_ms);
@@ -479,17 +473,14 @@ void sq_ci_poll(struct sq_store *s, enum mu_err (*run)(struct sq_store *, sq_wri
 {
 	struct sq_ci *ci = &s->ci;
 	struct stat sb;
-	int64_t dv, t = now_ms();
-	int stale = 0;
+	int64_t t = sq_mono_ms();
+	int stale;
 
 	if (!ci->enabled)
 		return;
 	if (t - ci->polled_ms >= ci->poll_ms) {
 		ci->polled_ms = t;
-		if (read_i64(&s->w, "PRAGMA data_version", -1, &dv) != 0 || dv != ci->data_version) {
-			stale = 1;
-			ci->data_version = dv;
-		}
+		stale = foreign_commit(s);
 		if (stat(ci->gen_path, &sb) != 0 || sb.st_dev != ci->dev || sb.st_ino != ci->ino) {
 			stale = 1;
 			if (open_counter(ci, s->path) != 0)
@@ -507,7 +498,7 @@ void sq_ci_poll(struct sq_store *s, enum mu_err (*run)(struct sq_store *, sq_wri
 	if (run(s, j_rebuild, NULL, NULL) != MU_OK)
 		fprintf(stderr, "muster: store: cannot rebuild the checks' index; checks read "
 			"the register meanwhile\n");
-	ci->rebuilt_ms = now_ms(); /* from its end: at most a fifth of the time */
+	ci->rebuilt_ms = sq_mono_ms(); /* from its end: at most a fifth of the time */
 }
 
 int sq_ci_check(struct sq_store *s, const char *nid, enum restr_kind kind,

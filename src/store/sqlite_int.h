@@ -187,6 +187,12 @@ void sq_ci_poll(struct sq_store *s, enum mu_err (*run)(struct sq_store *, sq_wri
 int sq_ci_check(struct sq_store *s, const char *nid, enum restr_kind kind,
 		struct check_row *out);
 
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t sq_mono_ms(void);
+/* The restrictions of nid in force, as recorded, into out's imposed, since
+ * and basis (the rest of out untouched): c's current transaction. */
+enum mu_err sq_restr_rows(struct sq_conn *c, const char *nid, struct restr_state *out);
+
 /* Map a SQLite result code to mu_err. */
 enum mu_err sq_err(sqlite3 *db, int rc, struct mu_error *err);
 

@@ -780,13 +780,19 @@ static enum mu_err m_restr_get(struct store *st, const char *nid,
 		rc = MU_OK;
 	}
 	sqlite3_reset(q);
-	if (rc)
-		return rc;
-	q = sq_stmt(c, "SELECT kind, since, basis FROM restrictions WHERE national_id = ?");
+	return rc ? rc : sq_restr_rows(c, nid, out);
+}
+
+enum mu_err sq_restr_rows(struct sq_conn *c, const char *nid, struct restr_state *out)
+{
+	sqlite3_stmt *q = sq_stmt(c, "SELECT kind, since, basis FROM restrictions"
+				  " WHERE national_id = ?");
+	int rc;
+
 	if (!q)
 		return MU_EIO;
 	bind_text(q, 1, nid);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int k = restr_kind_parse(SQ_TEXT(q, 0));
 		if (k < 0)
 			continue;
@@ -795,7 +801,7 @@ static enum mu_err m_restr_get(struct store *st, const char *nid,
 		SQ_COPY(out->basis[k], q, 2);
 	}
 	sqlite3_reset(q);
-	return MU_OK;
+	return rc == SQLITE_DONE ? MU_OK : MU_EIO;
 }
 
 struct restr_job { const struct restr_update *u; const struct audit_ctx *a; };

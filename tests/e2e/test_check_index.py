@@ -107,13 +107,17 @@ def test_answers_from_memory_and_follows_the_servers_own_writes(c):
     eq(metrics(c)["rebuilds"], 1, "own writes are applied, not reloaded")
 
 
-def removals_file(nids):
+def remove_with_cli(db, nids):
+    """`muster import removals` in a process of its own: (code, out, err)."""
     fd, path = tempfile.mkstemp(suffix=".csv")
     with os.fdopen(fd, "w") as f:
         f.write("national_id,reason,date\n")
         for nid in nids:
             f.write("%s,deceased,2026-11-01\n" % nid)
-    return path
+    try:
+        return run_cli("import", "removals", "--db", db, path)
+    finally:
+        os.unlink(path)
 
 
 @with_ctx(test_clock=False, extra=["--check-index-poll-ms", "600000"])
@@ -125,11 +129,7 @@ def test_another_muster_process_is_seen_at_once(c):
     pass."""
     clerk, tok, nids, sids = world(c)
     eq(from_memory(c, tok, nids[0])["permitted"], False, "barred")
-    path = removals_file([nids[0]])
-    try:
-        code, out, err = run_cli("import", "removals", "--db", c.db, path)
-    finally:
-        os.unlink(path)
+    code, out, err = remove_with_cli(c.db, [nids[0]])
     eq(code, 0, "import removals: %s" % err)
     eq(ask(c, tok, nids[0]), {"permitted": True}, "lifted by the other process, at once")
     eq(ask(c, tok, nids[1])["permitted"], False, "the other barred person still barred")
@@ -148,11 +148,7 @@ def test_the_counter_is_the_registers_whatever_its_name(c):
     other = tempfile.mkdtemp(prefix="muster-link-")
     link = os.path.join(other, "alias.db")
     os.symlink(c.db, link)
-    path = removals_file([nids[0]])
-    try:
-        code, out, err = run_cli("import", "removals", "--db", link, path)
-    finally:
-        os.unlink(path)
+    code, out, err = remove_with_cli(link, [nids[0]])
     eq(code, 0, "import removals through the link: %s" % err)
     eq(ask(c, tok, nids[0]), {"permitted": True}, "lifted, seen at once")
     check(not os.path.exists(link + "-gen"), "no second counter beside the link")
@@ -167,11 +163,9 @@ def test_a_process_without_the_counter_may_not_change_restrictions(c):
     gen = c.db + "-gen"
     os.rename(gen, gen + ".away")
     os.mkdir(gen)
-    path = removals_file([nids[0]])
     try:
-        code, out, err = run_cli("import", "removals", "--db", c.db, path)
+        code, out, err = remove_with_cli(c.db, [nids[0]])
     finally:
-        os.unlink(path)
         os.rmdir(gen)
         os.rename(gen + ".away", gen)
     check(code != 0, "refused: %r %r" % (out, err))
@@ -190,11 +184,7 @@ def test_a_deleted_counter_is_noticed(c):
     within the poll and follows the new file."""
     clerk, tok, nids, sids = world(c)
     os.unlink(c.db + "-gen")
-    path = removals_file([nids[0]])
-    try:
-        code, out, err = run_cli("import", "removals", "--db", c.db, path)
-    finally:
-        os.unlink(path)
+    code, out, err = remove_with_cli(c.db, [nids[0]])
     eq(code, 0, "import removals: %s" % err)
     check(os.path.exists(c.db + "-gen"), "a new counter")
     deadline = time.time() + 5
@@ -206,11 +196,7 @@ def test_a_deleted_counter_is_noticed(c):
     eq(from_memory(c, tok, nids[1])["permitted"], False, "the other bar kept")
     # and the new counter is the one followed: another process's change is
     # seen at once again
-    path = removals_file([nids[1]])
-    try:
-        eq(run_cli("import", "removals", "--db", c.db, path)[0], 0, "second removal")
-    finally:
-        os.unlink(path)
+    eq(remove_with_cli(c.db, [nids[1]])[0], 0, "second removal")
     eq(ask(c, tok, nids[1]), {"permitted": True}, "seen at once")
 
 
