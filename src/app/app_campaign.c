@@ -528,12 +528,10 @@ static void base32(uint64_t v, int k, char *out)
 	out[k] = 0;
 }
 
-/* A verification code: VCODE_LEN random base32 characters (100 bits). */
-static void vcode(char out[VCODE_LEN + 1])
+/* A verification code: VCODE_LEN base32 characters of the 100 random
+ * bits in r. */
+static void vcode(const uint64_t r[2], char out[VCODE_LEN + 1])
 {
-	uint64_t r[2];
-
-	randombytes_buf(r, sizeof(r));
 	base32(r[0], 12, out);
 	base32(r[1], VCODE_LEN - 12, out + 12);
 }
@@ -549,13 +547,17 @@ static enum mu_err prepare_members(struct app *a, struct campaign_member *m, siz
 	struct office *o = NULL;
 	struct sm_eval *e = malloc(sizeof(*e));
 	uint64_t *ids = sorted_randoms(n);
+	/* every code's random bits at once: one call, not a million */
+	uint64_t *r = malloc((n ? n : 1) * 2 * sizeof(*r));
 	size_t n_o = 0, k = 0;
-	enum mu_err rc = e && ids ? store_office_list(a->st, &o, &n_o) : MU_ENOMEM;
+	enum mu_err rc = e && ids && r ? store_office_list(a->st, &o, &n_o) : MU_ENOMEM;
 
+	if (rc == MU_OK)
+		randombytes_buf(r, n * 2 * sizeof(*r));
 	for (size_t i = 0; rc == MU_OK && i < n; i++) {
 		memcpy(m[i].summons_id, "S-", 2);
 		base32(ids[i], 12, m[i].summons_id + 2);
-		vcode(m[i].vcode);
+		vcode(r + 2 * i, m[i].vcode);
 		if (k >= n_o || strcmp(o[k].id, m[i].office))
 			for (k = 0; k < n_o && strcmp(o[k].id, m[i].office); k++)
 				;
@@ -566,6 +568,9 @@ static enum mu_err prepare_members(struct app *a, struct campaign_member *m, siz
 		if (m[i].report_at <= now)
 			m[i].excluded = 1; /* its slot has passed: cannot be summoned */
 	}
+	if (r)
+		sodium_memzero(r, n * 2 * sizeof(*r));
+	free(r);
 	free(o);
 	free(ids);
 	free(e);

@@ -165,6 +165,7 @@ static int requeue_locked(struct sq_store *s, const struct audit_batch *b)
 	memcpy(all + b->n, s->aq, s->aq_n * sizeof(*all));
 	free(s->aq);
 	s->aq = all;
+	s->aq_room = cap;
 	s->aq_n = n;
 	s->aq_flushed -= b->n;
 	return 0;
@@ -181,6 +182,7 @@ enum mu_err sq_audit_adopt(struct sq_store *s)
 	enum mu_err rc;
 
 	pthread_mutex_lock(&s->mu);
+	s->aq_burst = 1; /* until the job ends: see sq_audit_read */
 	n = s->aq_n;
 	need = s->adopted.len + n * AUDIT_LEAF_MAX;
 	if (n == 0 || s->adopted.n + n > ADOPT_MAX || !(v = malloc(n * sizeof(*v)))) {
@@ -255,6 +257,11 @@ static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
 	sq_ci_after(s, rc == MU_OK);
 	if (s->adopted.n)
 		adopted_settle(s, rc == MU_OK);
+	if (s->aq_burst) { /* only this thread sets it */
+		pthread_mutex_lock(&s->mu);
+		s->aq_burst = 0;
+		pthread_mutex_unlock(&s->mu);
+	}
 	if (rc != MU_OK) {
 		conn_exec(s->w.db, "ROLLBACK");
 		s->audit = saved;
@@ -278,25 +285,38 @@ static enum mu_err flush_batch(struct sq_store *s, void *arg,
 	return MU_OK;
 }
 
-/* Called with s->mu held; swaps the queue with *spare and drops the lock
- * while it commits the drained records. Returns 0 when they committed.
+/* Called with s->mu held; swaps the queue with the spare array and drops
+ * the lock while it commits the drained records. Returns 0 when they
+ * committed.
  * When they did not (another process held the register's write lock past
  * the busy timeout, the disk is full), they go back to the queue: a read
  * that was answered is never left unaudited. The queue then refuses reads
  * (503) sooner until a flush succeeds. Only a store that is closing gives
  * up, after a few tries, and says how many records it lost. */
-static int flush_audits_locked(struct sq_store *s, struct audit_entry **spare)
+static int flush_audits_locked(struct sq_store *s)
 {
 	struct audit_batch b = {s->aq, s->aq_n};
+	size_t room = s->aq_room;
 	enum mu_err rc;
 
-	s->aq = *spare;
+	s->aq = s->aq_spare;
+	s->aq_room = s->aq_spare_room;
 	s->aq_n = 0;
 	s->aq_flushed += b.n;
 	pthread_mutex_unlock(&s->mu);
 	rc = run_in_tx(s, flush_batch, &b, NULL);
+	/* committed: an array grown for a burst goes back to the usual size
+	 * (not before: a failed batch is copied back into the queue) */
+	if (rc == MU_OK && room > s->aq_cap) {
+		struct audit_entry *small = realloc(b.e, s->aq_cap * sizeof(*b.e));
+		if (small) {
+			b.e = small;
+			room = s->aq_cap;
+		}
+	}
 	pthread_mutex_lock(&s->mu);
-	*spare = b.e;
+	s->aq_spare = b.e;
+	s->aq_spare_room = room;
 	if (rc == MU_OK) {
 		s->aq_failures = 0;
 		return 0;
@@ -382,14 +402,13 @@ static int wait_for_work(struct sq_store *s, int64_t *flush_at)
 static void *writer_main(void *arg)
 {
 	struct sq_store *s = arg;
-	struct audit_entry *spare = calloc(s->aq_cap, sizeof(*spare));
 	int64_t flush_at = 0;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		struct sq_job *j;
-		if (wait_for_work(s, &flush_at) && spare) {
-			if (flush_audits_locked(s, &spare))
+		if (wait_for_work(s, &flush_at)) {
+			if (flush_audits_locked(s))
 				timed_wait(s, 100); /* retry, not spin */
 			flush_at = 0;
 		}
@@ -400,10 +419,10 @@ static void *writer_main(void *arg)
 			pthread_mutex_lock(&s->mu);
 		}
 		j = s->jobs;
-		if (j && s->aq_flushed < j->audits_before && s->aq_n && spare) {
+		if (j && s->aq_flushed < j->audits_before && s->aq_n) {
 			/* reads audited before this job was submitted commit
 			 * first: a job may rely on seeing them (the access log) */
-			if (flush_audits_locked(s, &spare))
+			if (flush_audits_locked(s))
 				timed_wait(s, 100);
 			flush_at = 0;
 			continue;
@@ -424,7 +443,6 @@ static void *writer_main(void *arg)
 	}
 	publish_head_locked(s, 1); /* a clean shutdown leaves a signed head */
 	pthread_mutex_unlock(&s->mu);
-	free(spare);
 	return NULL;
 }
 
@@ -455,12 +473,40 @@ enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
 	return j.rc;
 }
 
+/* While a job that adopts the queued read audits runs (a campaign's
+ * issuing: sq_audit_adopt), the queue may hold AQ_BURST times its bound.
+ * Between the job's batches its records go into the job's transaction;
+ * while the job commits (seconds for a million summonses: its last dirty
+ * pages) nothing can take them, and with the plain bound the checks were
+ * refused for the length of that commit. Those records are in the same
+ * position as the ones the job adopted: lost by a crash before the job's
+ * commit ends (operations.md), committed by the writer right after it. The
+ * room is allocated only when a burst needs it and given back after. */
+#define AQ_BURST 8
+
+/* Called with s->mu held and the queue's array full: double it, up to
+ * the burst bound. 0 when there is room now. */
+static int grow_queue_locked(struct sq_store *s)
+{
+	size_t room = s->aq_room * 2, most = AQ_BURST * s->aq_cap;
+	struct audit_entry *v;
+
+	if (room > most)
+		room = most;
+	if (room <= s->aq_room || !(v = realloc(s->aq, room * sizeof(*v))))
+		return -1;
+	s->aq = v;
+	s->aq_room = room;
+	return 0;
+}
+
 enum mu_err sq_audit_read(struct store *st, const struct audit_entry *e)
 {
 	struct sq_store *s = (struct sq_store *)st;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->aq_n >= s->aq_cap || s->stopping) {
+	if (s->aq_n >= (s->aq_burst ? AQ_BURST * s->aq_cap : s->aq_cap) || s->stopping ||
+	    (s->aq_n >= s->aq_room && grow_queue_locked(s))) {
 		pthread_mutex_unlock(&s->mu);
 		return MU_EBUSY;
 	}
@@ -700,12 +746,14 @@ enum mu_err store_open(const char *path, const struct store_options *opt,
 	s->flush_ms = opt && opt->audit_flush_ms ? opt->audit_flush_ms
 						 : STORE_AUDIT_FLUSH_MS_DEFAULT;
 	s->aq = calloc(s->aq_cap, sizeof(*s->aq));
+	s->aq_spare = calloc(s->aq_cap, sizeof(*s->aq_spare));
+	s->aq_room = s->aq_spare_room = s->aq_cap;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->ckpt_mu, NULL);
 	pthread_cond_init(&s->ckpt_cv, NULL);
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_cond_init(&s->wake, NULL);
-	if (!s->path || !s->aq) {
+	if (!s->path || !s->aq || !s->aq_spare) {
 		rc = mu_fail(err, MU_ENOMEM, NULL, "out of memory");
 		goto fail;
 	}
@@ -776,6 +824,7 @@ void store_close(struct store *st)
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_cond_destroy(&s->wake);
 	free(s->aq);
+	free(s->aq_spare);
 	free(s->ach.v);
 	free(s->adopted.enc);
 	free(s->path);

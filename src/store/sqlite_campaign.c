@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* An open summons: one that no ending event has closed. */
 #define OPEN_SUMMONS_FOR(person, purpose) \
@@ -555,6 +556,24 @@ static int fail_midway(int ph, size_t i, size_t n)
 	return ph == IS__COUNT - 1 && i >= n / 2 && store_fault("campaign_issue_midway");
 }
 
+/* Tests: MUSTER_STORE_FAIL=campaign_issue_hold holds the issuing after
+ * its last write, before its commit, while the file <register>-hold
+ * exists (at most two minutes); <register>-held says it is holding. */
+static void hold_before_commit(const struct sq_store *s)
+{
+	char path[4096];
+	FILE *f;
+
+	if (!store_fault("campaign_issue_hold"))
+		return;
+	snprintf(path, sizeof(path), "%s-held", s->path);
+	if ((f = fopen(path, "w")))
+		fclose(f);
+	snprintf(path, sizeof(path), "%s-hold", s->path);
+	for (int i = 0; i < 12000 && access(path, F_OK) == 0; i++)
+		usleep(10000);
+}
+
 /* Run one phase over v[0..n): full batches, then the rest one by one. */
 static enum mu_err phase(struct issuer *is, int ph, struct campaign_member **v, size_t n,
 			 struct mu_error *err)
@@ -651,6 +670,8 @@ static enum mu_err issue_all(struct put_job *j, struct sq_store *s, struct mu_er
 		rc = phase(&is, ph, v, n, err);
 	}
 	j->issued = n;
+	if (rc == MU_OK)
+		hold_before_commit(s);
 	if (was < 0 && want > -was)
 		cache_set(s->w.db, -was);
 	issuer_close(&is);

@@ -117,7 +117,12 @@ struct sq_store {
 	int stopping;
 
 	struct audit_entry *aq;       /* queued read audits */
-	size_t aq_n, aq_cap;
+	size_t aq_n, aq_cap;          /* queued; the queue's bound (--audit-queue) */
+	size_t aq_room;               /* slots allocated in aq */
+	struct audit_entry *aq_spare; /* the writer commits one array while */
+	size_t aq_spare_room;         /*   the readers fill the other */
+	int aq_burst;                 /* a job that adopts reads runs: the bound
+				       * is AQ_BURST times aq_cap (sqlite.c) */
 	uint64_t aq_enqueued;         /* read audits ever queued */
 	uint64_t aq_flushed;          /* read audits ever taken for commit */
 	int aq_failures;              /* flushes failed in a row */

@@ -25,10 +25,10 @@ FROM = (TODAY + dt.timedelta(days=3)).strftime("%Y-%m-%dT00:00:00Z")
 TO = (TODAY + dt.timedelta(days=60)).strftime("%Y-%m-%dT00:00:00Z")
 
 
-def import_persons(c):
+def import_persons(c, n=PERSONS):
     rows = ["national_id,family_name,given_name,patronymic,birth_date,sex,region,office,"
             "address,phone,email,fitness"]
-    for i in range(PERSONS):
+    for i in range(n):
         rows.append("CC-%06d,Петров,Пётр,Петрович,2004-%02d-%02d,M,Moscow,MOW,"
                     "\"Москва, ул. Мира, 1\",+79990000000,p%d@example.ru,A"
                     % (i, 1 + i % 12, 1 + i % 28, i))
@@ -193,6 +193,81 @@ def test_report_and_cancel_of_a_large_campaign():
         code, out, err = run_cli("audit", "verify", "--db", c.db)
         eq(code, 0, "the log verifies: " + out + err)
     finally:
+        c.close()
+
+
+def test_checks_are_not_refused_while_the_approval_commits():
+    """Between its batches the issuing takes the queued read audits into
+    its transaction; while it commits nothing can take them. During an
+    approval the queue may hold 8 times its bound (--audit-queue 64: 512),
+    so the checks answered meanwhile wait for the commit in memory instead
+    of being refused; past that room they are refused (503) as always. The
+    approval is held before its commit (a test hook) while the checks are
+    asked."""
+    os.environ["MUSTER_STORE_FAIL"] = "campaign_issue_hold"
+    try:
+        c = Ctx(test_clock=False, extra=("--audit-queue", "64"))
+    finally:
+        os.environ.pop("MUSTER_STORE_FAIL", None)
+    hold, held = c.db + "-hold", c.db + "-held"
+    try:
+        r = c.srv.post("/v1/offices", {"id": "MOW", "name": "Moscow", "region": "Moscow",
+                                       "timezone": "Europe/Moscow", "daily_capacity": 1000},
+                       token=c.admin)
+        eq(r.status, 201, "office: %r" % r)
+        import_persons(c, 300)
+        commissar = c.token("commissar")
+        agency = c.token("agency", agency="exit")
+        r = c.srv.post("/v1/campaigns", {
+            "name": "Autumn", "legal_basis": "Decree 7", "purpose": "training",
+            "report_from": FROM, "report_to": TO, "quota": 300,
+            "criteria": {"born_from": "2004-01-01", "born_to": "2004-12-31"}},
+            token=c.admin)
+        eq(r.status, 201, "draft: %r" % r)
+        cid = r.json["id"]
+        open(hold, "w").close()
+        result = {}
+        t = threading.Thread(target=lambda: result.update(
+            r=c.srv.post("/v1/campaigns/%s/approve" % cid, {}, token=commissar)))
+        t.start()
+        for _ in range(3000):
+            if os.path.exists(held):
+                break
+            threading.Event().wait(0.01)
+        check(os.path.exists(held), "the approval reached its commit")
+        con = http.client.HTTPConnection("127.0.0.1", c.srv.port, timeout=60)
+        statuses = []
+        for i in range(700):
+            con.request("GET", "/v1/checks/exit/CC-%06d" % (i % 300),
+                        headers={"Authorization": "Bearer " + agency})
+            rr = con.getresponse()
+            rr.read()
+            statuses.append(rr.status)
+        answered = statuses.index(503) if 503 in statuses else len(statuses)
+        eq(answered, 8 * 64, "checks answered while the approval commits, before a refusal")
+        eq(set(statuses[answered:]), {503}, "past the room: refused, never unaudited")
+        os.unlink(hold)
+        t.join()
+        eq(result["r"].status, 200, "approve: %r" % result["r"])
+        eq(result["r"].json["issued"], 300, "issued")
+        # the writer commits the queue right after the campaign: a check
+        # may be refused a moment longer, not more
+        for _ in range(500):
+            con.request("GET", "/v1/checks/exit/CC-000001",
+                        headers={"Authorization": "Bearer " + agency})
+            rr = con.getresponse()
+            body = rr.read()
+            if rr.status != 503:
+                break
+            threading.Event().wait(0.01)
+        eq(rr.status, 200, "after the commit the queue drains: %s" % body)
+        con.close()
+        audited, summonses = audited_after_stop(c, cid)
+        eq(audited, answered + 1, "every answered check audited once")
+        eq(summonses, 300, "the campaign issued")
+    finally:
+        if os.path.exists(hold):
+            os.unlink(hold)
         c.close()
 
 
