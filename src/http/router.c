@@ -97,12 +97,12 @@ const struct route api_routes[] = {
 	{NULL, NULL, NULL, 0},
 };
 
-/* Match one pattern against the path in buf (split in place on success). */
-static int match_one(const char *pattern, char *buf, const char **params,
+/* Match one pattern against the path in buf; params point into buf (the
+ * caller terminates them on success). */
+static int match_one(const char *pattern, const char *buf, const char **params,
 		     size_t *n)
 {
-	const char *p = pattern;
-	char *s = buf;
+	const char *p = pattern, *s = buf;
 
 	*n = 0;
 	while (*p && *s) {
@@ -111,7 +111,7 @@ static int match_one(const char *pattern, char *buf, const char **params,
 		p++;
 		s++;
 		if (*p == '{') {
-			char *end = strchr(s, '/');
+			const char *end = strchr(s, '/');
 			if (end == s || !*s || *n >= API_PARAMS_MAX)
 				return 0;
 			params[(*n)++] = s;
@@ -139,8 +139,8 @@ enum route_match router_match(const char *method, const char *path, char *buf,
 	*out = NULL;
 	if (len >= bufsize)
 		return RM_NO_PATH;
+	memcpy(buf, path, len + 1); /* match_one only reads it */
 	for (const struct route *r = api_routes; r->method; r++) {
-		memcpy(buf, path, len + 1);
 		if (!match_one(r->pattern, buf, params, n))
 			continue;
 		if (strcmp(r->method, method) != 0) {
@@ -169,8 +169,8 @@ const char *router_allowed(const char *path)
 	out[0] = 0;
 	if (len >= sizeof(buf))
 		return out;
+	memcpy(buf, path, len + 1);
 	for (const struct route *r = api_routes; r->method; r++) {
-		memcpy(buf, path, len + 1);
 		if (!match_one(r->pattern, buf, params, &n) || strstr(out, r->method))
 			continue;
 		if (out[0])

@@ -178,14 +178,14 @@ static int requeue_locked(struct sq_store *s, const struct audit_batch *b)
 enum mu_err sq_audit_adopt(struct sq_store *s)
 {
 	struct audit_entry *v;
-	size_t n, need;
+	size_t n, need, room;
 	enum mu_err rc;
 
 	pthread_mutex_lock(&s->mu);
 	s->aq_burst = 1; /* until the job ends: see sq_audit_read */
 	n = s->aq_n;
 	need = s->adopted.len + n * AUDIT_LEAF_MAX;
-	if (n == 0 || s->adopted.n + n > ADOPT_MAX || !(v = malloc(n * sizeof(*v)))) {
+	if (n == 0 || s->adopted.n + n > ADOPT_MAX) {
 		pthread_mutex_unlock(&s->mu);
 		return MU_OK;
 	}
@@ -193,13 +193,16 @@ enum mu_err sq_audit_adopt(struct sq_store *s)
 		unsigned char *nb = realloc(s->adopted.enc, need + need / 2);
 		if (!nb) {
 			pthread_mutex_unlock(&s->mu);
-			free(v);
 			return MU_OK;
 		}
 		s->adopted.enc = nb;
 		s->adopted.cap = need + need / 2;
 	}
-	memcpy(v, s->aq, n * sizeof(*v));
+	/* the readers go on in the spare array, as during a flush */
+	v = s->aq;
+	room = s->aq_room;
+	s->aq = s->aq_spare;
+	s->aq_room = s->aq_spare_room;
 	s->aq_n = 0;
 	s->aq_flushed += n;
 	pthread_mutex_unlock(&s->mu);
@@ -208,7 +211,10 @@ enum mu_err sq_audit_adopt(struct sq_store *s)
 						    AUDIT_LEAF_MAX, NULL);
 	s->adopted.n += n;
 	rc = sq_audit_put_many(s, v, n);
-	free(v);
+	pthread_mutex_lock(&s->mu);
+	s->aq_spare = v;
+	s->aq_spare_room = room;
+	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 
@@ -305,15 +311,6 @@ static int flush_audits_locked(struct sq_store *s)
 	s->aq_flushed += b.n;
 	pthread_mutex_unlock(&s->mu);
 	rc = run_in_tx(s, flush_batch, &b, NULL);
-	/* committed: an array grown for a burst goes back to the usual size
-	 * (not before: a failed batch is copied back into the queue) */
-	if (rc == MU_OK && room > s->aq_cap) {
-		struct audit_entry *small = realloc(b.e, s->aq_cap * sizeof(*b.e));
-		if (small) {
-			b.e = small;
-			room = s->aq_cap;
-		}
-	}
 	pthread_mutex_lock(&s->mu);
 	s->aq_spare = b.e;
 	s->aq_spare_room = room;
@@ -330,6 +327,27 @@ static int flush_audits_locked(struct sq_store *s)
 	fprintf(stderr, "muster: store: cannot commit %zu audit records (%s); they "
 		"stay queued and are retried\n", b.n, mu_err_name(rc));
 	return -1;
+}
+
+/* Called with s->mu held, by the writer between its jobs: arrays grown
+ * for a burst go back to the usual size once what they held is committed
+ * (or adopted). The queue's own only when its records fit. */
+static void give_back_locked(struct sq_store *s)
+{
+	struct audit_entry *v;
+
+	if (s->aq_burst)
+		return;
+	if (s->aq_spare_room > s->aq_cap &&
+	    (v = realloc(s->aq_spare, s->aq_cap * sizeof(*v)))) {
+		s->aq_spare = v;
+		s->aq_spare_room = s->aq_cap;
+	}
+	if (s->aq_room > s->aq_cap && s->aq_n <= s->aq_cap &&
+	    (v = realloc(s->aq, s->aq_cap * sizeof(*v)))) {
+		s->aq = v;
+		s->aq_room = s->aq_cap;
+	}
 }
 
 /* Called with s->mu held: sign a tree head if one is due (or, with
@@ -411,6 +429,7 @@ static void *writer_main(void *arg)
 			if (flush_audits_locked(s))
 				timed_wait(s, 100); /* retry, not spin */
 			flush_at = 0;
+			give_back_locked(s);
 		}
 		publish_head_locked(s, 0);
 		if (sq_ci_poll_ms(s) >= 0) {
@@ -425,6 +444,7 @@ static void *writer_main(void *arg)
 			if (flush_audits_locked(s))
 				timed_wait(s, 100);
 			flush_at = 0;
+			give_back_locked(s);
 			continue;
 		}
 		if (j) {
@@ -436,6 +456,7 @@ static void *writer_main(void *arg)
 			pthread_mutex_lock(&s->mu);
 			j->done = 1;
 			pthread_cond_signal(&j->cv);
+			give_back_locked(s);
 			continue;
 		}
 		if (s->stopping && !s->aq_n)

@@ -557,8 +557,9 @@ static int fail_midway(int ph, size_t i, size_t n)
 }
 
 /* Tests: MUSTER_STORE_FAIL=campaign_issue_hold holds the issuing after
- * its last write, before its commit, while the file <register>-hold
- * exists (at most two minutes); <register>-held says it is holding. */
+ * its last batch (before the campaign's own row, its audit record and the
+ * commit) while the file <register>-hold exists (at most two minutes);
+ * <register>-held says it is holding. */
 static void hold_before_commit(const struct sq_store *s)
 {
 	char path[4096];
