@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,15 @@ struct server {
 	uint64_t feed_gen;        /* atomic */
 	int stopping;             /* atomic */
 	struct api_counters ctr;  /* atomic fields */
+	/* request states kept for reuse: a fresh one is a 2.5 KB allocation,
+	 * and every allocation of that size made malloc consolidate its
+	 * small free chunks (perf: about 5% of a check's instructions) */
+	pthread_mutex_t rs_mu;
+	struct reqstate *rs_free; /* linked through next_waiter */
+	size_t rs_nfree;
 };
+
+#define RS_KEEP 256
 
 static struct server *g_srv;
 
@@ -646,6 +655,37 @@ static void rid_format(char *buf, size_t size, unsigned long long n)
 	mu_copy(buf, size, tmp + k);
 }
 
+/* A request state with every field before pathbuf zeroed (pathbuf and
+ * logpath are written before they are read). */
+static struct reqstate *rs_get(void)
+{
+	struct reqstate *rs;
+
+	pthread_mutex_lock(&g_srv->rs_mu);
+	if ((rs = g_srv->rs_free)) {
+		g_srv->rs_free = rs->next_waiter;
+		g_srv->rs_nfree--;
+	}
+	pthread_mutex_unlock(&g_srv->rs_mu);
+	if (!rs && !(rs = malloc(sizeof(*rs))))
+		return NULL;
+	memset(rs, 0, offsetof(struct reqstate, pathbuf));
+	return rs;
+}
+
+static void rs_put(struct reqstate *rs)
+{
+	pthread_mutex_lock(&g_srv->rs_mu);
+	if (g_srv->rs_nfree < RS_KEEP) {
+		rs->next_waiter = g_srv->rs_free;
+		g_srv->rs_free = rs;
+		g_srv->rs_nfree++;
+		rs = NULL;
+	}
+	pthread_mutex_unlock(&g_srv->rs_mu);
+	free(rs);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -654,7 +694,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct reqstate *rs = *req_cls;
 
 	if (!rs) {
-		rs = calloc(1, sizeof(*rs));
+		rs = rs_get();
 		if (!rs)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &rs->t0);
@@ -714,7 +754,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	}
 	json_decref(rs->r.body);
 	free(rs->body);
-	free(rs);
+	rs_put(rs);
 	*req_cls = NULL;
 	__atomic_sub_fetch(&g_srv->in_flight, 1, __ATOMIC_SEQ_CST);
 }
@@ -840,6 +880,7 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 	if (rc)
 		return rc;
 	g_srv = &s;
+	pthread_mutex_init(&s.rs_mu, NULL);
 	pthread_mutex_init(&s.sched_mu, NULL);
 	pthread_cond_init(&s.sched_cv, NULL);
 	pthread_mutex_init(&s.wait_mu, NULL);
@@ -896,6 +937,12 @@ out:
 	pthread_mutex_destroy(&s.wait_mu);
 	pthread_cond_destroy(&s.sched_cv);
 	pthread_mutex_destroy(&s.sched_mu);
+	while (s.rs_free) {
+		struct reqstate *rs = s.rs_free;
+		s.rs_free = rs->next_waiter;
+		free(rs);
+	}
+	pthread_mutex_destroy(&s.rs_mu);
 	g_srv = NULL;
 	return rc;
 }

@@ -47,6 +47,9 @@ struct sq_job {
 static uint64_t next_gen = 1;
 static pthread_mutex_t gen_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local struct sq_reader *tl_readers;
+/* A reader connection was handed out on this thread since the last
+ * sq_reads_done (an agency check answered from memory takes none). */
+static _Thread_local int tl_used;
 
 enum mu_err sq_err(sqlite3 *db, int rc, struct mu_error *err)
 {
@@ -113,6 +116,7 @@ struct sq_conn *sq_reader(struct sq_store *s)
 {
 	struct sq_reader *r;
 
+	tl_used = 1;
 	for (r = tl_readers; r; r = r->next_tl)
 		if (r->gen == s->gen)
 			return &r->c;
@@ -548,6 +552,9 @@ void sq_reads_done(struct store *st)
 {
 	struct sq_store *s = (struct sq_store *)st;
 
+	if (!tl_used)
+		return;
+	tl_used = 0;
 	for (struct sq_reader *r = tl_readers; r; r = r->next_tl) {
 		if (r->gen != s->gen || sqlite3_txn_state(r->c.db, NULL) == SQLITE_TXN_NONE)
 			continue;
