@@ -186,7 +186,7 @@ enum mu_err sq_audit_adopt(struct sq_store *s)
 	enum mu_err rc;
 
 	pthread_mutex_lock(&s->mu);
-	s->aq_burst = 1; /* until the job ends: see sq_audit_read */
+	s->aq_burst = BURST_JOB; /* see sq_audit_read */
 	n = s->aq_n;
 	need = s->adopted.len + n * AUDIT_LEAF_MAX;
 	if (n == 0 || s->adopted.n + n > ADOPT_MAX) {
@@ -267,9 +267,9 @@ static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
 	sq_ci_after(s, rc == MU_OK);
 	if (s->adopted.n)
 		adopted_settle(s, rc == MU_OK);
-	if (s->aq_burst) { /* only this thread sets it */
+	if (s->aq_burst == BURST_JOB) { /* only this thread sets it */
 		pthread_mutex_lock(&s->mu);
-		s->aq_burst = 0;
+		s->aq_burst = BURST_DRAIN;
 		pthread_mutex_unlock(&s->mu);
 	}
 	if (rc != MU_OK) {
@@ -320,6 +320,8 @@ static int flush_audits_locked(struct sq_store *s)
 	s->aq_spare_room = room;
 	if (rc == MU_OK) {
 		s->aq_failures = 0;
+		if (s->aq_burst == BURST_DRAIN)
+			s->aq_burst = BURST_NONE;
 		return 0;
 	}
 	s->aq_failures++;
@@ -340,7 +342,9 @@ static void give_back_locked(struct sq_store *s)
 {
 	struct audit_entry *v;
 
-	if (s->aq_burst)
+	if (s->aq_burst == BURST_DRAIN && s->aq_n == 0)
+		s->aq_burst = BURST_NONE; /* nothing queued up to drain */
+	if (s->aq_burst != BURST_NONE)
 		return;
 	if (s->aq_spare_room > s->aq_cap &&
 	    (v = realloc(s->aq_spare, s->aq_cap * sizeof(*v)))) {
@@ -499,7 +503,8 @@ enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
 }
 
 /* While a job that adopts the queued read audits runs (a campaign's
- * issuing: sq_audit_adopt), the queue may hold AQ_BURST times its bound.
+ * issuing: sq_audit_adopt), and until the flush after it has committed
+ * what queued up meanwhile, the queue may hold AQ_BURST times its bound.
  * Between the job's batches its records go into the job's transaction;
  * while the job commits (seconds for a million summonses: its last dirty
  * pages) nothing can take them, and with the plain bound the checks were

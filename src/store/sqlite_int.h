@@ -121,8 +121,11 @@ struct sq_store {
 	size_t aq_room;               /* slots allocated in aq */
 	struct audit_entry *aq_spare; /* the writer commits one array while */
 	size_t aq_spare_room;         /*   the readers fill the other */
-	int aq_burst;                 /* a job that adopts reads runs: the bound
-				       * is AQ_BURST times aq_cap (sqlite.c) */
+	enum {                        /* the queue's bound is AQ_BURST times */
+		BURST_NONE,           /*   aq_cap (sqlite.c) while a job that */
+		BURST_JOB,            /*   adopts read audits runs, and until */
+		BURST_DRAIN           /*   the flush after it commits */
+	} aq_burst;
 	uint64_t aq_enqueued;         /* read audits ever queued */
 	uint64_t aq_flushed;          /* read audits ever taken for commit */
 	int aq_failures;              /* flushes failed in a row */
