@@ -66,7 +66,12 @@ struct server {
 };
 
 /* Not under AddressSanitizer: a reused state would hide a use after free. */
-#ifdef __SANITIZE_ADDRESS__
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MU_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(MU_ASAN)
 #define RS_KEEP 0
 #else
 #define RS_KEEP 256

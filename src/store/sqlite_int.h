@@ -155,6 +155,7 @@ struct sq_reader {
 	uint64_t gen;
 	struct sq_reader *next_all;   /* in the store's list */
 	struct sq_reader *next_tl;    /* in the thread's list */
+	int used;                     /* handed out since the last sq_reads_done */
 };
 
 /* The calling thread's read-only connection, opened on first use. */
