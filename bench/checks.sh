@@ -31,6 +31,9 @@
 # after the wrk run; after a clean stop (which flushes the read-audit queue)
 # the audit log must have grown by exactly that many entries.
 #
+# PERF_STAT=1 adds each server's instructions per request (perf stat; needs
+# perf, from Debian's linux-perf).
+#
 # Needs wrk, nginx, sqlite3, curl, python3 (scripts/deps.sh --bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -200,19 +203,38 @@ fi
 # server's CPU per request: a figure the machine's drift hardly moves.
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 NGINX_WORKERS=$(pgrep -f "nginx: worker process" | tr '\n' ' ')
+# PERF_STAT=1: also count each server's instructions (user, kernel) over
+# its wrk runs with perf stat, a figure steadier still than CPU time.
+pstat_on() { # SIDE ROUND PIDS...
+	[ -n "${PERF_STAT:-}" ] || return 0
+	local side=$1 round=$2; shift 2
+	perf stat -x, -e instructions:u,instructions:k -p "$(echo "$@" | tr ' ' ',')" \
+		-o "$TMP/perf-$side-$round.txt" 2>/dev/null &
+	PSP=$!
+	sleep 0.2
+}
+pstat_off() { [ -n "${PERF_STAT:-}" ] || return 0; kill -INT "$PSP"; wait "$PSP" || true; }
+if [ -n "${PERF_STAT:-}" ] && ! command -v perf >/dev/null; then
+	echo "PERF_STAT needs perf (linux-perf)" >&2; exit 1
+fi
 MT=0; NT=0
 for r in $(seq "$ROUNDS"); do
 	t0=$(ticks "$MPID")
+	pstat_on muster "$r" "$MPID"
 	run_wrk -H "Authorization: Bearer $EXIT" -s "$TMP/random.lua" "http://127.0.0.1:$MPORT/" > "$TMP/wrk-muster-$r.txt"
+	pstat_off
 	t1=$(ticks "$MPID"); MT=$((MT + t1 - t0))
 	# shellcheck disable=SC2086
 	t0=$(ticks $NGINX_WORKERS)
+	# shellcheck disable=SC2086
+	pstat_on nginx "$r" $NGINX_WORKERS
 	if [ "${NGINX_CLIENT:-same}" = plain ]; then
 		run_wrk "http://127.0.0.1:$NPORT/check.json" > "$TMP/wrk-nginx-$r.txt"
 	else
 		run_wrk -H "Authorization: Bearer $EXIT" -s "$TMP/random.lua" \
 			"http://127.0.0.1:$NPORT/" > "$TMP/wrk-nginx-$r.txt"
 	fi
+	pstat_off
 	# shellcheck disable=SC2086
 	t1=$(ticks $NGINX_WORKERS); NT=$((NT + t1 - t0))
 	echo "  round $r: muster $(awk '/Requests\/sec/ {print $2}' "$TMP/wrk-muster-$r.txt"), nginx $(awk '/Requests\/sec/ {print $2}' "$TMP/wrk-nginx-$r.txt") req/s" >&2
@@ -251,6 +273,22 @@ python3 -c "
 import re, glob
 def rps(f): return float(re.search(r'Requests/sec:\s+([\d.]+)', open(f).read()).group(1))
 print('per-round ratios: ' + ', '.join('%.2f' % (rps('$TMP/wrk-muster-%d.txt' % r) / rps('$TMP/wrk-nginx-%d.txt' % r)) for r in range(1, $ROUNDS + 1)))"
+[ -z "${PERF_STAT:-}" ] || python3 - "$TMP" "$ROUNDS" <<'PY'
+import re, sys
+tmp, rounds = sys.argv[1], int(sys.argv[2])
+def per_request(side):
+    ins = {"u": 0, "k": 0}; req = 0
+    for r in range(1, rounds + 1):
+        for line in open("%s/perf-%s-%d.txt" % (tmp, side, r)):
+            f = line.strip().split(",")
+            if len(f) > 2 and f[0].isdigit() and f[2].startswith("instructions:"):
+                ins[f[2][-1]] += int(f[0])
+        req += int(re.search(r"(\d+) requests in", open("%s/wrk-%s-%d.txt" % (tmp, side, r)).read()).group(1))
+    return ins["u"] / req, ins["k"] / req
+mu, mk = per_request("muster"); nu, nk = per_request("nginx")
+print("instructions per request (perf stat, user + kernel): muster %.0f + %.0f, nginx %.0f + %.0f, ratio %.2fx"
+      % (mu, mk, nu, nk, (mu + mk) / (nu + nk)))
+PY
 echo "muster RSS after the run: $((RSS / 1024)) MiB; the checks' index: $(val "$TMP/m1.txt" muster_check_index_entries) persons, $(( $(val "$TMP/m1.txt" muster_check_index_bytes) / 1048576 )) MiB"
 echo "checks answered 2xx (server counter): $ANSWERED, from memory: $HITS, refused 503 (audit queue full): $REFUSED; wrk counted $(total) requests"
 echo "checks audited (entries appended to the audit log): $AUDITED"
