@@ -371,9 +371,15 @@ enum mu_err sqc_campaign_members(struct store *st, const char *id, int64_t offse
 	if (sqlite3_step(q) == SQLITE_ROW)
 		*total = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
-	if (!(q = sq_stmt(conn, "SELECT national_id, office, report_at, summons_id, seq"
-			  " FROM campaign_members WHERE campaign_id = ?1 AND seq > ?2"
-			  " ORDER BY seq LIMIT ?3"))) {
+	/* a member's summons: the campaign's one for the person, if issued
+	 * (a draft has none: no lookups while an approval loads a million) */
+	if (!(q = sq_stmt(conn, "SELECT m.national_id, m.office, m.report_at,"
+			  " CASE WHEN (SELECT state FROM campaigns WHERE id = ?1) = 'draft'"
+			  " THEN '' ELSE coalesce((SELECT s.id FROM summonses s WHERE"
+			  " s.national_id = m.national_id AND s.campaign = m.campaign_id), '')"
+			  " END, m.seq"
+			  " FROM campaign_members m WHERE m.campaign_id = ?1 AND m.seq > ?2"
+			  " ORDER BY m.seq LIMIT ?3"))) {
 		rc = MU_EIO;
 		goto out;
 	}
@@ -411,15 +417,15 @@ out:
 /*
  * A campaign is issued in one transaction, all or none. For a million
  * members the cost is in the B-trees, so the transaction is shaped for
- * them: one phase a table (re-check, summonses, events, member links,
- * persons) rather than member by member, which kept every table's pages
+ * them: one phase a table (re-check, summonses, events, persons) rather
+ * than member by member, which kept every table's pages
  * fighting for the cache; members in selection (national_id) order with
  * ascending summons ids (app_campaign.c), so each index grows at its end;
  * and ISSUE_BATCH rows a statement (multi-row VALUES), the rest one by one.
  */
 #define ISSUE_BATCH ROWS_BATCH
 
-enum { IS_CHECK, IS_SUMMONS, IS_EVENTS, IS_MEMBERS, IS_PERSONS, IS__COUNT };
+enum { IS_CHECK, IS_SUMMONS, IS_EVENTS, IS_PERSONS, IS__COUNT };
 
 static const struct rows_sql issue_sql[IS__COUNT] = {
 	[IS_CHECK] = {"SELECT v.column1 FROM (VALUES ", "(#)", 1,
@@ -432,9 +438,6 @@ static const struct rows_sql issue_sql[IS__COUNT] = {
 	[IS_EVENTS] = {"INSERT INTO summons_events(summons_id, type, at, recorded_at, actor,"
 		" actor_role) VALUES ", "(#,'issued',?1002,?1002,?1003,'commissar'),"
 		"(#,'published',?1002,?1002,?1003,'system')", 2, ""},
-	[IS_MEMBERS] = {"UPDATE campaign_members SET summons_id = v.column2 FROM (VALUES ",
-		"(#,#)", 2, ") AS v WHERE campaign_members.campaign_id = ?1004"
-		" AND campaign_members.seq = v.column1"},
 	[IS_PERSONS] = {"UPDATE persons SET pver = pver + 1, next_due = CASE WHEN next_due"
 		" IS NULL OR next_due > v.column2 THEN v.column2 ELSE next_due END FROM (VALUES ",
 		"(#,#)", 2, ") AS v WHERE persons.national_id = v.column1"},
@@ -526,10 +529,6 @@ static void bind_row(sqlite3_stmt *q, int ph, int i, const struct campaign_membe
 	case IS_PERSONS:
 		sqlite3_bind_text(q, 2 * i + 1, m->national_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 2 * i + 2, m->next_due);
-		break;
-	case IS_MEMBERS:
-		sqlite3_bind_int64(q, 2 * i + 1, m->seq);
-		sqlite3_bind_text(q, 2 * i + 2, m->summons_id, -1, SQLITE_STATIC);
 		break;
 	}
 }
