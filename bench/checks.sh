@@ -149,30 +149,8 @@ SIZE=$(stat -c %s "$TMP/free.json")
 BSIZE=$(stat -c %s "$TMP/barred.json")
 
 # nginx: the free answer (what 1 - 1/STEP of random ids get) as a static file.
-mkdir -p "$TMP/www" && cp "$TMP/free.json" "$TMP/www/check.json"
-# nginx workers drop root: let them read the 0700 mktemp directory.
-chmod a+rx "$TMP" "$TMP/www" && chmod a+r "$TMP/www/check.json"
 NPORT=$(free_port)
-cat > "$TMP/nginx.conf" <<CONF
-worker_processes auto;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log;
-daemon off;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$NPORT;
-        root $TMP/www;
-        default_type application/json;
-        rewrite ^ /check.json break;
-    }
-}
-CONF
-nginx -c "$TMP/nginx.conf" -p "$TMP" &
-PIDS+=($!)
-wait_up "http://127.0.0.1:$NPORT/check.json"
+nginx_serving "$TMP/free.json" check.json "$NPORT"
 cmp -s "$TMP/free.json" <(curl -sf "http://127.0.0.1:$NPORT/v1/checks/exit/RU-0000000001") ||
 	{ echo "nginx does not answer a check path with the file" >&2; exit 1; }
 

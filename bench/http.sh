@@ -34,30 +34,8 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$MPORT/healthz" >/dev/null && 
 # A static file of the same size as a typical person record.
 curl -sf -H "Authorization: Bearer $CLERK" "http://127.0.0.1:$MPORT/v1/persons/RU-0000000001" > "$TMP/person.json"
 SIZE=$(stat -c %s "$TMP/person.json")
-mkdir -p "$TMP/www" && cp "$TMP/person.json" "$TMP/www/person.json"
-# nginx workers drop root: let them read the 0700 mktemp directory.
-chmod a+rx "$TMP" "$TMP/www" && chmod a+r "$TMP/www/person.json"
 NPORT=$(free_port)
-cat > "$TMP/nginx.conf" <<CONF
-worker_processes auto;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log;
-daemon off;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$NPORT;
-        root $TMP/www;
-        default_type application/json;
-        rewrite ^ /person.json break;
-    }
-}
-CONF
-nginx -c "$TMP/nginx.conf" -p "$TMP" &
-PIDS+=($!)
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$NPORT/person.json" >/dev/null && break; sleep 0.1; done
+nginx_serving "$TMP/person.json" person.json "$NPORT"
 
 cat > "$TMP/random.lua" <<LUA
 math.randomseed(42)

@@ -178,6 +178,28 @@ static int requeue_locked(struct sq_store *s, const struct audit_batch *b)
  * kept aside); past it the queue fills and refuses reads as before. */
 #define ADOPT_MAX (4u << 20)
 
+/* Called with s->mu held: take the queued records (*n of them, in an
+ * array of *room slots) and let the readers go on in the spare array.
+ * The taker hands its array back as the spare (spare_back_locked). */
+static struct audit_entry *take_queue_locked(struct sq_store *s, size_t *n, size_t *room)
+{
+	struct audit_entry *v = s->aq;
+
+	*n = s->aq_n;
+	*room = s->aq_room;
+	s->aq = s->aq_spare;
+	s->aq_room = s->aq_spare_room;
+	s->aq_n = 0;
+	s->aq_flushed += *n;
+	return v;
+}
+
+static void spare_back_locked(struct sq_store *s, struct audit_entry *v, size_t room)
+{
+	s->aq_spare = v;
+	s->aq_spare_room = room;
+}
+
 enum mu_err sq_audit_adopt(struct sq_store *s)
 {
 	struct audit_entry *v;
@@ -201,13 +223,7 @@ enum mu_err sq_audit_adopt(struct sq_store *s)
 		s->adopted.enc = nb;
 		s->adopted.cap = need + need / 2;
 	}
-	/* the readers go on in the spare array, as during a flush */
-	v = s->aq;
-	room = s->aq_room;
-	s->aq = s->aq_spare;
-	s->aq_room = s->aq_spare_room;
-	s->aq_n = 0;
-	s->aq_flushed += n;
+	v = take_queue_locked(s, &n, &room);
 	pthread_mutex_unlock(&s->mu);
 	for (size_t i = 0; i < n; i++)
 		s->adopted.len += audit_leaf_encode(&v[i], s->adopted.enc + s->adopted.len,
@@ -215,8 +231,7 @@ enum mu_err sq_audit_adopt(struct sq_store *s)
 	s->adopted.n += n;
 	rc = sq_audit_put_many(s, v, n);
 	pthread_mutex_lock(&s->mu);
-	s->aq_spare = v;
-	s->aq_spare_room = room;
+	spare_back_locked(s, v, room);
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
@@ -304,19 +319,15 @@ static enum mu_err flush_batch(struct sq_store *s, void *arg,
  * up, after a few tries, and says how many records it lost. */
 static int flush_audits_locked(struct sq_store *s)
 {
-	struct audit_batch b = {s->aq, s->aq_n};
-	size_t room = s->aq_room;
+	struct audit_batch b;
+	size_t room;
 	enum mu_err rc;
 
-	s->aq = s->aq_spare;
-	s->aq_room = s->aq_spare_room;
-	s->aq_n = 0;
-	s->aq_flushed += b.n;
+	b.e = take_queue_locked(s, &b.n, &room);
 	pthread_mutex_unlock(&s->mu);
 	rc = run_in_tx(s, flush_batch, &b, NULL);
 	pthread_mutex_lock(&s->mu);
-	s->aq_spare = b.e;
-	s->aq_spare_room = room;
+	spare_back_locked(s, b.e, room);
 	/* committed or not, the room ends: records that cannot commit must
 	 * not pile up 8 times faster (a failure refuses reads sooner) */
 	if (s->aq_burst == BURST_DRAIN)
@@ -336,27 +347,30 @@ static int flush_audits_locked(struct sq_store *s)
 	return -1;
 }
 
+/* An array of *room slots, grown past cap, back to cap slots (a failed
+ * realloc keeps it as it is). */
+static void shrink_queue(struct audit_entry **v, size_t *room, size_t cap)
+{
+	struct audit_entry *small;
+
+	if (*room > cap && (small = realloc(*v, cap * sizeof(*small)))) {
+		*v = small;
+		*room = cap;
+	}
+}
+
 /* Called with s->mu held, by the writer between its jobs: arrays grown
  * for a burst go back to the usual size once what they held is committed
  * (or adopted). The queue's own only when its records fit. */
 static void give_back_locked(struct sq_store *s)
 {
-	struct audit_entry *v;
-
 	if (s->aq_burst == BURST_DRAIN && s->aq_n == 0)
 		s->aq_burst = BURST_NONE; /* nothing queued up to drain */
 	if (s->aq_burst != BURST_NONE)
 		return;
-	if (s->aq_spare_room > s->aq_cap &&
-	    (v = realloc(s->aq_spare, s->aq_cap * sizeof(*v)))) {
-		s->aq_spare = v;
-		s->aq_spare_room = s->aq_cap;
-	}
-	if (s->aq_room > s->aq_cap && s->aq_n <= s->aq_cap &&
-	    (v = realloc(s->aq, s->aq_cap * sizeof(*v)))) {
-		s->aq = v;
-		s->aq_room = s->aq_cap;
-	}
+	shrink_queue(&s->aq_spare, &s->aq_spare_room, s->aq_cap);
+	if (s->aq_n <= s->aq_cap)
+		shrink_queue(&s->aq, &s->aq_room, s->aq_cap);
 }
 
 /* Called with s->mu held: sign a tree head if one is due (or, with

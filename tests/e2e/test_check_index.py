@@ -68,14 +68,26 @@ def ask(c, tok, nid):
     return r.json
 
 
+def until(cond, what, step):
+    """Poll cond every step seconds until it holds; fail after 5 s."""
+    deadline = time.time() + 5
+    while not cond():
+        check(time.time() < deadline, what)
+        time.sleep(step)
+
+
 def wait_valid(c):
     """Until the writer has reloaded the index (at most four times a
     second); its metrics then."""
-    deadline = time.time() + 5
-    while not metrics(c)["valid"]:
-        check(time.time() < deadline, "the index was never reloaded")
-        time.sleep(0.02)
+    until(lambda: metrics(c)["valid"], "the index was never reloaded", 0.02)
     return metrics(c)
+
+
+def wait_lifted(c, tok, nid, what):
+    """Until nid's exit check is permitted, then until the index is valid
+    again."""
+    until(lambda: ask(c, tok, nid)["permitted"] is not False, what, 0.01)
+    wait_valid(c)
 
 
 def from_memory(c, tok, nid):
@@ -187,11 +199,7 @@ def test_a_deleted_counter_is_noticed(c):
     code, out, err = remove_with_cli(c.db, [nids[0]])
     eq(code, 0, "import removals: %s" % err)
     check(os.path.exists(c.db + "-gen"), "a new counter")
-    deadline = time.time() + 5
-    while ask(c, tok, nids[0])["permitted"] is False:
-        check(time.time() < deadline, "the lift was never seen")
-        time.sleep(0.01)
-    wait_valid(c)
+    wait_lifted(c, tok, nids[0], "the lift was never seen")
     eq(from_memory(c, tok, nids[0]), {"permitted": True}, "from memory, on the new counter")
     eq(from_memory(c, tok, nids[1])["permitted"], False, "the other bar kept")
     # and the new counter is the one followed: another process's change is
@@ -226,11 +234,7 @@ def test_a_program_that_is_not_muster_is_seen_within_the_poll(c):
     with db:
         db.execute("DELETE FROM restrictions WHERE national_id = ?", (nids[1],))
     db.close()
-    deadline = time.time() + 5
-    while ask(c, tok, nids[1])["permitted"] is False:
-        check(time.time() < deadline, "the manual edit was never seen")
-        time.sleep(0.01)
-    wait_valid(c)
+    wait_lifted(c, tok, nids[1], "the manual edit was never seen")
     eq(from_memory(c, tok, nids[1]), {"permitted": True}, "from memory, after the reload")
     eq(from_memory(c, tok, nids[0])["permitted"], False, "the other bar kept")
 
