@@ -605,7 +605,7 @@ static int by_row_hint(const void *x, const void *y)
 }
 
 /* A campaign's transaction dirties about ISSUE_CACHE_KIB of pages per
- * member (summonses, events, links, persons and their indexes). Past the
+ * member (summonses, events, persons and their indexes). Past the
  * writer's cache SQLite spills dirty pages to the WAL mid-transaction and
  * writes them again each time they change: 20% of a million-member
  * approval. The cache is raised for the transaction (up to a limit) and
