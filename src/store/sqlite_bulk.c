@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/codec.h"
 #include "ingest/match.h"
 
 #define BULK_CACHE_KIB 65536   /* page cache of the writer during a run */
@@ -272,7 +273,7 @@ struct bulk_job {
 static const char SQL_P_GET[] =
 	"SELECT national_id, family_name, given_name, patronymic, birth_date, sex,"
 	" region, office, address, phone, email, fitness, status, removal_reason,"
-	" removal_date, version FROM persons WHERE national_id = ?";
+	" removal_date, version, source FROM persons WHERE national_id = ?";
 
 /* ---- history records (the JSON person_to_json makes) ---- */
 
@@ -373,8 +374,6 @@ static enum mu_err put_history(struct sq_store *s, struct bulk_job *j,
 	STMT(q, "INSERT INTO person_history(national_id, version, record,"
 		" updated_at, source, import_batch) VALUES (?,?,?,?,?,?)");
 
-	if (!record)
-		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
 	bind_txt(q, 1, nid);
 	sqlite3_bind_int64(q, 2, version);
 	bind_txt(q, 3, record);
@@ -591,14 +590,26 @@ static enum mu_err person_insert(struct sq_store *s, struct bulk_job *j,
 	if (!*done)
 		return MU_OK;
 	j->b->c.inserted++;
-	rc = put_history(s, j, r->v[0], 1,
-			 history_json(j, r->v, "active", "", "", 1, j->b->run->source),
-			 r->line, err);
+	rc = put_history(s, j, r->v[0], 1, HISTORY_CURRENT, r->line, err);
 	if (rc == MU_OK) {
 		j->pend[j->n_pend].k = key_of(j, r->v);
 		j->pend[j->n_pend++].i = (size_t)(r - j->b->rows);
 	}
 	return rc;
+}
+
+/* Keep the record of the stored version (old, a SQL_P_GET row; vals its
+ * 12 columns) in the history before a new version replaces it. */
+static enum mu_err keep_old(struct sq_store *s, struct bulk_job *j, sqlite3_stmt *old,
+			    const char *const *vals, struct mu_error *err)
+{
+	const char *rec = history_json(j, vals, SQ_TEXT(old, 12), SQ_TEXT(old, 13),
+				       SQ_TEXT(old, 14), sqlite3_column_int64(old, 15),
+				       SQ_TEXT(old, 16));
+
+	if (!rec)
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	return sq_history_keep(s, vals[0], sqlite3_column_int64(old, 15), rec, err);
 }
 
 static int names_differ(const char *const *a, const char *const *b)
@@ -631,6 +642,8 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 		j->b->c.unchanged++;
 		return MU_OK;
 	}
+	if ((rc = keep_old(s, j, old, was, err)))
+		return rc;
 	for (int i = 0; i < BULK_NP; i++)
 		bind_txt(q, i + 1, nw[i]);
 	sqlite3_bind_int64(q, 13, version);
@@ -639,10 +652,7 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	j->b->c.updated++;
-	rc = put_history(s, j, nw[0], version,
-			 history_json(j, nw, SQ_TEXT(old, 12), SQ_TEXT(old, 13),
-				      SQ_TEXT(old, 14), version, j->b->run->source),
-			 r->line, err);
+	rc = put_history(s, j, nw[0], version, HISTORY_CURRENT, r->line, err);
 	if (rc == MU_OK && names_differ(was, nw)) {
 		rc = unkey_person(s, j, nw[0], was, err);
 		if (rc == MU_OK)
@@ -703,6 +713,8 @@ static enum mu_err removal_write(struct sq_store *s, struct bulk_job *j,
 
 	for (int i = 0; i < BULK_NP; i++)
 		vals[i] = SQ_TEXT(old, i);
+	if ((rc = keep_old(s, j, old, vals, err)))
+		return rc;
 	bind_txt(q, 1, r->v[0]);
 	bind_txt(q, 2, r->v[1]);
 	bind_txt(q, 3, r->v[2]);
@@ -712,9 +724,7 @@ static enum mu_err removal_write(struct sq_store *s, struct bulk_job *j,
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	j->b->c.updated++;
-	return put_history(s, j, r->v[0], version,
-			   history_json(j, vals, "removed", r->v[1], r->v[2], version,
-					j->b->run->source), r->line, err);
+	return put_history(s, j, r->v[0], version, HISTORY_CURRENT, r->line, err);
 }
 
 static enum mu_err removal_row(struct sq_store *s, struct bulk_job *j,
@@ -1002,8 +1012,7 @@ enum mu_err sqb_person_provenance(struct store *st, const char *id,
 
 	if (!c)
 		return MU_EIO;
-	q = sq_stmt(c, "SELECT version, record, updated_at, source FROM person_history"
-		    " WHERE national_id = ? ORDER BY version DESC");
+	q = sq_stmt(c, HISTORY_SQL("DESC"));
 	if (!q)
 		return MU_EIO;
 	memset(out, 0, sizeof(*out) * BULK_NP);
@@ -1011,14 +1020,24 @@ enum mu_err sqb_person_provenance(struct store *st, const char *id,
 		open[i] = 1;
 	bind_txt(q, 1, id);
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		json_t *rec = json_loads(SQ_TEXT(q, 1), 0, NULL);
+		json_t *rec;
+		if (strcmp(SQ_TEXT(q, HISTORY_COL), HISTORY_CURRENT)) {
+			rec = json_loads(SQ_TEXT(q, HISTORY_COL), 0, NULL);
+		} else if (sqlite3_column_type(q, 0) != SQLITE_NULL) {
+			struct person p;
+			sq_row_person(q, &p);
+			rec = person_to_json(&p);
+		} else {
+			rec = NULL;
+		}
 		if (!rec)
 			continue;
 		if (!cur)
 			cur = json_object();
 		prov_step(rec, cur, open,
-			  sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 2),
-			  SQ_TEXT(q, 3), out);
+			  sqlite3_column_int64(q, HISTORY_COL + 1),
+			  sqlite3_column_int64(q, HISTORY_COL + 2),
+			  SQ_TEXT(q, HISTORY_COL + 3), out);
 		if (!any)
 			json_object_update(cur, rec);
 		any = 1;

@@ -245,6 +245,27 @@ enum mu_err sq_m_audit_append_many(struct store *st, struct audit_entry *v, size
 /* sqlite_ops.c helpers shared with the other sqlite_*.c files. */
 void sq_row_person(sqlite3_stmt *q, struct person *p);   /* PERSON_COLS */
 void sq_row_summons(sqlite3_stmt *q, struct summons_rec *r); /* SUMMONS_COLS */
+/* The person id on c: 1 found, 0 not, -1 error. */
+int sq_person_get(struct sq_conn *c, const char *id, struct person *p);
+/*
+ * person_history keeps every version of a person, but the record (JSON) of
+ * the current version is left empty: the persons row holds it, and a copy
+ * doubled what an import of new persons writes. Whoever writes version
+ * v + 1 first keeps version v's record (sq_history_keep, a no-op on a
+ * register that still holds it), and readers take an empty record from the
+ * persons row.
+ */
+#define HISTORY_CURRENT ""
+/* A person's versions in one statement (one snapshot): PERSON_COLS of the
+ * persons row beside the current version (NULL beside the others), then
+ * record, version, updated_at, source from HISTORY_COL on. ?1 is the id. */
+#define HISTORY_SQL(order) "SELECT c.*, h.record, h.version, h.updated_at, h.source" \
+	" FROM person_history h LEFT JOIN (SELECT " PERSON_COLS " FROM persons" \
+	" WHERE national_id = ?1) c ON h.record = '" HISTORY_CURRENT "'" \
+	" WHERE h.national_id = ?1 ORDER BY h.version " order
+#define HISTORY_COL 18
+enum mu_err sq_history_keep(struct sq_store *s, const char *id, int64_t version,
+			    const char *record, struct mu_error *err) MU_MUSTCHECK;
 enum mu_err sq_load_events(struct sq_conn *c, struct summons_rec *r);
 /* Append every row of q (a bound SELECT of SUMMONS_COLS) to set with its
  * events; q is reset. On failure set holds what was read (free it). */

@@ -239,7 +239,7 @@ static int person_same(const struct person *a, const struct person *b)
 	       !strcmp(a->removal_date, b->removal_date);
 }
 
-static int get_person_on(struct sq_conn *c, const char *id, struct person *p)
+int sq_person_get(struct sq_conn *c, const char *id, struct person *p)
 {
 	sqlite3_stmt *q = sq_stmt(c, "SELECT " PERSON_COLS
 				  " FROM persons WHERE national_id = ?");
@@ -300,10 +300,26 @@ static void bind_person(sqlite3_stmt *q, const struct person *p)
 	bind_text(q, 18, p->source);
 }
 
-static enum mu_err write_person_row(struct sq_store *s, const struct person *p,
-				    int exists, struct mu_error *err)
+enum mu_err sq_history_keep(struct sq_store *s, const char *id, int64_t version,
+			    const char *record, struct mu_error *err)
 {
-	sqlite3_stmt *q = sq_stmt(&s->w, exists ?
+	sqlite3_stmt *q = sq_stmt(&s->w, "UPDATE person_history SET record = ?3"
+				  " WHERE national_id = ?1 AND version = ?2 AND record = ''");
+
+	if (!q)
+		return MU_EIO;
+	bind_text(q, 1, id);
+	sqlite3_bind_int64(q, 2, version);
+	bind_text(q, 3, record);
+	return step_done(s, q, err);
+}
+
+/* Write version p of a person; old is the stored version (NULL for a new
+ * person), whose record goes to the history. */
+static enum mu_err write_person_row(struct sq_store *s, const struct person *p,
+				    const struct person *old, struct mu_error *err)
+{
+	sqlite3_stmt *q = sq_stmt(&s->w, old ?
 		"UPDATE persons SET family_name=?2, given_name=?3, patronymic=?4,"
 		" birth_date=?5, sex=?6, region=?7, office=?8, address=?9,"
 		" phone=?10, email=?11, fitness=?12, status=?13,"
@@ -312,8 +328,6 @@ static enum mu_err write_person_row(struct sq_store *s, const struct person *p,
 		"INSERT INTO persons(" PERSON_COLS ") VALUES"
 		" (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
 	sqlite3_stmt *h;
-	json_t *rec;
-	char *txt;
 	enum mu_err rc;
 
 	if (!q)
@@ -321,19 +335,24 @@ static enum mu_err write_person_row(struct sq_store *s, const struct person *p,
 	bind_person(q, p);
 	if ((rc = step_done(s, q, err)))
 		return rc;
+	if (old) {
+		json_t *rec = person_to_json(old);
+		char *txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(rec);
+		rc = txt ? sq_history_keep(s, old->national_id, old->version, txt, err)
+			 : mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+		free(txt);
+		if (rc)
+			return rc;
+	}
 	h = sq_stmt(&s->w, "INSERT INTO person_history(national_id, version,"
-		    " record, updated_at, source) VALUES (?,?,?,?,?)");
+		    " record, updated_at, source) VALUES (?,?,'" HISTORY_CURRENT "',?,?)");
 	if (!h)
 		return MU_EIO;
-	rec = person_to_json(p);
-	txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(rec);
 	bind_text(h, 1, p->national_id);
 	sqlite3_bind_int64(h, 2, p->version);
-	sqlite3_bind_text(h, 3, txt ? txt : "{}", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(h, 4, p->updated_at);
-	bind_text(h, 5, p->source);
-	free(txt);
+	sqlite3_bind_int64(h, 3, p->updated_at);
+	bind_text(h, 4, p->source);
 	return step_done(s, h, err);
 }
 
@@ -359,7 +378,7 @@ static enum mu_err j_person_put(struct sq_store *s, void *arg,
 {
 	struct person_job *j = arg;
 	struct person old, nw = *j->p;
-	int exists = get_person_on(&s->w, nw.national_id, &old);
+	int exists = sq_person_get(&s->w, nw.national_id, &old);
 	enum mu_err rc;
 
 	if (exists < 0)
@@ -376,7 +395,7 @@ static enum mu_err j_person_put(struct sq_store *s, void *arg,
 	}
 	nw.version = exists ? old.version + 1 : 1;
 	nw.updated_at = j->a ? j->a->at : 0;
-	if ((rc = write_person_row(s, &nw, exists, err)))
+	if ((rc = write_person_row(s, &nw, exists ? &old : NULL, err)))
 		return rc;
 	j->changed = 1;
 	return audit_write(s, j->a, exists ? "person.update" : "person.create",
@@ -444,7 +463,7 @@ static enum mu_err m_person_get(struct store *st, const char *id, struct person 
 	int found;
 	READER(s, c);
 
-	found = get_person_on(c, id, p);
+	found = sq_person_get(c, id, p);
 	return found < 0 ? MU_EIO : found ? MU_OK : MU_ENOTFOUND;
 }
 
@@ -518,14 +537,22 @@ static enum mu_err m_person_history(struct store *st, const char *id,
 	sqlite3_stmt *q;
 	READER(s, c);
 
-	q = sq_stmt(c, "SELECT record, version, updated_at, source FROM"
-		    " person_history WHERE national_id = ? ORDER BY version");
+	q = sq_stmt(c, HISTORY_SQL("ASC"));
 	if (!q)
 		return MU_EIO;
 	bind_text(q, 1, id);
 	while (*n < cap && sqlite3_step(q) == SQLITE_ROW) {
-		history_row(SQ_TEXT(q, 0), sqlite3_column_int64(q, 1),
-			    sqlite3_column_int64(q, 2), SQ_TEXT(q, 3), &out[*n]);
+		const char *rec = SQ_TEXT(q, HISTORY_COL);
+		if (strcmp(rec, HISTORY_CURRENT))
+			history_row(rec, sqlite3_column_int64(q, HISTORY_COL + 1),
+				    sqlite3_column_int64(q, HISTORY_COL + 2),
+				    SQ_TEXT(q, HISTORY_COL + 3), &out[*n]);
+		else if (sqlite3_column_type(q, 0) != SQLITE_NULL)
+			sq_row_person(q, &out[*n]);
+		else {  /* an empty record beside no persons row */
+			sqlite3_reset(q);
+			return MU_EIO;
+		}
 		(*n)++;
 	}
 	sqlite3_reset(q);

@@ -200,6 +200,48 @@ def test_update_keeps_history_and_per_field_provenance(c):
 
 
 @with_ctx()
+def test_history_across_import_api_and_removal(c):
+    """The current version's record lives in the persons row only; every
+    writer (import, API, removal) keeps the version it replaces."""
+    import sqlite3
+    setup_offices(c)
+    code, out, err = imp(c, "persons", write(c, "a.csv", HEADER + "\n" + row("HI-0001") + "\n"),
+                         "--source", "civil_registry")
+    eq(code, 0, err)
+    r = c.srv.patch("/v1/persons/HI-0001", {"phone": "+79991112233"}, token=c.admin)
+    eq(r.status, 200, "patch: %r" % r)
+    code, out, err = imp(c, "persons", write(c, "b.csv", HEADER + "\n" +
+                                             row("HI-0001", phone="+79991112233",
+                                                 email="new@example.ru") + "\n"),
+                         "--source", "tax")
+    eq(code, 0, err)
+    code, out, err = imp(c, "removals", write(c, "r.csv", "national_id,reason,date\n"
+                                              "HI-0001,deregistered,2026-01-05\n"),
+                         "--source", "courts")
+    eq(code, 0, err)
+    v = history(c, "HI-0001")
+    eq([x["version"] for x in v], [1, 2, 3, 4], "every version")
+    eq([x["phone"] for x in v], ["+79990000000", "+79991112233", "+79991112233",
+                                 "+79991112233"], "phones")
+    eq([x["email"] for x in v], ["ivan@example.ru"] * 2 + ["new@example.ru"] * 2, "emails")
+    eq([x.get("status") for x in v], ["active"] * 3 + ["removed"], "status")
+    eq(v[3].get("removal_reason"), "deregistered", "the removal's reason")
+    cur = person(c, "HI-0001")
+    eq({k: x for k, x in v[3].items() if k != "valid_from"},
+       {k: x for k, x in cur.items() if k in v[3]}, "the last version is the person as stored")
+    with sqlite3.connect(c.db) as db:
+        recs = db.execute("SELECT version, record = '' FROM person_history"
+                          " WHERE national_id = 'HI-0001' ORDER BY version").fetchall()
+    eq(recs, [(1, 0), (2, 0), (3, 0), (4, 1)], "a record kept for every earlier version only")
+    code, out, err = run_cli("provenance", "--db", c.db, "HI-0001", "--json")
+    eq(code, 0, err)
+    prov = json.loads(out)
+    eq((prov["email"]["source"], prov["email"]["version"]), ("tax", 3), "email from tax")
+    eq((prov["address"]["source"], prov["address"]["version"]), ("civil_registry", 1),
+       "the address from the first import")
+
+
+@with_ctx()
 def test_repeated_id_is_an_error_unless_last_wins(c):
     setup_offices(c)
     text = "\n".join([HEADER, row("LW-0001", address="first"), row("LW-0002"),
