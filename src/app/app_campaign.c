@@ -117,11 +117,38 @@ static enum mu_err parse_times(const json_t *b, int64_t now, struct campaign_req
 	return MU_OK;
 }
 
+/* 400 naming the first key of o not in known (prefix: "criteria." or ""). */
+static enum mu_err known_keys(const json_t *o, const char *const *known, const char *prefix,
+			      struct mu_error *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		size_t i = 0;
+		while (known[i] && strcmp(known[i], key))
+			i++;
+		if (!known[i]) {
+			char field[64];
+			snprintf(field, sizeof(field), "%s%.40s", prefix, key);
+			return mu_fail(err, MU_EINVAL, field, "unknown field '%s'", field);
+		}
+	}
+	return MU_OK;
+}
+
 static enum mu_err parse_criteria(const json_t *crit, struct campaign_req *q,
 				  struct mu_error *err)
 {
+	static const char *const known[] = {"born_from", "born_to", "regions", "offices",
+					    "fitness", "sex", NULL};
+	const json_t *x;
+	size_t i;
+
 	if (!json_is_object(crit))
 		return bad(err, "criteria", "criteria must be an object with born_from and born_to");
+	if (known_keys(crit, known, "criteria.", err))
+		return MU_EINVAL;
 	if (date_field(crit, "born_from", q->born_from, err) ||
 	    date_field(crit, "born_to", q->born_to, err) ||
 	    list_field(crit, "regions", &q->regions, err) ||
@@ -130,6 +157,11 @@ static enum mu_err parse_criteria(const json_t *crit, struct campaign_req *q,
 		return MU_EINVAL;
 	if (strcmp(q->born_from, q->born_to) > 0)
 		return bad(err, "criteria.born_to", "born_to must not precede born_from");
+	json_array_foreach(q->fitness, i, x) {
+		const char *f = json_string_value(x);
+		if (strlen(f) != 1 || !strchr("ABVGD", f[0]))
+			return bad(err, "criteria.fitness", "fitness categories are A, B, V, G and D");
+	}
 	q->sex = str_of(crit, "sex");
 	if (q->sex && strcmp(q->sex, "M") && strcmp(q->sex, "F"))
 		return bad(err, "criteria.sex", "sex must be M or F");
@@ -150,10 +182,14 @@ static enum mu_err criteria_text(const json_t *crit, struct campaign_req *q,
 enum mu_err app_campaign_parse(json_t *b, int64_t now, struct campaign_req *q,
 			       char **crit_txt, struct mu_error *err)
 {
+	static const char *const known[] = {"name", "legal_basis", "purpose", "report_from",
+					    "report_to", "quota", "criteria", NULL};
 	json_t *quota = json_object_get(b, "quota");
 
 	memset(q, 0, sizeof(*q));
 	*crit_txt = NULL;
+	if (known_keys(b, known, "", err))
+		return MU_EINVAL;
 	q->name = str_of(b, "name");
 	q->legal_basis = str_of(b, "legal_basis");
 	if (!q->name || !q->name[0] || strlen(q->name) > 150)

@@ -241,6 +241,9 @@ static enum mu_err fitness_check(const struct fitness_req *r, const struct due_v
 		return mu_fail(err, MU_EINTERNAL, NULL, "the office's time zone is unusable");
 	if (day > mu_days_from_civil(ty, tm, td))
 		return mu_fail(err, MU_EINVAL, "decided_on", "decided_on lies in the future");
+	if (strcmp(r->decided_on, v->p.birth_date) < 0)
+		return mu_fail(err, MU_EINVAL, "decided_on", "decided_on %s is before the"
+			       " person's birth date", r->decided_on);
 	snprintf(f->decided_on, sizeof(f->decided_on), "%s", r->decided_on);
 	if ((rc = due_text("reference", r->reference, 1, DUE_REF_MAX, err)))
 		return rc;

@@ -113,6 +113,8 @@ int cmd_token(int argc, char **argv)
 		return cli_usage("token", "bad option");
 	if (!t.db)
 		return cli_usage("token", "--db PATH is required");
+	if (!strcmp(sub, "create") && !t.role)
+		return cli_usage("token", "create needs --role ROLE");
 	if (!strcmp(sub, "revoke") && optind + 1 != argc - 1)
 		return cli_usage("token", "revoke needs one TOKEN_ID");
 	if (strcmp(sub, "revoke") && optind != argc - 1)

@@ -96,6 +96,13 @@ struct audit_ctx api_ctx(struct api_req *r, const char *purpose);
 /* Scope: may the caller see/change person p? (office-scoped clerks: only
  * their office; citizens: only themselves). */
 int api_may_see_person(const struct api_req *r, const struct person *p);
+/* Answers 400 naming the first key of body object o not in known
+ * (NULL-terminated) and returns nonzero; 0 when every key is known. */
+int api_only_keys(struct api_req *r, json_t *o, const char *const *known);
+/* Whether the caller may see and change summons s: a clerk scoped to an
+ * office only that office's summonses. */
+struct summons;
+int api_may_touch_summons(const struct api_req *r, const struct summons *s);
 
 /* Queue the audit record of a read of person nid's data. Answers 503 and
  * returns nonzero when the audit queue is full: the caller must stop. */

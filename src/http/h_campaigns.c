@@ -84,8 +84,12 @@ void h_campaigns_approve(struct api_req *r)
 	struct campaign c;
 	struct mu_error e = {0};
 	struct audit_ctx ctx = api_ctx(r, "approve campaign");
+	static const char *const none[] = {NULL};
 	json_t *report;
 
+	/* nothing to send; a body, if any, is an object with no fields */
+	if (r->body && (!api_body_object(r) || api_only_keys(r, r->body, none)))
+		return;
 	if (load(r, &c))
 		return;
 	if (app_campaign_approve(r->app, &c, &ctx, &report, NULL, &e)) {
@@ -100,10 +104,11 @@ void h_campaigns_cancel(struct api_req *r)
 	struct campaign c;
 	struct mu_error e = {0};
 	struct audit_ctx ctx = api_ctx(r, "cancel campaign");
+	static const char *const known[] = {"reason", NULL};
 	json_t *b = api_body_object(r);
 	size_t n = 0;
 
-	if (!b || load(r, &c))
+	if (!b || api_only_keys(r, b, known) || load(r, &c))
 		return;
 	if (app_campaign_cancel(r->app, &c, json_string_value(json_object_get(b, "reason")),
 				&ctx, &n, &e)) {

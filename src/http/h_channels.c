@@ -60,10 +60,11 @@ static void account_set(struct api_req *r, const char *nid, const char *provider
 
 void h_account_open(struct api_req *r)
 {
+	static const char *const known[] = {"provider", NULL};
 	json_t *body = api_body_object(r);
 	const char *provider = str_field(body, "provider");
 
-	if (!body || person_in_scope(r, r->params[0]))
+	if (!body || api_only_keys(r, body, known) || person_in_scope(r, r->params[0]))
 		return;
 	if (!provider) {
 		api_fail(r, MU_EINVAL, "provider", "provider (builtin or external) is required");

@@ -105,10 +105,11 @@ static int cursor_exists(struct api_req *r, int64_t cursor)
 
 void h_feed_ack(struct api_req *r)
 {
+	static const char *const known[] = {"cursor", NULL};
 	json_t *body = api_body_object(r), *c;
 	int ok;
 
-	if (!body)
+	if (!body || api_only_keys(r, body, known))
 		return;
 	c = json_object_get(body, "cursor");
 	if (!json_is_integer(c) || json_integer_value(c) < 0) {
@@ -261,11 +262,12 @@ void h_metrics(struct api_req *r)
 
 void h_checks_batch(struct api_req *r)
 {
+	static const char *const known[] = {"national_ids", NULL};
 	json_t *body = api_body_object(r), *ids, *res, *one;
 	int kind = restr_kind_parse(r->params[0]);
 	size_t i;
 
-	if (!body)
+	if (!body || api_only_keys(r, body, known))
 		return;
 	if (kind < 0 || strcmp(r->tok.agency, r->params[0])) {
 		api_fail(r, kind < 0 ? MU_EINVAL : MU_EFORBIDDEN, "kind", kind < 0

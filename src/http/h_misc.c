@@ -128,6 +128,7 @@ static const struct {
 	{"summons.receipt", "read", "downloaded the audit receipt of your summons"},
 	{"audit.read", "read", "read the audit log entries about you"},
 	{"campaign.members", "read", "saw you in the list of a call-up campaign"},
+	{"notice.list", "read", "looked at the notices sent to you"},
 	{"person.create", "change", "entered you in the register"},
 	{"person.update", "change", "changed your record"},
 	{"summons.issue", "change", "issued a summons to you"},
@@ -286,9 +287,11 @@ void h_tokens_create(struct api_req *r)
 	char role[24] = "", secret[64];
 	struct mu_error e = {0};
 	struct audit_ctx c = api_ctx(r, "create token");
+	static const char *const known[] = {"role", "office", "agency", "person", "label", NULL};
 	json_t *body = api_body_object(r), *o;
 
-	if (!body || copy_field(r, body, "role", role, sizeof(role)) ||
+	if (!body || api_only_keys(r, body, known) ||
+	    copy_field(r, body, "role", role, sizeof(role)) ||
 	    copy_field(r, body, "office", t.office, sizeof(t.office)) ||
 	    copy_field(r, body, "agency", t.agency, sizeof(t.agency)) ||
 	    copy_field(r, body, "person", t.person, sizeof(t.person)) ||

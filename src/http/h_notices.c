@@ -51,10 +51,25 @@ static void list(struct api_req *r, const char *state, const char *nid, int staf
 		api_fail(r, MU_EINVAL, "state", "state must be pending, sent or failed");
 		return;
 	}
-	if (!v || store_notices_list(r->app->st, state, nid, NOTICES_PAGE, v, &n) != MU_OK) {
+	/* a clerk scoped to an office sees its persons' notices only */
+	if (!v || store_notices_list(r->app->st, state, nid,
+				     staff && r->tok.office[0] ? r->tok.office : NULL,
+				     NOTICES_PAGE, v, &n) != MU_OK) {
 		free(v);
 		api_fail(r, MU_EIO, NULL, "cannot read the notices");
 		return;
+	}
+	/* a notice is personal data: each person shown is told (their access
+	 * log), once per answer, like a list of persons */
+	for (size_t i = 0; staff && i < n; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = !strcmp(v[k].national_id, v[i].national_id);
+		if (!seen && api_audit_read(r, "notice.list", v[i].national_id, "person",
+					    v[i].national_id)) {
+			free(v);
+			return;
+		}
 	}
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)

@@ -116,9 +116,11 @@ void h_persons_patch(struct api_req *r)
 	struct person p;
 	struct mu_error e = {0};
 	json_t *body = api_body_object(r);
+	char was;
 
 	if (!body || load_person(r, r->params[0], &p))
 		return;
+	was = p.fitness;
 	if (json_object_get(body, "national_id") &&
 	    (!json_is_string(json_object_get(body, "national_id")) ||
 	     strcmp(json_string_value(json_object_get(body, "national_id")), p.national_id))) {
@@ -127,6 +129,14 @@ void h_persons_patch(struct api_req *r)
 	}
 	if (person_from_json(body, &p, 1, &e)) {
 		api_problem(r, &e);
+		return;
+	}
+	/* D and G bar summoning; a correction by one officer must not lift
+	 * what only a medical board (or an upheld appeal) may */
+	if ((was == 'D' || was == 'G') && p.fitness != was) {
+		api_fail(r, MU_ECONFLICT, "fitness", "fitness category %c bars summoning:"
+			 " only a later decision of a medical board (POST /v1/persons/%s/fitness)"
+			 " or an upheld appeal changes it, not a correction", was, p.national_id);
 		return;
 	}
 	if (!clerk_scope_ok(r, &p))
@@ -271,18 +281,24 @@ void h_persons_remove(struct api_req *r)
 {
 	struct person p;
 	struct mu_error e = {0};
+	static const char *const known[] = {"reason", "date", NULL};
 	struct audit_ctx c = api_ctx(r, "remove person from the register");
 	json_t *body = api_body_object(r);
 	const char *reason, *date;
 	int y, m, d, changed = 0;
 	size_t cancelled = 0;
 
-	if (!body || load_person(r, r->params[0], &p) || !clerk_scope_ok(r, &p))
+	if (!body || api_only_keys(r, body, known) || load_person(r, r->params[0], &p) ||
+	    !clerk_scope_ok(r, &p))
 		return;
 	reason = json_string_value(json_object_get(body, "reason"));
 	date = json_string_value(json_object_get(body, "date"));
 	if (!removal_reason_ok(reason)) {
 		api_fail(r, MU_EINVAL, "reason", "reason must be deceased, over_age or deregistered");
+		return;
+	}
+	if (date && mu_date_parse(date, &y, &m, &d) == MU_OK && strcmp(date, p.birth_date) < 0) {
+		api_fail(r, MU_EINVAL, "date", "date %s is before the person's birth date", date);
 		return;
 	}
 	if (!date || mu_date_parse(date, &y, &m, &d) != MU_OK ||

@@ -158,6 +158,17 @@ static int postal_type(const char *s)
 	       t == EV_POST_RETURNED ? t : -1;
 }
 
+/* Whether summons id exists and is the caller's to change. */
+static int in_scope(struct api_req *r, const char *id)
+{
+	struct summons_rec *rec = NULL;
+	int ok = store_summons_get(r->app->st, id, &rec) == MU_OK &&
+		 api_may_touch_summons(r, &rec->s);
+
+	summons_rec_free(rec);
+	return ok;
+}
+
 /* Record one evidence line "summons_id,type,at[,reference]". */
 static void evidence_line(struct api_req *r, char *line, size_t lineno, json_t *rejected,
 			  size_t *accepted)
@@ -179,6 +190,10 @@ static void evidence_line(struct api_req *r, char *line, size_t lineno, json_t *
 			"post_refused or post_returned");
 	} else if (mu_time_parse(f[2], &ev.ev.at) != MU_OK) {
 		mu_fail(&e, MU_EINVAL, "at", "at must be an RFC 3339 instant");
+	} else if (!in_scope(r, f[0])) {
+		/* the same answer as for an unknown id: nothing is told about
+		 * another office's summonses */
+		mu_fail(&e, MU_ENOTFOUND, "id", "no summons %.32s in your scope", f[0]);
 	} else {
 		ev.ev.type = postal_type(f[1]);
 		ev.ev.recorded_at = r->now;

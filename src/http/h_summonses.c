@@ -15,23 +15,6 @@ static const char *str_field(json_t *o, const char *key)
 }
 
 /* Every key of o must be in known; answers 400 naming the first other. */
-static int only_keys(struct api_req *r, json_t *o, const char *const *known)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(o, key, v) {
-		size_t i = 0;
-		while (known[i] && strcmp(known[i], key))
-			i++;
-		if (!known[i]) {
-			api_fail(r, MU_EINVAL, key, "unknown field '%.40s'", key);
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* Parse an RFC 3339 field; MU_T_NONE when absent. Answers 400 when bad. */
 static int time_field(struct api_req *r, json_t *o, const char *key, int required,
 		      int64_t *out)
@@ -53,12 +36,6 @@ static int time_field(struct api_req *r, json_t *o, const char *key, int require
 	return 0;
 }
 
-static int may_touch_summons(struct api_req *r, const struct summons *s)
-{
-	return !(r->tok.role == ROLE_CLERK && r->tok.office[0] &&
-		 strcmp(r->tok.office, s->office) != 0);
-}
-
 void h_summonses_create(struct api_req *r)
 {
 	static const char *const known[] = {"national_id", "office", "purpose",
@@ -70,7 +47,7 @@ void h_summonses_create(struct api_req *r)
 	struct audit_ctx c = api_ctx(r, "issue summons");
 	json_t *body = api_body_object(r);
 
-	if (!body || only_keys(r, body, known) ||
+	if (!body || api_only_keys(r, body, known) ||
 	    time_field(r, body, "report_at", 1, &q.report_at))
 		return;
 	q.national_id = str_field(body, "national_id");
@@ -119,7 +96,7 @@ static struct summons_rec *load_summons(struct api_req *r)
 	struct summons_rec *rec = NULL;
 	enum mu_err rc = store_summons_get(r->app->st, r->params[0], &rec);
 
-	if (rc == MU_OK && may_touch_summons(r, &rec->s))
+	if (rc == MU_OK && api_may_touch_summons(r, &rec->s))
 		return rec;
 	summons_rec_free(rec);
 	if (rc == MU_OK || rc == MU_ENOTFOUND)
@@ -161,7 +138,7 @@ static int parse_event(struct api_req *r, json_t *body, struct event_rec *ev)
 	int t = type ? ev_type_parse(type) : -1;
 
 	memset(ev, 0, sizeof(*ev));
-	if (only_keys(r, body, known))
+	if (api_only_keys(r, body, known))
 		return 1;
 	if (t < 0) {
 		api_fail(r, MU_EINVAL, "type", "type '%.40s' is not a known event type",

@@ -37,6 +37,7 @@ struct reqstate {
 	char *body;
 	size_t body_len;
 	int too_big;
+	int bad_uri;              /* the raw path encodes '/' or NUL */
 	struct timespec t0;
 	char pathbuf[API_URL_MAX + 1];
 	char logpath[256];
@@ -319,6 +320,12 @@ struct audit_ctx api_ctx(struct api_req *r, const char *purpose)
 	return c;
 }
 
+int api_may_touch_summons(const struct api_req *r, const struct summons *s)
+{
+	return !(r->tok.role == ROLE_CLERK && r->tok.office[0] &&
+		 strcmp(r->tok.office, s->office) != 0);
+}
+
 int api_may_see_person(const struct api_req *r, const struct person *p)
 {
 	if (!r->authed)
@@ -369,6 +376,23 @@ static int json_too_deep(const char *s, size_t n)
 				return 1;
 		} else if (c == '}' || c == ']') {
 			depth--;
+		}
+	}
+	return 0;
+}
+
+int api_only_keys(struct api_req *r, json_t *o, const char *const *known)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(o, key, v) {
+		size_t i = 0;
+		while (known[i] && strcmp(known[i], key))
+			i++;
+		if (!known[i]) {
+			api_fail(r, MU_EINVAL, key, "unknown field '%.40s'", key);
+			return 1;
 		}
 	}
 	return 0;
@@ -632,8 +656,9 @@ static void dispatch(struct reqstate *rs)
 
 	if (check_limits(rs) || set_clock(r))
 		return;
-	m = router_match(r->method, r->path, rs->pathbuf, sizeof(rs->pathbuf), &rt,
-			 r->params, &r->n_params);
+	/* HEAD is GET without the body (libmicrohttpd leaves the body out) */
+	m = router_match(strcmp(r->method, "HEAD") ? r->method : "GET", r->path,
+			 rs->pathbuf, sizeof(rs->pathbuf), &rt, r->params, &r->n_params);
 	if (m == RM_NO_PATH) {
 		api_fail(r, MU_ENOTFOUND, NULL, "no such endpoint: %.200s", r->path);
 		return;
@@ -696,17 +721,39 @@ static void rs_put(struct reqstate *rs)
 	free(rs);
 }
 
+/*
+ * libmicrohttpd hands on_request the path decoded: "%2F" is a '/' there,
+ * which routes "RU-1%2Fstatus" to another endpoint, and "%00" ends the
+ * string, so "RU-1%00x" reads RU-1. No id or route has either, so a raw
+ * path that encodes one is refused (400) before routing. This callback sees
+ * the raw request line; what it returns is the request's first *req_cls.
+ */
+static char bad_uri_mark;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	for (const char *p = uri; *p && *p != '?'; p++)
+		if (p[0] == '%' && ((p[1] == '0' && p[2] == '0') ||
+				    (p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))))
+			return &bad_uri_mark;
+	return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
 				  size_t *upload_size, void **req_cls)
 {
 	struct reqstate *rs = *req_cls;
+	int bad_uri = *req_cls == &bad_uri_mark;
 
-	if (!rs) {
+	if (bad_uri || !rs) {
 		rs = rs_get();
 		if (!rs)
 			return MHD_NO;
+		rs->bad_uri = bad_uri;
 		clock_gettime(CLOCK_MONOTONIC, &rs->t0);
 		rs->r.app = g_srv->app;
 		rs->r.conn = conn;
@@ -738,6 +785,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	if (url_length(&rs->r) > API_URL_MAX)
 		problem(&rs->r, 414, "too_large", NULL, "the URL exceeds 2048 bytes");
+	else if (rs->bad_uri)
+		problem(&rs->r, 400, "invalid", "path", "the path encodes '/' (%2F) or NUL"
+			" (%00); no id has either");
 	else
 		dispatch(rs);
 	store_reads_done(g_srv->app->st);
@@ -753,7 +803,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct timespec t1;
 	double ms;
 
-	if (!rs)
+	if (!rs || *req_cls == &bad_uri_mark)
 		return;
 	if (g_srv->opts->access_log) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -837,6 +887,7 @@ static struct MHD_Daemon *start_daemon(struct sockaddr_in *sa, unsigned threads)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(API_HEADER_MAX + 8192),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,

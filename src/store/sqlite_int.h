@@ -358,6 +358,7 @@ enum mu_err sqn_notice_result(struct store *st, int64_t id, const char *state,
 			      int attempts, int64_t next_attempt_at, int64_t sent_at,
 			      const char *error);
 enum mu_err sqn_notices_list(struct store *st, const char *state, const char *nid,
+			     const char *office,
 			     size_t limit, struct notice *out, size_t *n);
 
 extern const struct store_ops sq_ops;

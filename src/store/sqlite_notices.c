@@ -179,20 +179,23 @@ enum mu_err sqn_notice_result(struct store *st, int64_t id, const char *state,
 }
 
 enum mu_err sqn_notices_list(struct store *st, const char *state, const char *nid,
-			     size_t limit, struct notice *out, size_t *n)
+			     const char *office, size_t limit, struct notice *out, size_t *n)
 {
 	struct sq_conn *c = sq_reader((struct sq_store *)st);
 	sqlite3_stmt *q;
 
 	if (!c || !(q = sq_stmt(c, "SELECT " NOTICE_COLS " FROM notices WHERE"
 				" (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR national_id = ?2)"
-				" ORDER BY id DESC LIMIT ?3")))
+				" AND (?4 IS NULL OR national_id IN (SELECT national_id"
+				" FROM persons WHERE office = ?4)) ORDER BY id DESC LIMIT ?3")))
 		return MU_EIO;
 	if (state)
 		sqlite3_bind_text(q, 1, state, -1, SQLITE_STATIC);
 	if (nid)
 		sqlite3_bind_text(q, 2, nid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, (sqlite3_int64)limit);
+	if (office)
+		sqlite3_bind_text(q, 4, office, -1, SQLITE_STATIC);
 	while (*n < limit && sqlite3_step(q) == SQLITE_ROW)
 		row_notice(q, &out[(*n)++]);
 	sqlite3_reset(q);

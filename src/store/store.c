@@ -592,10 +592,10 @@ enum mu_err store_notice_result(struct store *st, int64_t id, const char *state,
 }
 
 enum mu_err store_notices_list(struct store *st, const char *state, const char *nid,
-			       size_t limit, struct notice *out, size_t *n)
+			       const char *office, size_t limit, struct notice *out, size_t *n)
 {
 	*n = 0;
-	CALL(notices_list, state, nid, limit, out, n);
+	CALL(notices_list, state, nid, office, limit, out, n);
 }
 
 enum mu_err store_summonses_issued(struct store *st, const char *office, int64_t from,

@@ -461,7 +461,7 @@ struct store_ops {
 				     int attempts, int64_t next_attempt_at, int64_t sent_at,
 				     const char *error);
 	enum mu_err (*notices_list)(struct store *st, const char *state, const char *nid,
-				    size_t limit, struct notice *out, size_t *n);
+				    const char *office, size_t limit, struct notice *out, size_t *n);
 	enum mu_err (*summonses_issued)(struct store *st, const char *office, int64_t from,
 					int64_t to, struct summons_set **out);
 	/* portal accounts and channel plans (sqlite_portal.c) */
@@ -722,9 +722,10 @@ enum mu_err store_notices_due(struct store *st, int64_t now, size_t limit,
 enum mu_err store_notice_result(struct store *st, int64_t id, const char *state,
 				int attempts, int64_t next_attempt_at, int64_t sent_at,
 				const char *error) MU_MUSTCHECK;
-/* Notices by state and/or person (NULL = any), newest first. */
+/* Notices by state, person and/or the person's office (NULL = any),
+ * newest first. */
 enum mu_err store_notices_list(struct store *st, const char *state, const char *nid,
-			       size_t limit, struct notice *out, size_t *n) MU_MUSTCHECK;
+			       const char *office, size_t limit, struct notice *out, size_t *n) MU_MUSTCHECK;
 
 /* Fill an audit entry from a context. */
 void audit_entry_from_ctx(struct audit_entry *e, const struct audit_ctx *a,
