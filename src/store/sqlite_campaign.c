@@ -436,8 +436,8 @@ static const struct rows_sql issue_sql[IS__COUNT] = {
 		" report_at, verification_code, created_by, campaign) VALUES ",
 		"(#,#,#,?1001,?1002,#,#,?1003,?1004)", 5, ""},
 	[IS_EVENTS] = {"INSERT INTO summons_events(summons_id, type, at, recorded_at, actor,"
-		" actor_role) VALUES ", "(#,'issued',?1002,?1002,?1003,'commissar'),"
-		"(#,'published',?1002,?1002,?1003,'system')", 2, ""},
+		" actor_role, audit_idx) VALUES ", "(#,'issued',?1002,?1002,?1003,'commissar',#),"
+		"(#,'published',?1002,?1002,?1003,'system',#)", 4, ""},
 	[IS_PERSONS] = {"UPDATE persons SET pver = pver + 1, next_due = CASE WHEN next_due"
 		" IS NULL OR next_due > v.column2 THEN v.column2 ELSE next_due END FROM (VALUES ",
 		"(#,#)", 2, ") AS v WHERE persons.national_id = v.column1"},
@@ -446,6 +446,7 @@ static const struct rows_sql issue_sql[IS__COUNT] = {
 struct issuer {
 	struct sq_store *s;
 	const struct campaign *c;
+	const struct audit_ctx *a;
 	sqlite3_stmt *q[IS__COUNT][2];     /* [k][0]: ISSUE_BATCH rows, [k][1]: one */
 	struct store_progress *pr;
 };
@@ -523,14 +524,40 @@ static void bind_row(sqlite3_stmt *q, int ph, int i, const struct campaign_membe
 		sqlite3_bind_text(q, 5 * i + 5, m->vcode, -1, SQLITE_STATIC);
 		break;
 	case IS_EVENTS:
-		sqlite3_bind_text(q, 2 * i + 1, m->summons_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2 * i + 2, m->summons_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4 * i + 1, m->summons_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4 * i + 2, m->audit_idx);
+		sqlite3_bind_text(q, 4 * i + 3, m->summons_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4 * i + 4, m->audit_idx);
 		break;
 	case IS_PERSONS:
 		sqlite3_bind_text(q, 2 * i + 1, m->national_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 2 * i + 2, m->next_due);
 		break;
 	}
+}
+
+/* Every summons of a campaign has its own summons.issue entry in the
+ * log, like one issued alone: it is in the person's access log, and its
+ * events' receipts prove it. The entries of v[0..k) are appended in one
+ * chunk and their indexes noted for the events. */
+static enum mu_err log_issue(struct issuer *is, struct campaign_member **v, size_t k,
+			     struct mu_error *err)
+{
+	struct audit_entry e[ISSUE_BATCH];
+	enum mu_err rc;
+
+	for (size_t i = 0; i < k; i++) {
+		audit_entry_from_ctx(&e[i], is->a, "summons.issue", "summons", v[i]->summons_id,
+				     v[i]->national_id);
+		snprintf(e[i].detail, sizeof(e[i].detail), "{\"campaign\":\"%s\",\"office\":"
+			 "\"%s\",\"purpose\":\"%s\",\"report_at\":%lld}", is->c->id,
+			 v[i]->office, purpose_name(is->c->purpose), (long long)v[i]->report_at);
+	}
+	if ((rc = sq_audit_put_many(is->s, e, k)))
+		return mu_fail(err, rc, NULL, "cannot append to the audit log");
+	for (size_t i = 0; i < k; i++)
+		v[i]->audit_idx = e[i].idx;
+	return MU_OK;
 }
 
 /* Phase ph's writes for the members v[0..k), k being ISSUE_BATCH or 1. */
@@ -540,6 +567,8 @@ static enum mu_err write_rows(struct issuer *is, int ph, struct campaign_member 
 	sqlite3_stmt *q = is->q[ph][k == 1];
 	int rc;
 
+	if (ph == IS_EVENTS && (rc = log_issue(is, v, k, err)))
+		return rc;
 	for (size_t i = 0; i < k; i++)
 		bind_row(q, ph, (int)i, v[i]);
 	rc = sqlite3_step(q);
@@ -644,7 +673,7 @@ static void cache_set(sqlite3 *db, int64_t kib)
  * and each time it went out to the WAL. */
 static enum mu_err issue_all(struct put_job *j, struct sq_store *s, struct mu_error *err)
 {
-	struct issuer is = {.s = s, .c = j->c, .pr = j->pr};
+	struct issuer is = {.s = s, .c = j->c, .a = j->a, .pr = j->pr};
 	struct campaign_member **v = malloc((j->n ? j->n : 1) * sizeof(*v));
 	enum mu_err rc = v ? issuer_open(&is, err) : MU_ENOMEM;
 	int64_t was = cache_kib(s->w.db), want = (int64_t)j->n * ISSUE_CACHE_KIB;

@@ -210,6 +210,7 @@ struct campaign_member {
 	int excluded;               /* set by campaign_issue: no longer eligible */
 	int account;                /* had a portal account when checked */
 	int64_t row_hint;           /* the candidate's row_hint, 0 if unknown */
+	int64_t audit_idx;          /* issuance: the summons.issue entry */
 };
 
 /* A person considered for a campaign, with the facts that may exclude them. */

@@ -167,6 +167,47 @@ def test_four_eyes_concurrent_change_and_cancel(c):
 
 
 @with_ctx()
+def test_every_campaign_summons_is_logged_for_its_person(c):
+    """A campaign's summons is in the audit log like one issued alone: the
+    person's access log shows it (and who saw them in the members list),
+    and its receipt proves the entry offline."""
+    import json
+    setup_register(c)
+    commissar = c.token("commissar")
+    cid = draft(c, quota=4).json["id"]
+    r = c.srv.post("/v1/campaigns/%s/approve" % cid, {}, token=commissar, now=NOW)
+    eq(r.status, 200, "approve: %r" % r)
+    members = c.srv.get("/v1/campaigns/%s/members?limit=2" % cid, token=commissar).json["members"]
+    eq(len(members), 2, "a page of two")
+    cits = {}
+    for m in c.srv.get("/v1/campaigns/%s/members" % cid, token=commissar).json["members"]:
+        nid, sid = m["national_id"], m["summons_id"]
+        cit = cits[nid] = c.token("citizen", person=nid)
+        log = c.srv.get("/v1/me/access-log", token=cit).json["entries"]
+        issue = [e for e in log if e["action"] == "summons.issue"]
+        eq(len(issue), 1, "%s: one summons.issue entry: %r" % (nid, log))
+        seen = [e for e in log if e["action"] == "campaign.members"]
+        eq(len(seen), 2 if nid in [x["national_id"] for x in members] else 1,
+           "%s: each members page that showed them" % nid)
+        s = c.srv.get("/v1/me/summonses", token=cit).json["summonses"][0]
+        ev = s["events"][0]
+        eq(ev["type"], "issued")
+        check(ev.get("audit_index", 0) > 0, "the issued event names its entry: %r" % ev)
+        rc = c.srv.get("/v1/me/summonses/%s/receipt" % sid, token=cit).json
+        eq((rc["entry"]["action"], rc["entry"]["person"], rc["entry"]["subject_id"]),
+           ("summons.issue", nid, sid), "the receipt's entry")
+        path = os.path.join(c.dir, "receipt-%s.json" % nid)
+        with open(path, "w") as f:
+            json.dump(rc, f)
+        key = c.srv.get("/v1/audit/key").json["public_key"]
+        code, out, err = run_cli("audit", "verify-proof", "--key", key, path)
+        eq(code, 0, "verify-proof: %s %s" % (out, err))
+    eq(len(cits), 4, "four summonses")
+    code, out, err = run_cli("audit", "verify", "--db", c.db)
+    eq(code, 0, "the log verifies: %s %s" % (out, err))
+
+
+@with_ctx()
 def test_a_cancellation_cut_short_is_finished_by_asking_again(c):
     """The summonses' write fails (an injected fault) after the campaign was
     marked cancelled: its bars stay. Asking again, on a healthy server,
