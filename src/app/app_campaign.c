@@ -336,6 +336,20 @@ static int consider(void *ctx, const struct campaign_candidate *c)
 	return add_member(s, &c->p, at);
 }
 
+/* A slot already taken by a summons issued before (another campaign's, or
+ * one issued alone) is not handed out again: no office gets more people a
+ * day than its capacity, whichever way they were summoned. */
+static void take_slot(void *ctx, const char *office, int64_t report_at)
+{
+	struct selection *s = ctx;
+
+	for (size_t i = 0; i < s->n_offices; i++)
+		if (!strcmp(s->offices[i].o.id, office)) {
+			campaign_plan_take(&s->offices[i].plan, report_at);
+			return;
+		}
+}
+
 static enum mu_err load_plans(struct app *a, const struct campaign_req *r,
 			      struct selection *s, struct mu_error *err)
 {
@@ -359,6 +373,9 @@ static enum mu_err load_plans(struct app *a, const struct campaign_req *r,
 				     "be at most %d days", CAMPAIGN_MAX_DAYS);
 	}
 	free(v);
+	if (rc == MU_OK && store_slots_taken(a->st, r->report_from, r->report_to,
+					     take_slot, s) != MU_OK)
+		rc = mu_fail(err, MU_EIO, NULL, "cannot read the summonses already due");
 	return rc;
 }
 
@@ -707,6 +724,30 @@ static enum mu_err may_approve(const struct campaign *c, const struct audit_ctx 
 	return MU_OK;
 }
 
+/* Whether the members still fit the offices' capacity beside the summonses
+ * issued since the draft (another campaign approved meanwhile): 409 if an
+ * office would get more people a day than its capacity. */
+static enum mu_err still_fits(struct app *a, const struct campaign *c,
+			      const struct campaign_member *m, size_t n, struct mu_error *err)
+{
+	struct campaign_req r = {.report_from = c->report_from, .report_to = c->report_to};
+	struct selection s = {0};
+	enum mu_err rc = load_plans(a, &r, &s, err);
+
+	for (size_t i = 0; rc == MU_OK && i < n; i++)
+		if (!m[i].excluded)
+			take_slot(&s, m[i].office, m[i].report_at);
+	for (size_t i = 0; rc == MU_OK && i < s.n_offices; i++)
+		if (campaign_plan_over(&s.offices[i].plan))
+			rc = mu_fail(err, MU_ECONFLICT, "report_at", "office %s would get more"
+				     " people a day than its capacity: summonses were issued"
+				     " for the same days since the draft; recompute it"
+				     " (POST /v1/campaigns/%s/recompute) and approve again",
+				     s.offices[i].o.id, c->id);
+	free(s.offices);
+	return rc;
+}
+
 enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
 				 const struct audit_ctx *ctx, json_t **report,
 				 struct campaign_progress *pr, struct mu_error *err)
@@ -730,6 +771,8 @@ enum mu_err app_campaign_approve(struct app *a, struct campaign *c,
 		c->approved_at = ctx->at;
 		rc = recheck(a, c, m, &n, excluded);
 	}
+	if (rc == MU_OK)
+		rc = still_fits(a, c, m, n, err);
 	if (rc == MU_OK) {
 		if (pr)
 			__atomic_store_n(&pr->total, (int64_t)n, __ATOMIC_RELAXED);

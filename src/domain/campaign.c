@@ -42,26 +42,87 @@ enum mu_err campaign_plan_init(struct slot_plan *p, const char *zone, int capaci
 			continue;
 		if (daycount_local_midnight(zone, y, m, d, &midnight) != MU_OK)
 			return MU_EINVAL;
+		p->day_num[p->n_days] = (int32_t)day;
 		p->day_open[p->n_days++] = midnight + CAMPAIGN_OPEN_HOUR * 3600;
 	}
 	return MU_OK;
 }
 
+static const int64_t span = (CAMPAIGN_CLOSE_HOUR - CAMPAIGN_OPEN_HOUR) * 3600;
+
+void campaign_plan_take(struct slot_plan *p, int64_t t)
+{
+	int y, m, d;
+	int64_t day;
+
+	if (daycount_local_date(p->zone, t, &y, &m, &d) != MU_OK)
+		return;
+	day = mu_days_from_civil(y, m, d);
+	for (int lo = 0, hi = p->n_days - 1; lo <= hi;) {  /* day_num ascends */
+		int mid = (lo + hi) / 2;
+		if (p->day_num[mid] == day) {
+			p->taken[mid]++;
+			return;
+		}
+		if (p->day_num[mid] < day)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+}
+
+int campaign_plan_over(const struct slot_plan *p)
+{
+	for (int i = 0; i < p->n_days; i++)
+		if (p->taken[i] > p->capacity)
+			return 1;
+	return 0;
+}
+
+/* Slots of day i inside the window, less those taken. */
+static int64_t day_free(const struct slot_plan *p, int i)
+{
+	int64_t n = 0;
+
+	/* only the first and the last day can reach outside the window */
+	if (p->day_open[i] >= p->from && p->day_open[i] + span <= p->to)
+		n = p->capacity;
+	else
+		for (int64_t k = 0; k < p->capacity; k++) {
+			int64_t t = p->day_open[i] + k * span / p->capacity;
+			n += t >= p->from && t <= p->to;
+		}
+	n -= p->taken[i];
+	return n > 0 ? n : 0;
+}
+
 int64_t campaign_plan_capacity(const struct slot_plan *p)
 {
-	return (int64_t)p->n_days * p->capacity;
+	int64_t n = 0;
+
+	for (int i = 0; i < p->n_days; i++)
+		n += day_free(p, i);
+	return n;
 }
 
 int64_t campaign_plan_next(struct slot_plan *p)
 {
-	const int64_t span = (CAMPAIGN_CLOSE_HOUR - CAMPAIGN_OPEN_HOUR) * 3600;
+	int64_t all = (int64_t)p->n_days * p->capacity;
 
-	while (p->used < campaign_plan_capacity(p)) {
+	while (p->used < all) {
 		int64_t day = p->used / p->capacity, slot = p->used % p->capacity;
 		int64_t t = p->day_open[day] + slot * span / p->capacity;
 		p->used++;
-		if (t >= p->from && t <= p->to)
-			return t;
+		if (slot == 0)
+			p->skipped = 0;
+		if (t < p->from || t > p->to)
+			continue;
+		if (p->skipped < p->taken[day]) {  /* the day's first free slots
+						      went to those before */
+			p->skipped++;
+			continue;
+		}
+		return t;
 	}
 	return 0;
 }

@@ -26,7 +26,10 @@ struct slot_plan {
 	int64_t from, to;           /* window, instants (inclusive) */
 	int n_days;                 /* working days in the window */
 	int64_t day_open[CAMPAIGN_MAX_DAYS]; /* 09:00 local of each working day */
+	int32_t day_num[CAMPAIGN_MAX_DAYS];  /* its civil day number */
+	int taken[CAMPAIGN_MAX_DAYS];        /* people already due that day */
 	int64_t used;               /* slots handed out so far */
+	int skipped;                /* of the current day, for those taken */
 };
 
 /* Prepare the plan of one office. MU_EINVAL if the zone is unknown or the
@@ -34,11 +37,18 @@ struct slot_plan {
 enum mu_err campaign_plan_init(struct slot_plan *p, const char *zone, int capacity,
 			       int64_t from, int64_t to) MU_MUSTCHECK;
 
-/* Total slots of the plan. */
+/* Note a person already due at the office at instant t (a summons issued
+ * before): that working day has one slot less. Outside the plan: ignored. */
+void campaign_plan_take(struct slot_plan *p, int64_t t);
+
+/* Whether a working day of the plan has more people taken than capacity. */
+int campaign_plan_over(const struct slot_plan *p);
+
+/* The free slots of the plan: inside [from, to], less those taken. */
 int64_t campaign_plan_capacity(const struct slot_plan *p);
 
-/* The next free report time, or 0 when the plan is full. Slots that would
- * fall outside [from, to] are skipped. */
+/* The next free report time, or 0 when the plan is full. Slots outside
+ * [from, to] are skipped, and so are day d's first taken[d] slots inside. */
 int64_t campaign_plan_next(struct slot_plan *p);
 
 #endif

@@ -235,6 +235,11 @@ static int check_removal(struct imp *im, const struct ingest_row *r,
 			r->v[0]);
 		return -1;
 	}
+	if (strcmp(r->v[2], p.birth_date) < 0) {
+		mu_fail(e, MU_EINVAL, "date", "date %s is before the person's birth date",
+			r->v[2]);
+		return -1;
+	}
 	return 0;
 }
 

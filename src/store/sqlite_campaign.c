@@ -92,6 +92,27 @@ enum mu_err sqc_campaign_scan(struct store *st, int purpose, const char *born_fr
  * PERSON_COLS unambiguous (campaign_members has national_id and office).
  * Open summonses are left to the issuing transaction, which re-checks them
  * under the write lock. */
+enum mu_err sqc_slots_taken(struct store *st, int64_t from, int64_t to,
+			    slot_taken_cb cb, void *ctx)
+{
+	struct sq_conn *c = sq_reader((struct sq_store *)st);
+	sqlite3_stmt *q;
+	int rc;
+
+	if (!c || !(q = sq_stmt(c, "SELECT s.office, s.report_at FROM summonses s"
+				" WHERE s.report_at BETWEEN ?1 AND ?2 AND NOT EXISTS"
+				" (SELECT 1 FROM summons_events e WHERE e.summons_id = s.id"
+				" AND (e.type = 'cancelled' OR (e.type = 'appeal_decided'"
+				" AND e.outcome = 'upheld')))")))
+		return MU_EIO;
+	sqlite3_bind_int64(q, 1, from);
+	sqlite3_bind_int64(q, 2, to);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		cb(ctx, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1));
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? MU_OK : MU_EIO;
+}
+
 static const char SQL_MEMBER_SCAN[] =
 	"SELECT " PERSON_COLS ", 0, 0, 0, "
 	HAS_DUE_FOR("national_id") ", seq, EXISTS (SELECT 1 FROM portal_accounts a"

@@ -289,6 +289,8 @@ enum mu_err sqc_campaign_list(struct store *st, struct campaign **out, size_t *n
 enum mu_err sqc_campaign_members(struct store *st, const char *id, int64_t offset,
 				 size_t limit, struct campaign_member **out, size_t *n,
 				 int64_t *total);
+enum mu_err sqc_slots_taken(struct store *st, int64_t from, int64_t to,
+			    slot_taken_cb cb, void *ctx);
 enum mu_err sqc_campaign_member_scan(struct store *st, const char *id,
 				     campaign_scan_cb cb, void *ctx);
 enum mu_err sqc_campaign_issue(struct store *st, const struct campaign *c,

@@ -1329,6 +1329,7 @@ const struct store_ops sq_ops = {
 	.campaign_list = sqc_campaign_list,
 	.campaign_members = sqc_campaign_members,
 	.campaign_member_scan = sqc_campaign_member_scan,
+	.slots_taken = sqc_slots_taken,
 	.campaign_issue = sqc_campaign_issue,
 	.campaign_cancel = sqc_campaign_cancel,
 	.campaign_summonses = sqc_campaign_summonses,

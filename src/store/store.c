@@ -352,6 +352,12 @@ enum mu_err store_campaign_scan(struct store *st, int purpose, const char *born_
 	CALL(campaign_scan, purpose, born_from, born_to, exclude_id, cb, ctx);
 }
 
+enum mu_err store_slots_taken(struct store *st, int64_t from, int64_t to,
+			      slot_taken_cb cb, void *ctx)
+{
+	CALL(slots_taken, from, to, cb, ctx);
+}
+
 enum mu_err store_campaign_put(struct store *st, const struct campaign *c,
 			       const struct campaign_member *m, size_t n, int replace,
 			       const struct audit_ctx *a, struct mu_error *err)

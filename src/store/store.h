@@ -257,6 +257,7 @@ struct notify_event {
 };
 
 typedef int (*campaign_scan_cb)(void *ctx, const struct campaign_candidate *c);
+typedef void (*slot_taken_cb)(void *ctx, const char *office, int64_t report_at);
 
 /* How far a long write has come, for a progress bar drawn by another
  * thread while the writer works: written by the store, read by anyone,
@@ -403,6 +404,8 @@ struct store_ops {
 					int64_t *total);
 	enum mu_err (*campaign_member_scan)(struct store *st, const char *id,
 					    campaign_scan_cb cb, void *ctx);
+	enum mu_err (*slots_taken)(struct store *st, int64_t from, int64_t to,
+				   slot_taken_cb cb, void *ctx);
 	enum mu_err (*campaign_issue)(struct store *st, const struct campaign *c,
 				      struct campaign_member *m, size_t n,
 				      const struct audit_ctx *a, struct store_progress *pr,
@@ -681,6 +684,11 @@ enum mu_err store_campaign_members(struct store *st, const char *id, int64_t off
  * seq and has_account), in one read: cb returns nonzero to stop. */
 enum mu_err store_campaign_member_scan(struct store *st, const char *id,
 				       campaign_scan_cb cb, void *ctx) MU_MUSTCHECK;
+/* Every summons not cancelled (nor set aside by an upheld appeal) whose
+ * report time lies in [from, to]: cb(office, report_at). For the slots a
+ * campaign draft may still use. */
+enum mu_err store_slots_taken(struct store *st, int64_t from, int64_t to,
+			      slot_taken_cb cb, void *ctx) MU_MUSTCHECK;
 /* Issue every member's summons in one transaction, all or none. Members
  * who are no longer eligible (removed, an open summons for the purpose) get
  * m[i].excluded = 1 and no summons. Fails with MU_ECONFLICT unless the

@@ -126,6 +126,69 @@ def test_window_too_small_says_how_many_fit(c):
     eq(r.json["selected"] + sel["unplaced_no_capacity"], 16)
 
 
+def slots_in_window(cap, zone, frm, to):
+    """The office's slots (09:00-17:00 local, cap a working day, evenly
+    spread) inside [frm, to], counted independently of muster."""
+    z = zoneinfo.ZoneInfo(zone)
+    a = dt.datetime.strptime(frm, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    b = dt.datetime.strptime(to, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    day, n = a.astimezone(z).date(), 0
+    while day <= b.astimezone(z).date():
+        if day.weekday() < 5:
+            open_ = dt.datetime(day.year, day.month, day.day, 9, tzinfo=z)
+            for k in range(cap):
+                t = open_ + dt.timedelta(seconds=k * 8 * 3600 // cap)
+                n += a <= t <= b
+        day += dt.timedelta(days=1)
+    return n
+
+
+@with_ctx()
+def test_capacity_counts_the_window_and_slots_already_taken(c):
+    """capacity counts only slots inside the window (Kamchatka's 09:00 on
+    2 March is 1 March 21:00 UTC, before it), and a second campaign for the
+    same days gets the slots the first one left, never the same ones."""
+    setup_register(c)
+    commissar = c.token("commissar")
+    frm, to = "2026-03-02T00:00:00Z", "2026-03-04T00:00:00Z"
+    want = slots_in_window(2, "Europe/Kaliningrad", frm, to) + \
+        slots_in_window(3, "Asia/Kamchatka", frm, to)
+    body = {"name": "One", "purpose": "dispatch", "report_from": frm, "report_to": to,
+            "quota": 4, "criteria": {"born_from": "2005-01-01", "born_to": "2005-12-31"}}
+    r = c.srv.post("/v1/campaigns", body, token=c.admin, now=NOW)
+    eq(r.status, 201, "draft: %r" % r)
+    eq(r.json["selection"]["capacity"], want, "slots in the window: %r" % r.json["selection"])
+    first = r.json["id"]
+    # a second draft over the same days, before the first is approved
+    r = c.srv.post("/v1/campaigns", dict(body, name="Two", purpose="training", quota=100),
+                   token=c.admin, now=NOW)
+    eq(r.status, 201, "second draft: %r" % r)
+    second = r.json["id"]
+    eq(c.srv.post("/v1/campaigns/%s/approve" % first, {}, token=commissar, now=NOW).status, 200)
+    r = c.srv.post("/v1/campaigns/%s/approve" % second, {}, token=commissar, now=NOW)
+    eq((r.status, r.json.get("field")), (409, "report_at"),
+       "its slots went to the first campaign meanwhile: %r" % r)
+    check("recompute" in r.json["detail"], r.json["detail"])
+    r = c.srv.post("/v1/campaigns/%s/recompute" % second, {}, token=c.admin, now=NOW)
+    eq(r.status, 200, "recompute: %r" % r)
+    eq(r.json["selection"]["capacity"], want - 4, "the first campaign's 4 slots are gone")
+    eq(r.json["selected"], want - 4, "the rest are used")
+    eq(c.srv.post("/v1/campaigns/%s/approve" % second, {}, token=commissar, now=NOW).status, 200)
+    zones = {"KGD": zoneinfo.ZoneInfo("Europe/Kaliningrad"),
+             "PKC": zoneinfo.ZoneInfo("Asia/Kamchatka")}
+    per_day, times = {}, []
+    for cid in (first, second):
+        for m in c.srv.get("/v1/campaigns/%s/members" % cid, token=c.admin).json["members"]:
+            t = dt.datetime.strptime(m["report_at"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=dt.timezone.utc)
+            key = (m["office"], t.astimezone(zones[m["office"]]).date())
+            per_day[key] = per_day.get(key, 0) + 1
+            times.append((m["office"], m["report_at"]))
+    for (off, day), n in per_day.items():
+        check(n <= {"KGD": 2, "PKC": 3}[off], "%s gets %d on %s" % (off, n, day))
+    eq(len(times), len(set(times)), "no slot handed out twice")
+
+
 @with_ctx()
 def test_four_eyes_concurrent_change_and_cancel(c):
     setup_register(c)

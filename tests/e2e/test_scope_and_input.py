@@ -177,12 +177,24 @@ def test_dates_before_birth_are_refused(c):
                                                    "reference": "MB-2"}, token=med, now=NOW)
     eq((r.status, r.json.get("field")), (400, "decided_on"), "decision before birth: %r" % r)
     eq(c.srv.get("/v1/persons/BD-0001", token=clerk).json["status"], "active", "unchanged")
+    c.person("BD-0002", birth_date="1980-01-01")
     path = os.path.join(c.dir, "removals.csv")
     with open(path, "w") as f:
-        f.write("national_id,reason,date\nBD-0001,deceased,1990-01-01\n")
+        f.write("national_id,reason,date\nBD-0002,deceased,2026-01-01\n"
+                "BD-0001,deceased,1990-01-01\n")
     code, out, err = run_cli("import", "removals", "--db", c.db, path)
     eq(code, 1, "import of a removal before birth: %s" % err)
-    check("line 2" in err and "before the birth date" in err, err)
+    check("line 3: date: date 1990-01-01 is before the person's birth date" in err, err)
+    eq(c.srv.get("/v1/persons/BD-0002", token=clerk).json["status"], "active",
+       "all or nothing: the good row is not written either")
+    code, out, err = run_cli("import", "removals", "--db", c.db, path, "--partial")
+    eq(code, 0, "partial: %s %s" % (out, err))
+    check("1 rejected" in out, out)
+    with open(os.path.join(c.dir, "removals.rejects.csv")) as f:
+        rej = f.read()
+    check("BD-0001" in rej and "before the person's birth date" in rej, rej)
+    eq(c.srv.get("/v1/persons/BD-0002", token=clerk).json["status"], "removed",
+       "partial: the good row is written")
     eq(c.srv.post("/v1/persons/BD-0001/removal", {"reason": "deceased", "date": "2004-05-17"},
                   token=clerk, now=NOW).status, 200, "on the birth date itself: accepted")
 
