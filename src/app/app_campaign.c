@@ -437,6 +437,18 @@ static enum mu_err select_members(struct app *a, const struct campaign_req *r,
 	s->now = r->report_from;
 	if ((rc = load_plans(a, r, s, err)))
 		return rc;
+	if (r->offices) {  /* an office that does not exist selects nobody: a typo */
+		size_t i;
+		json_t *x;
+		json_array_foreach(r->offices, i, x) {
+			size_t k = 0;
+			while (k < s->n_offices && strcmp(s->offices[k].o.id, json_string_value(x)))
+				k++;
+			if (k == s->n_offices)
+				return mu_fail(err, MU_EINVAL, "criteria.offices", "office '%.32s'"
+					       " is not a known office", json_string_value(x));
+		}
+	}
 	rc = store_campaign_scan(a->st, r->purpose, r->born_from, r->born_to, self_id,
 				 consider, s);
 	if (rc == MU_OK)

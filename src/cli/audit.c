@@ -50,7 +50,7 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->batch = BENCH_BATCH_DEFAULT;
 	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc - 1, argv + 1, opts)) != -1) {
 		if (c == 'd')
 			o->db = optarg;
 		else if (c == 'k')
@@ -62,7 +62,7 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
 						 c == 'n' ? "entries" : "batch");
 			*(c == 'n' ? &o->entries : &o->batch) = v;
 		} else
-			return cli_usage("audit", "bad option");
+			return cli_usage("audit", "bad option '%.60s'", cli_bad_option());
 	}
 	if (optind + 1 < argc)
 		o->file = argv[optind + 1];

@@ -533,9 +533,9 @@ static int parse(int argc, char **argv, struct camp_args *ca, const struct camp_
 	if (!cc->name)
 		return cli_usage("campaign", "no subcommand '%.40s'", argv[1]);
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "", camp_opts, NULL)) != -1)
+	while ((c = cli_getopt(argc, argv, camp_opts)) != -1)
 		if (parse_opt(c, ca))
-			return cli_usage("campaign", "bad option");
+			return cli_usage("campaign", "bad option '%.60s'", cli_bad_option());
 	ca->db = cli_db(ca->db);
 	if (!ca->token)
 		ca->token = getenv("MUSTER_TOKEN");

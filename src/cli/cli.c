@@ -3,12 +3,14 @@
  */
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/auth.h"
+#include "ingest/ingest.h"
 
 const struct cli_cmd cli_commands[] = {
 	{"init", cmd_init, "create an empty register; prints an admin token once",
@@ -230,6 +232,24 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+static const char *bad_option = "?";
+
+int cli_getopt(int argc, char **argv, const struct option *opts)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, "", opts, NULL);
+	if (c == '?' || c == ':')
+		bad_option = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "?";
+	return c;
+}
+
+const char *cli_bad_option(void)
+{
+	return bad_option;
+}
+
 const char *cli_db(const char *opt)
 {
 	const char *env = getenv("MUSTER_DB");
@@ -237,6 +257,22 @@ const char *cli_db(const char *opt)
 	if (opt && opt[0])
 		return opt;
 	return env && env[0] ? env : NULL;
+}
+
+/* Copy option --name's value v into dst: UTF-8 and short enough, as the
+ * API takes it, never cut. */
+static enum mu_err token_field(char *dst, size_t size, const char *name, const char *v,
+			       struct mu_error *err)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	if (n >= size)
+		return mu_fail(err, MU_EINVAL, name, "--%s is at most %zu bytes (got %zu)",
+			       name, size - 1, n);
+	if (n && !ingest_utf8_valid(v, n))
+		return mu_fail(err, MU_EINVAL, name, "--%s must be UTF-8 text", name);
+	memcpy(dst, v ? v : "", n + 1);
+	return MU_OK;
 }
 
 enum mu_err cli_make_token(struct store *st, enum role role, const char *office,
@@ -247,9 +283,10 @@ enum mu_err cli_make_token(struct store *st, enum role role, const char *office,
 	struct audit_ctx c = {.role = "cli", .purpose = "create token", .at = mu_now()};
 
 	t.role = role;
-	snprintf(t.office, sizeof(t.office), "%s", office ? office : "");
-	snprintf(t.agency, sizeof(t.agency), "%s", agency ? agency : "");
-	snprintf(t.person, sizeof(t.person), "%s", person ? person : "");
-	snprintf(t.label, sizeof(t.label), "%s", label ? label : "");
+	if (token_field(t.office, sizeof(t.office), "office", office, err) ||
+	    token_field(t.agency, sizeof(t.agency), "agency", agency, err) ||
+	    token_field(t.person, sizeof(t.person), "person", person, err) ||
+	    token_field(t.label, sizeof(t.label), "label", label, err))
+		return MU_EINVAL;
 	return auth_token_create(st, &t, c.at, &c, secret, size, err);
 }

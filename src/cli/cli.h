@@ -27,6 +27,12 @@ extern const struct cli_cmd cli_commands[];
 int cli_fail(const struct mu_error *e);
 /* Print "muster: <fmt>" + usage hint, return EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) MU_PRINTF(2, 3);
+/* getopt_long(argc, argv, "", opts, NULL) without getopt's own message;
+ * after it returns '?', cli_bad_option() is the argument it choked on (an
+ * unknown option, or one missing its value). */
+struct option;
+int cli_getopt(int argc, char **argv, const struct option *opts);
+const char *cli_bad_option(void);
 /* The --db value or $MUSTER_DB, NULL if neither. */
 const char *cli_db(const char *opt);
 

@@ -223,7 +223,7 @@ static int parse_args(int argc, char **argv, struct demo_args *d)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': d->db = optarg; break;
 		case 'l': d->listen = optarg; break;
@@ -235,7 +235,7 @@ static int parse_args(int argc, char **argv, struct demo_args *d)
 			if (*end || d->persons < 10 || d->persons > 50000000)
 				return cli_usage("demo", "--persons must be 10..50000000");
 			break;
-		default: return cli_usage("demo", "bad option");
+		default: return cli_usage("demo", "bad option '%.60s'", cli_bad_option());
 		}
 	}
 	d->db = cli_db(d->db);

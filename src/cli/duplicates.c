@@ -34,7 +34,7 @@ static int parse(int argc, char **argv, struct dup_args *d)
 
 	d->limit = DUPS_PAGE_DEFAULT;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': d->db = optarg; break;
 		case 'j': d->json = 1; break;
@@ -48,7 +48,7 @@ static int parse(int argc, char **argv, struct dup_args *d)
 			if (*end || d->limit < 1 || d->limit > DUPS_PAGE_MAX)
 				return cli_usage("duplicates", "--limit must be 1..%d", DUPS_PAGE_MAX);
 			break;
-		default: return cli_usage("duplicates", "bad option");
+		default: return cli_usage("duplicates", "bad option '%.60s'", cli_bad_option());
 		}
 	}
 	d->db = cli_db(d->db);

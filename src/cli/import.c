@@ -71,7 +71,7 @@ static int parse(int argc, char **argv, struct import_args *ia)
 	o->format = -1;
 	o->max_errors = IMPORTER_MAX_ERRORS_DEFAULT;
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': ia->db = optarg; break;
 		case 'f':
@@ -87,7 +87,7 @@ static int parse(int argc, char **argv, struct import_args *ia)
 			if (parse_count(optarg, &o->max_errors))
 				return cli_usage("import", "--max-errors must be a number");
 			break;
-		default: return cli_usage("import", "bad option");
+		default: return cli_usage("import", "bad option '%.60s'", cli_bad_option());
 		}
 	}
 	ia->db = cli_db(ia->db);

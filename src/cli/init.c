@@ -71,13 +71,13 @@ int cmd_init(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'd')
 			db = optarg;
 		else if (c == 'p')
 			profile = optarg;
 		else
-			return cli_usage("init", "bad option");
+			return cli_usage("init", "bad option '%.60s'", cli_bad_option());
 	}
 	db = cli_db(db);
 	if (!db)

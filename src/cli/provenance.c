@@ -28,13 +28,13 @@ int cmd_provenance(int argc, char **argv)
 	int c, json = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'd')
 			db = optarg;
 		else if (c == 'j')
 			json = 1;
 		else
-			return cli_usage("provenance", "bad option");
+			return cli_usage("provenance", "bad option '%.60s'", cli_bad_option());
 	}
 	db = cli_db(db);
 	if (!db)

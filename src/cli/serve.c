@@ -53,7 +53,7 @@ int cmd_serve(int argc, char **argv)
 	enum mu_err rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'l': so.listen = optarg; break;
@@ -70,7 +70,7 @@ int cmd_serve(int argc, char **argv)
 		case 'w': api_web_dir(optarg); break;
 		case 'P': portal_url = optarg; break;
 		case 'S': portal_secret = optarg; break;
-		default: return cli_usage("serve", "bad option");
+		default: return cli_usage("serve", "bad option '%.60s'", cli_bad_option());
 		}
 	}
 	if (!so.notify_url)

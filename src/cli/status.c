@@ -100,7 +100,7 @@ int cmd_status(int argc, char **argv)
 	int64_t at = mu_now();
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == 'd')
 			db = optarg;
 		else if (c == 'a')
@@ -108,7 +108,7 @@ int cmd_status(int argc, char **argv)
 		else if (c == 'j')
 			json = 1;
 		else
-			return cli_usage("status", "bad option");
+			return cli_usage("status", "bad option '%.60s'", cli_bad_option());
 	}
 	db = cli_db(db);
 	if (!db)

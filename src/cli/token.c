@@ -26,7 +26,7 @@ static int parse(int argc, char **argv, struct token_args *t)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		switch (c) {
 		case 'd': t->db = optarg; break;
 		case 'r': t->role = optarg; break;
@@ -110,11 +110,14 @@ int cmd_token(int argc, char **argv)
 	if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "revoke"))
 		return cli_usage("token", "say create, list or revoke");
 	if (parse(argc - 1, argv + 1, &t))
-		return cli_usage("token", "bad option");
+		return cli_usage("token", "bad option '%.60s'", cli_bad_option());
 	if (!t.db)
 		return cli_usage("token", "--db PATH is required");
 	if (!strcmp(sub, "create") && !t.role)
 		return cli_usage("token", "create needs --role ROLE");
+	if (strcmp(sub, "create") && (t.role || t.office || t.agency || t.person || t.label))
+		return cli_usage("token", "--role, --office, --agency, --person and --label"
+				 " are for create (%s takes none)", sub);
 	if (!strcmp(sub, "revoke") && optind + 1 != argc - 1)
 		return cli_usage("token", "revoke needs one TOKEN_ID");
 	if (strcmp(sub, "revoke") && optind != argc - 1)

@@ -108,6 +108,11 @@ int api_may_touch_summons(const struct api_req *r, const struct summons *s);
  * returns nonzero when the audit queue is full: the caller must stop. */
 int api_audit_read(struct api_req *r, const char *action, const char *nid,
 		   const char *subject_type, const char *subject_id);
+/* The same for the n persons of one answer (a page of a list), all or
+ * none: nids[i] each; subject_id NULL means each person's own id. More
+ * than the queue's bound are appended at once (a write) instead. */
+int api_audit_reads(struct api_req *r, const char *action, const char *const *nids,
+		    size_t n, const char *subject_type, const char *subject_id);
 
 /* Long-poll. The handler has nothing to answer yet: returns 0 and the
  * server calls the handler again when the feed grows or wait_ms (from the

@@ -145,11 +145,21 @@ void h_campaigns_members(struct api_req *r)
 	}
 	/* each person on the page is told: "saw you in the list of a call-up
 	 * campaign" in their access log */
-	for (size_t i = 0; i < n; i++)
-		if (api_audit_read(r, "campaign.members", m[i].national_id, "campaign", c.id)) {
+	{
+		const char **ids = malloc((n ? n : 1) * sizeof(*ids));
+		int refused = !ids;
+		for (size_t i = 0; ids && i < n; i++)
+			ids[i] = m[i].national_id;
+		if (!ids)
+			api_fail(r, MU_ENOMEM, NULL, "out of memory");
+		else
+			refused = api_audit_reads(r, "campaign.members", ids, n, "campaign", c.id);
+		free(ids);
+		if (refused) {
 			free(m);
 			return;
 		}
+	}
 	arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		char at[MU_RFC3339_MAX];

@@ -61,12 +61,17 @@ static void list(struct api_req *r, const char *state, const char *nid, int staf
 	}
 	/* a notice is personal data: each person shown is told (their access
 	 * log), once per answer, like a list of persons */
-	for (size_t i = 0; staff && i < n; i++) {
-		int seen = 0;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = !strcmp(v[k].national_id, v[i].national_id);
-		if (!seen && api_audit_read(r, "notice.list", v[i].national_id, "person",
-					    v[i].national_id)) {
+	if (staff && n) {
+		const char *ids[NOTICES_PAGE];
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			int seen = 0;
+			for (size_t j = 0; j < k && !seen; j++)
+				seen = !strcmp(ids[j], v[i].national_id);
+			if (!seen)
+				ids[k++] = v[i].national_id;
+		}
+		if (api_audit_reads(r, "notice.list", ids, k, "person", NULL)) {
 			free(v);
 			return;
 		}

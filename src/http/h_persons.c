@@ -225,16 +225,24 @@ void h_persons_list(struct api_req *r)
 		api_fail(r, MU_EIO, NULL, "cannot list persons");
 		return;
 	}
-	arr = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(arr, person_to_json(&v[i]));
-		if (api_audit_read(r, "person.list", v[i].national_id, "person",
-				   v[i].national_id)) {
-			json_decref(arr);
+	{
+		const char **ids = malloc((n ? n : 1) * sizeof(*ids));
+		int refused = 1;
+		for (size_t i = 0; ids && i < n; i++)
+			ids[i] = v[i].national_id;
+		if (!ids)
+			api_fail(r, MU_ENOMEM, NULL, "out of memory");
+		else
+			refused = api_audit_reads(r, "person.list", ids, n, "person", NULL);
+		free(ids);
+		if (refused) {
 			free(v);
 			return;
 		}
 	}
+	arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, person_to_json(&v[i]));
 	api_json(r, 200, json_pack("{s:o, s:o}", "persons", arr, "next",
 				   n == f.limit ? json_string(v[n - 1].national_id) : json_null()));
 	free(v);

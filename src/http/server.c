@@ -357,6 +357,34 @@ int api_audit_read(struct api_req *r, const char *action, const char *nid,
 	return 0;
 }
 
+int api_audit_reads(struct api_req *r, const char *action, const char *const *nids,
+		    size_t n, const char *subject_type, const char *subject_id)
+{
+	struct audit_ctx c = api_ctx(r, NULL);
+	struct audit_entry *v = n ? malloc(n * sizeof(*v)) : NULL;
+	enum mu_err rc = MU_OK;
+
+	if (!n)
+		return 0;
+	if (!v) {
+		api_fail(r, MU_ENOMEM, NULL, "out of memory");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		audit_entry_from_ctx(&v[i], &c, action, subject_type,
+				     subject_id ? subject_id : nids[i], nids[i]);
+	rc = store_audit_read_many(r->app->st, v, n);
+	if (rc == MU_ETOOBIG)
+		rc = store_audit_append_many(r->app->st, v, n);
+	free(v);
+	if (rc != MU_OK) {
+		api_fail(r, MU_EBUSY, NULL, "the audit queue is full; the read was "
+			 "refused rather than left unaudited, retry shortly");
+		return 1;
+	}
+	return 0;
+}
+
 /* Depth of JSON nesting, outside strings. */
 static int json_too_deep(const char *s, size_t n)
 {
@@ -878,6 +906,26 @@ static enum mu_err parse_listen(const char *listen, struct sockaddr_in *sa,
 	return MU_OK;
 }
 
+/* libmicrohttpd's own messages: one line each, in muster's format; while
+ * the daemon starts they are held back (the caller's one line says why it
+ * could not listen). */
+static int mhd_quiet = 1;
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t n;
+
+	(void)cls;
+	if (__atomic_load_n(&mhd_quiet, __ATOMIC_RELAXED))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = 0;
+	fprintf(stderr, "muster: http: %s\n", msg);
+}
+
 static struct MHD_Daemon *start_daemon(struct sockaddr_in *sa, unsigned threads)
 {
 	return MHD_start_daemon(
@@ -888,6 +936,7 @@ static struct MHD_Daemon *start_daemon(struct sockaddr_in *sa, unsigned threads)
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(API_HEADER_MAX + 8192),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
@@ -961,6 +1010,7 @@ enum mu_err server_run(struct app *a, const struct server_opts *o,
 			     o->listen ? o->listen : "127.0.0.1:8080", strerror(errno));
 		goto out;
 	}
+	__atomic_store_n(&mhd_quiet, 0, __ATOMIC_RELAXED);
 	if (a->test_clock)
 		fprintf(stderr, "muster: WARNING: --test-clock is on: the Muster-Test-Now "
 			"header sets the time. Never use this in production.\n");

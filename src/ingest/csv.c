@@ -106,6 +106,10 @@ static enum read_status read_record(struct ingest_reader *r, struct ingest_error
 			if (csv_fini(&r->csv, on_field, on_record, r) != 0) {
 				ingest_bad(e, r->rec_line, NULL, "a quoted value is not closed "
 					   "at the end of the file (truncated last line?)");
+				/* finish it leniently, so that the arena holds the row
+				 * as far as it was read (for the reject file) */
+				csv_set_opts(&r->csv, CSV_STRICT);
+				csv_fini(&r->csv, on_field, on_record, r);
 				parser_init(r);
 				return RD_BAD;
 			}

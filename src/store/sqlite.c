@@ -545,20 +545,27 @@ static int grow_queue_locked(struct sq_store *s)
 	return 0;
 }
 
-enum mu_err sq_audit_read(struct store *st, const struct audit_entry *e)
+enum mu_err sq_audit_read(struct store *st, const struct audit_entry *v, size_t n)
 {
 	struct sq_store *s = (struct sq_store *)st;
 
+	if (n > s->aq_cap)
+		return MU_ETOOBIG;
 	pthread_mutex_lock(&s->mu);
-	if (s->aq_n >= (s->aq_burst ? AQ_BURST * s->aq_cap : s->aq_cap) || s->stopping ||
-	    (s->aq_n >= s->aq_room && grow_queue_locked(s))) {
+	if (s->aq_n + n > (s->aq_burst ? AQ_BURST * s->aq_cap : s->aq_cap) || s->stopping) {
 		pthread_mutex_unlock(&s->mu);
 		return MU_EBUSY;
 	}
-	s->aq[s->aq_n++] = *e;
-	s->aq_enqueued++;
-	if (s->aq_n == 1)
+	while (s->aq_n + n > s->aq_room)
+		if (grow_queue_locked(s)) {
+			pthread_mutex_unlock(&s->mu);
+			return MU_EBUSY;
+		}
+	memcpy(s->aq + s->aq_n, v, n * sizeof(*v));
+	if (s->aq_n == 0 && n)
 		pthread_cond_signal(&s->wake);
+	s->aq_n += n;
+	s->aq_enqueued += n;
 	pthread_mutex_unlock(&s->mu);
 	return MU_OK;
 }

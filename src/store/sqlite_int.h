@@ -384,7 +384,7 @@ static inline void sq_copy(char *dst, size_t size, sqlite3_stmt *q, int i)
 	dst[n] = 0;
 }
 
-enum mu_err sq_audit_read(struct store *st, const struct audit_entry *e);
+enum mu_err sq_audit_read(struct store *st, const struct audit_entry *v, size_t n);
 void sq_reads_done(struct store *st);
 
 /* sqlite_feed.c */

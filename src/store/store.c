@@ -252,7 +252,12 @@ void audit_entry_from_ctx(struct audit_entry *e, const struct audit_ctx *a,
 
 enum mu_err store_audit_read(struct store *st, const struct audit_entry *e)
 {
-	CALL(audit_read, e);
+	CALL(audit_read, e, 1);
+}
+
+enum mu_err store_audit_read_many(struct store *st, const struct audit_entry *v, size_t n)
+{
+	CALL(audit_read, v, n);
 }
 
 enum mu_err store_flush(struct store *st)

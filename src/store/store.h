@@ -350,7 +350,7 @@ struct store_ops {
 	enum mu_err (*feed_read)(struct store *st, int64_t after, size_t limit,
 				 struct restr_change *out, size_t *n);
 	enum mu_err (*audit_append)(struct store *st, const struct audit_entry *e);
-	enum mu_err (*audit_read)(struct store *st, const struct audit_entry *e);
+	enum mu_err (*audit_read)(struct store *st, const struct audit_entry *v, size_t n);
 	enum mu_err (*audit_list)(struct store *st, const struct audit_filter *f,
 				  struct audit_entry *out, size_t cap, size_t *n);
 	enum mu_err (*audit_verify)(struct store *st, int64_t *n_entries, int64_t *bad_idx,
@@ -589,6 +589,11 @@ enum mu_err store_feed_read(struct store *st, int64_t after, size_t limit,
 enum mu_err store_audit_append(struct store *st, const struct audit_entry *e) MU_MUSTCHECK;
 /* Queue the audit record of a read; MU_EBUSY when the queue is full. */
 enum mu_err store_audit_read(struct store *st, const struct audit_entry *e) MU_MUSTCHECK;
+/* Queue the records of one answer's reads, all or none: MU_EBUSY when they
+ * do not fit now, MU_ETOOBIG when they never could (more than the queue's
+ * bound: append them with store_audit_append_many instead). */
+enum mu_err store_audit_read_many(struct store *st, const struct audit_entry *v,
+				  size_t n) MU_MUSTCHECK;
 enum mu_err store_audit_list(struct store *st, const struct audit_filter *f,
 			     struct audit_entry *out, size_t cap, size_t *n) MU_MUSTCHECK;
 /* Recompute the audit Merkle tree (see store_audit_verify_file); *bad_idx

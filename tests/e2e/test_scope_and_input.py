@@ -153,7 +153,9 @@ def test_unknown_fields_are_refused_and_change_nothing(c):
     for bad, field in ((dict(draft, state="issued"), "state"),
                        (dict(draft, criteria=dict(draft["criteria"], junk=1)), "criteria.junk"),
                        (dict(draft, criteria=dict(draft["criteria"], fitness=["Q"])),
-                        "criteria.fitness")):
+                        "criteria.fitness"),
+                       (dict(draft, criteria=dict(draft["criteria"], offices=["NOPE"])),
+                        "criteria.offices")):
         r = c.srv.post("/v1/campaigns", bad, token=c.admin, now=NOW)
         eq((r.status, r.json.get("field")), (400, field), "campaign %r: %r" % (bad, r))
     eq(c.srv.get("/v1/campaigns", token=c.admin).json["campaigns"], [], "no campaign drafted")
@@ -216,12 +218,23 @@ def test_encoded_slash_or_nul_in_the_path_and_head(c):
     eq(c.srv.request("HEAD", "/v1/persons/PA-0001").status, 401, "HEAD needs the token too")
 
 
-def test_token_create_without_role_is_a_usage_error():
+def test_cli_usage_errors_and_token_fields():
     c = Ctx(serve=False)
     try:
         code, out, err = run_cli("token", "create", "--db", c.db)
         eq(code, 2, "usage error: %s" % err)
         check("--role" in err, err)
+        code, out, err = run_cli("token", "list", "--db", c.db, "--role", "x")
+        eq(code, 2, "list takes no --role: %s" % err)
+        code, out, err = run_cli("init", "--db", c.db + "2", "--bogus")
+        eq((code, err), (2, "muster: bad option '--bogus' (see: muster help init)\n"),
+           "one line naming the option")
+        code, out, err = run_cli("token", "create", "--db", c.db, "--role", "agency",
+                                 "--agency", "driving", "--label", "x" * 62 + "й")
+        eq(code, 1, "a label over 63 bytes is refused, not cut: %s" % err)
+        check("--label is at most 63 bytes" in err, err)
+        eq(run_cli("token", "create", "--db", c.db, "--role", "agency", "--agency",
+                   "driving", "--label", "x" * 61 + "й")[0], 0, "63 bytes is fine")
     finally:
         c.close()
 

@@ -192,6 +192,26 @@ static void test_truncated_last_line(void **state)
 	expect_end(&s);
 	close_src(&s);
 
+	/* the reject file keeps the unclosed row as far as it was read */
+	{
+		FILE *rej = tmpfile();
+		char text[1024];
+		size_t n;
+		struct ingest_row row;
+		struct ingest_error e;
+
+		OPEN(&s, "id,name,note\nA2,\"unfinished, with,commas\n");
+		assert_int_equal(ingest_next(s.r, &row, &e), INGEST_BAD);
+		assert_int_equal(ingest_write_reject(s.r, rej, e.reason), 0);
+		close_src(&s);
+		rewind(rej);
+		n = fread(text, 1, sizeof(text) - 1, rej);
+		text[n] = 0;
+		fclose(rej);
+		if (!strstr(text, "\"A2\",\"unfinished, with,commas"))
+			fail_msg("reject file lost the row: %s", text);
+	}
+
 	OPEN(&s, "id,name,note\nA1,N,x\nA2,M");
 	expect_row(&s, 2, "A1", "N", "x");
 	expect_bad(&s, 3, "note", "missing value");
