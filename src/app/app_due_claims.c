@@ -136,6 +136,17 @@ static enum mu_err excuse_accept(struct app *a, struct excuse_rec *e,
 	return rc;
 }
 
+/* Four eyes on claims: whoever filed a claim (a clerk for the person)
+ * never decides it; another officer must. */
+static enum mu_err not_the_filer(const struct due_stamp *filed, const struct audit_ctx *ctx,
+				 const char *what, const char *id, struct mu_error *err)
+{
+	if (ctx->token_id && ctx->token_id[0] && !strcmp(filed->token, ctx->token_id))
+		return mu_fail(err, MU_EFORBIDDEN, "id", "four eyes: the officer who filed %s"
+			       " %s cannot decide it; another officer must", what, id);
+	return MU_OK;
+}
+
 enum mu_err app_excuse_decide(struct app *a, const char *id, int accept,
 			      const char *reason, int64_t new_report_at,
 			      const struct audit_ctx *ctx, struct excuse_rec *out,
@@ -151,6 +162,8 @@ enum mu_err app_excuse_decide(struct app *a, const char *id, int accept,
 		rc = mu_fail(err, MU_ENOTFOUND, "id", "no excuse %.32s", id);
 	else if (due_find_excuse(v.d, id)->state != DS_PENDING)
 		rc = mu_fail(err, MU_ECONFLICT, "id", "excuse %s was already decided", id);
+	else
+		rc = not_the_filer(&due_find_excuse(v.d, id)->filed, ctx, "excuse", id, err);
 	if (rc == MU_OK) {
 		e = *due_find_excuse(v.d, id);
 		e.state = accept ? DS_ACCEPTED : DS_REJECTED;
@@ -298,6 +311,8 @@ static enum mu_err appeal_decide_once(struct app *a, const char *id,
 		rc = mu_fail(err, MU_ENOTFOUND, "id", "no appeal %.32s", id);
 	else if (due_find_appeal(v.d, id)->state != DS_PENDING)
 		rc = mu_fail(err, MU_ECONFLICT, "id", "appeal %s was already decided", id);
+	else
+		rc = not_the_filer(&due_find_appeal(v.d, id)->filed, ctx, "appeal", id, err);
 	if (rc == MU_OK) {
 		r = *due_find_appeal(v.d, id);
 		r.state = st;
@@ -474,6 +489,9 @@ static enum mu_err correction_decide_once(struct app *a, const char *id, int acc
 	else if (due_find_correction(v.d, id)->state != DS_PENDING)
 		rc = mu_fail(err, MU_ECONFLICT, "id", "correction request %s was already "
 			     "decided", id);
+	else
+		rc = not_the_filer(&due_find_correction(v.d, id)->filed, ctx,
+				   "correction request", id, err);
 	if (rc == MU_OK) {
 		c = *due_find_correction(v.d, id);
 		c.state = accept ? DS_ACCEPTED : DS_REJECTED;

@@ -29,7 +29,8 @@ TWENTY = ["business_registration", "credit", "driving", "foreign_passport",
 
 def setup(c, *nids):
     c.office("MOW", "Europe/Moscow")
-    tok = {"clerk": c.token("clerk"), "med": c.token("medical_board"),
+    tok = {"clerk": c.token("clerk"), "clerk2": c.token("clerk"),
+           "med": c.token("medical_board"),
            "com": c.token("commissar"), "exit": c.token("agency", agency="exit"),
            "credit": c.token("agency", agency="credit")}
     for nid in nids:
@@ -134,13 +135,16 @@ def test_excuse_rejected_needs_a_reason(c):
     eq(r.status, 201, "a clerk files for the person: %r" % r)
     xid = r.json["id"]
     eq(c.srv.post("/v1/excuses/%s/decision" % xid, {"decision": "rejected"},
-                  token=tok["clerk"], now=t).status, 400)
+                  token=tok["clerk2"], now=t).status, 400)
     eq(c.srv.post("/v1/excuses/%s/decision" % xid,
                   {"decision": "rejected", "new_report_at": "2026-04-01T07:00:00Z",
-                   "reason": "no document"}, token=tok["clerk"], now=t).status, 400)
+                   "reason": "no document"}, token=tok["clerk2"], now=t).status, 400)
+    r = c.srv.post("/v1/excuses/%s/decision" % xid, {"decision": "accepted"},
+                   token=tok["clerk"], now=t)
+    eq(r.status, 403, "four eyes: the clerk who filed it cannot decide it: %r" % r)
     r = c.srv.post("/v1/excuses/%s/decision" % xid,
                    {"decision": "rejected", "reason": "no death certificate was shown"},
-                   token=tok["clerk"], now=t)
+                   token=tok["clerk2"], now=t)
     eq(r.status, 200)
     eq(r.json["state"], "rejected")
     st = c.srv.get("/v1/me/status", token=tok["EXC-0003"], now=t).json
@@ -298,6 +302,9 @@ def test_correction_deadlines_and_the_overdue_list(c):
     cid3 = r.json["id"]
     r = c.srv.post("/v1/corrections/%s/decision" % cid2, {"decision": "accepted"},
                    token=tok["clerk"], now="2026-02-20T09:00:00Z")
+    eq(r.status, 403, "four eyes: the clerk who filed it cannot decide it: %r" % r)
+    r = c.srv.post("/v1/corrections/%s/decision" % cid2, {"decision": "accepted"},
+                   token=tok["clerk2"], now="2026-02-20T09:00:00Z")
     eq(r.status, 200, "accept: %r" % r)
     r = c.srv.get("/v1/persons/COR-0002", token=tok["clerk"], now="2026-02-20T09:00:00Z")
     eq(r.json["address"], "Москва, ул. Мира, 5")
@@ -306,13 +313,13 @@ def test_correction_deadlines_and_the_overdue_list(c):
     eq([v["address"] for v in r.json["versions"]][-2:],
        ["Москва, ул. Ленина, 1", "Москва, ул. Мира, 5"], "the old value stays in the history")
     eq(c.srv.post("/v1/corrections/%s/decision" % cid3, {"decision": "rejected"},
-                  token=tok["clerk"], now="2026-02-20T09:00:00Z").status, 400)
+                  token=tok["clerk2"], now="2026-02-20T09:00:00Z").status, 400)
     r = c.srv.post("/v1/corrections/%s/decision" % cid3,
                    {"decision": "rejected", "reason": "the number belongs to someone else"},
-                   token=tok["clerk"], now="2026-02-20T09:00:00Z")
+                   token=tok["clerk2"], now="2026-02-20T09:00:00Z")
     eq(r.status, 200)
     eq(c.srv.post("/v1/corrections/%s/decision" % cid3, {"decision": "accepted"},
-                  token=tok["clerk"], now="2026-02-20T09:00:00Z").status, 409)
+                  token=tok["clerk2"], now="2026-02-20T09:00:00Z").status, 409)
     # the overdue list
     r = c.srv.get("/v1/corrections/overdue", token=tok["com"], now="2026-03-06T20:59:59Z")
     eq(r.status, 200)
