@@ -114,13 +114,16 @@ void h_appeals_file(struct api_req *r)
 		return;
 	q = (struct appeal_req){hd_str(body, "against"), hd_str(body, "subject_id"),
 				hd_str(body, "grounds")};
-	if (app_appeal_subject_owner(r->app, &q, &p, &e)) {
-		api_problem(r, &e);
+	/* an unknown subject and another person's get the same answer: a
+	 * caller learns nothing about records outside their scope */
+	if (app_appeal_subject_owner(r->app, &q, &p, &e) == MU_ENOTFOUND ||
+	    (e.code == MU_OK && !api_may_see_person(r, &p))) {
+		api_fail(r, MU_ENOTFOUND, "subject_id", "no %.16s %.32s in your scope",
+			 q.against ? q.against : "record", q.subject_id ? q.subject_id : "");
 		return;
 	}
-	if (!api_may_see_person(r, &p)) {
-		api_fail(r, MU_ENOTFOUND, "subject_id", "no %s %.32s in your scope",
-			 q.against, q.subject_id ? q.subject_id : "");
+	if (e.code != MU_OK) {
+		api_problem(r, &e);
 		return;
 	}
 	if (app_appeal_file(r->app, &q, &c, &ap, &e)) {

@@ -52,6 +52,32 @@ static json_t *change_json(const struct restr_change *c)
 			 "reference", c->basis);
 }
 
+/* A feed page tells who is barred: each person on it gets one audit record
+ * (their access log: the agency "received the changes of your restrictions
+ * in its feed"). Nonzero when refused (503 answered). */
+static int audit_page(struct api_req *r, const struct restr_change *v, size_t n,
+		      const char *kind)
+{
+	const char **ids = malloc((n ? n : 1) * sizeof(*ids));
+	size_t k = 0;
+	int refused;
+
+	if (!ids) {
+		api_fail(r, MU_ENOMEM, NULL, "out of memory");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < k && strcmp(ids[j], v[i].national_id))
+			j++;
+		if (j == k)
+			ids[k++] = v[i].national_id;
+	}
+	refused = api_audit_reads(r, "feed.read", ids, k, "feed", kind ? kind : "all");
+	free(ids);
+	return refused;
+}
+
 void h_feed(struct api_req *r)
 {
 	int64_t after = 0, limit = 100, wait = 0, next;
@@ -79,6 +105,10 @@ void h_feed(struct api_req *r)
 	if (!n && wait > 0 && !api_wait(r, (int)(wait * 1000))) {
 		free(v);
 		return; /* called again when the feed grows or the wait ends */
+	}
+	if (audit_page(r, v, n, kind)) {
+		free(v);
+		return;
 	}
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)

@@ -129,11 +129,49 @@ static const struct {
 	{"audit.read", "read", "read the audit log entries about you"},
 	{"campaign.members", "read", "saw you in the list of a call-up campaign"},
 	{"notice.list", "read", "looked at the notices sent to you"},
+	{"feed.read", "read", "read the changes of your restrictions in the feed"},
+	{"person.summonses", "read", "looked at your summonses"},
+	{"person.provenance", "read", "looked at where each value of your record came from"},
+	{"person.duplicates", "read", "looked at records that may be yours twice"},
+	{"summons.print", "read", "printed your summons"},
+	{"summons.manifest", "read", "listed your summons for the post"},
+	{"fitness.read", "read", "looked at your fitness decisions"},
+	{"exemption.read", "read", "looked at your deferments and exemptions"},
+	{"override.read", "read", "looked at an override concerning you"},
+	{"override.list", "read", "looked at the overrides concerning you"},
+	{"excuse.read", "read", "looked at your excuse"},
+	{"appeal.read", "read", "looked at your appeal"},
+	{"correction.read", "read", "looked at your correction request"},
+	{"correction.overdue", "read", "saw your correction request among the overdue ones"},
 	{"person.create", "change", "entered you in the register"},
 	{"person.update", "change", "changed your record"},
 	{"summons.issue", "change", "issued a summons to you"},
 	{"summons.event", "change", "recorded an event on your summons"},
+	{"summons.refused", "change", "recorded that you refused to take the summons"},
 	{"restrictions.reconcile", "change", "recomputed your restrictions"},
+	{"account.open", "change", "opened your personal account for summonses"},
+	{"account.close", "change", "closed your personal account for summonses"},
+	{"fitness.record", "change", "recorded a fitness decision about you"},
+	{"exemption.grant", "change", "granted you a deferment or exemption"},
+	{"exemption.revoke", "change", "revoked your deferment or exemption"},
+	{"override.request", "change", "asked a second officer to summon you despite a protection"},
+	{"override.approve", "change", "approved summoning you despite a protection"},
+	{"override.reject", "change", "refused to summon you despite a protection"},
+	{"override.claim", "change", "used an approved override to summon you"},
+	{"override.use", "change", "used an approved override to summon you"},
+	{"override.release", "change", "gave back an override unused"},
+	{"excuse.file", "change", "filed a valid reason for your absence"},
+	{"excuse.accept", "change", "accepted your valid reason for not appearing"},
+	{"excuse.reject", "change", "rejected your reason for not appearing"},
+	{"appeal.file", "change", "filed an appeal"},
+	{"appeal.decide", "change", "decided your appeal"},
+	{"correction.file", "change", "asked for a correction of your record"},
+	{"correction.accept", "change", "accepted your correction request"},
+	{"correction.reject", "change", "rejected your correction request"},
+	{"token.create", "change", "made you a sign-in token for the citizen portal"},
+	{"token.revoke", "change", "revoked your sign-in token"},
+	{"campaign.approve", "change", "approved a call-up campaign you are in"},
+	{"campaign.cancel", "change", "cancelled a call-up campaign you were in"},
 };
 
 static void access_who(const struct audit_entry *e, char *buf, size_t size)
@@ -188,6 +226,12 @@ static void describe(const struct audit_entry *e, char *buf, size_t size)
 		snprintf(buf, size, "%s checked whether you may %s; answer: %s",
 			 agency_name(k), restr_kind_phrase(k),
 			 strstr(e->detail, "true") ? "permitted" : "not permitted");
+		return;
+	}
+	if (!strcmp(e->action, "feed.read") && !strcmp(e->actor_role, "agency") &&
+	    (k = restr_kind_parse(e->subject_id)) >= 0) {
+		snprintf(buf, size, "%s received the changes of your restrictions on whether"
+			 " you may %s, in its feed", agency_name(k), restr_kind_phrase(k));
 		return;
 	}
 	access_who(e, who, sizeof(who));

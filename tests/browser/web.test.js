@@ -212,6 +212,29 @@ test('portal: the access log shows an agency check made by the test', async () =
   await context.close();
 });
 
+test('portal: the access log shows the newest entries past its first page', async () => {
+  // 510 reads by a clerk, then one border check: the log's first page
+  // (500, oldest first) holds none of the newest
+  const clerk = tok('clerk (national)');
+  for (let i = 0; i < 510; i++) {
+    const r = await api(srv.base, clerk, 'GET', '/v1/persons/RU-0000000004');
+    assert.equal(r.status, 200);
+  }
+  const r = await api(srv.base, tok('agency exit'), 'GET', '/v1/checks/exit/RU-0000000004');
+  assert.equal(r.status, 200);
+  const { context, page } = await openPage(browser, errors);
+  await portalSignIn(page, tok('citizen RU-0000000004'));
+  await page.locator('#log li').first().waitFor();
+  // newest first: only the portal's own reads of a moment ago come before it
+  const actions = await page.locator('#log li').evaluateAll(
+    (li) => li.map((x) => x.getAttribute('data-action')));
+  const at = actions.indexOf('check');
+  assert.ok(at >= 0, 'the check made last is listed (past the first page of 500)');
+  assert.ok(at < 5, `the check is near the top: ${actions.slice(0, 6)}`);
+  assert.ok(actions.filter((a) => a === 'person.read').length >= 510, 'every read is listed');
+  await context.close();
+});
+
 test('portal: the citizen files an excuse, an appeal and a correction', async () => {
   const { context, page } = await openPage(browser, errors);
   await portalSignIn(page, tok('citizen RU-0000000002'));

@@ -218,6 +218,60 @@ def test_encoded_slash_or_nul_in_the_path_and_head(c):
     eq(c.srv.request("HEAD", "/v1/persons/PA-0001").status, 401, "HEAD needs the token too")
 
 
+@with_ctx()
+def test_access_log_names_feed_reads_and_tells_reads_from_changes(c):
+    c.office("MOW", "Europe/Moscow")
+    c.person("AL-0001")
+    clerk = c.token("clerk")
+    agency = c.token("agency", agency="exit")
+    cit = c.token("citizen", person="AL-0001")
+    sid = issue(c, clerk, "AL-0001")
+    r = c.srv.post("/v1/summonses/%s/events" % sid, {"type": "handed", "at": NOW},
+                   token=clerk, now=NOW)
+    eq(r.status, 201, "handed: %r" % r)
+    feed = c.srv.get("/v1/feed/restrictions", token=agency, now=NOW).json["events"]
+    check(any(e["national_id"] == "AL-0001" for e in feed), "the bar is in the feed: %r" % feed)
+    eq(c.srv.get("/v1/summonses/%s/pdf" % sid, token=clerk, now=NOW).status, 200, "print")
+    eq(c.srv.get("/v1/me/summonses", token=cit, now=NOW).status, 200)
+    log = c.srv.get("/v1/me/access-log", token=cit, now=NOW).json["entries"]
+    by = {}
+    for e in log:
+        by.setdefault(e["action"], e)
+    check("feed.read" in by, "the agency's feed read is in the access log: %r" % log)
+    check("received the changes of your restrictions" in by["feed.read"]["description"],
+          by["feed.read"])
+    for action in ("feed.read", "summons.print", "person.summonses"):
+        eq(by[action]["kind"], "read", "%s is a read" % action)
+    for action in ("summons.issue", "summons.event"):
+        eq(by[action]["kind"], "change", "%s is a change" % action)
+    for e in log:
+        check(e["action"] not in e["description"], "plain words, not a code: %r" % e)
+
+
+@with_ctx()
+def test_an_appeal_tells_nothing_about_records_outside_the_scope(c):
+    two_offices(c)
+    clerk = c.token("clerk")
+    mow = c.token("clerk", office="MOW")
+    med = c.token("medical_board")
+    theirs = issue(c, clerk, "SC-VVO1")
+    r = c.srv.post("/v1/persons/SC-VVO1/fitness", {"category": "B", "decided_on": "2026-02-01",
+                                                   "reference": "MB-1"}, token=med, now=NOW)
+    eq(r.status, 201, "fitness: %r" % r)
+    fid = r.json["id"]
+    cit = c.token("citizen", person="SC-MOW1")
+    for tok, against, real, fake in ((mow, "summons", theirs, "S-AAAAAAAAAAAA"),
+                                     (cit, "fitness", fid, "F-AAAAAAAAAAAA")):
+        got = []
+        for subject in (real, fake):
+            r = c.srv.post("/v1/appeals", {"against": against, "subject_id": subject,
+                                           "grounds": "g"}, token=tok, now=NOW)
+            got.append((r.status, r.json.get("field"),
+                        r.json["detail"].replace(subject, "ID")))
+        eq(got[0], got[1], "another person's %s and an unknown one answer alike" % against)
+        eq(got[0][0], 404, "not found: %r" % (got,))
+
+
 def test_cli_usage_errors_and_token_fields():
     c = Ctx(serve=False)
     try:

@@ -40,12 +40,26 @@ function signOut(message) {
   if (message) $('#token')?.focus();
 }
 
+// The whole access log: the API gives it 500 entries a page, oldest first,
+// and the newest are what the person looks for (LOG_PAGES_MAX pages).
+const LOG_PAGES_MAX = 40;
+
+async function accessLog() {
+  let page = await api.get('/v1/me/access-log');
+  const entries = [...page.entries];
+  for (let i = 1; page.next != null && i < LOG_PAGES_MAX; i++) {
+    page = await api.get(`/v1/me/access-log?after=${encodeURIComponent(page.next)}`);
+    entries.push(...page.entries);
+  }
+  return { entries, next: page.next };
+}
+
 async function load(focus) {
   showAlert('');
   $('#main').setAttribute('aria-busy', 'true');
   try {
     const [status, log, record] = await Promise.all([
-      api.get('/v1/me/status'), api.get('/v1/me/access-log'),
+      api.get('/v1/me/status'), accessLog(),
       api.get('/v1/me/record').catch(() => null),
     ]);
     view.status = status;
@@ -196,12 +210,16 @@ function renderSummonses(list) {
     timeline(s, now)));
 }
 
-// Fitness, exemptions, protections and the person's own requests, each
-// with the register's explanation.
+// Fitness (and the earlier decisions, set aside or replaced), exemptions,
+// protections, overrides (an officer summoning the person despite a
+// protection, with the reason) and the person's own requests, each with the
+// register's explanation.
 function renderOther(s) {
   const items = [];
   if (s.fitness?.category) items.push({ title: t('fit.h'), text: s.fitness.explanation });
-  for (const key of ['exemptions', 'protections', 'excuses', 'appeals', 'corrections'])
+  for (const f of s.fitness_history || [])
+    if (!f.current && f.explanation) items.push({ text: f.explanation, state: f.state });
+  for (const key of ['exemptions', 'protections', 'overrides', 'excuses', 'appeals', 'corrections'])
     for (const r of s[key] || [])
       if (r.explanation) items.push({ text: r.explanation, state: r.state });
   $('#other').hidden = !items.length;
