@@ -90,8 +90,13 @@ static int report_broken(const struct audit_report *rep)
 	if (rep->bad_head >= 0)
 		printf("first bad signed head: size %lld\n", (long long)rep->bad_head);
 	printf("reason: %s\n", rep->reason);
+	/* the walk may have read past the bad entry (a chunk is read whole,
+	 * a bucket's postings are checked at its end): what verifies is what
+	 * comes before the first bad index */
 	printf("entries before it verify: %lld; signed heads checked: %lld\n",
-	       (long long)rep->entries, (long long)rep->heads);
+	       (long long)(rep->bad_idx >= 0 && rep->bad_idx < rep->entries ? rep->bad_idx
+									: rep->entries),
+	       (long long)rep->heads);
 	if (rep->bad_idx >= 0)
 		fprintf(stderr, "muster: audit log broken at index %lld: %s\n",
 			(long long)rep->bad_idx, rep->reason);

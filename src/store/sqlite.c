@@ -317,6 +317,30 @@ static enum mu_err flush_batch(struct sq_store *s, void *arg,
  * that was answered is never left unaudited. The queue then refuses reads
  * (503) sooner until a flush succeeds. Only a store that is closing gives
  * up, after a few tries, and says how many records it lost. */
+/* A failure that repeats is logged once a minute, with how many times it
+ * happened meanwhile (a full disk must not fill the log too). */
+static int log_due(struct sq_log_limit *l)
+{
+	int64_t now = sq_mono_ms();
+
+	if (l->last && now - l->last < 60000) {
+		l->skipped++;
+		return 0;
+	}
+	l->last = now;
+	return 1;
+}
+
+static const char *log_repeats(struct sq_log_limit *l)
+{
+	if (!l->skipped)
+		return "";
+	snprintf(l->text, sizeof(l->text), " (and %llu times more in the last minute)",
+		 (unsigned long long)l->skipped);
+	l->skipped = 0;
+	return l->text;
+}
+
 static int flush_audits_locked(struct sq_store *s)
 {
 	struct audit_batch b;
@@ -342,8 +366,10 @@ static int flush_audits_locked(struct sq_store *s)
 			"answered: %s\n", b.n, mu_err_name(rc));
 		return -1;
 	}
-	fprintf(stderr, "muster: store: cannot commit %zu audit records (%s); they "
-		"stay queued and are retried\n", b.n, mu_err_name(rc));
+	if (log_due(&s->flush_log))
+		fprintf(stderr, "muster: store: cannot commit %zu audit records (%s); they "
+			"stay queued and are retried%s\n", b.n, mu_err_name(rc),
+			log_repeats(&s->flush_log));
 	return -1;
 }
 
@@ -384,10 +410,16 @@ static void publish_head_locked(struct sq_store *s, int force)
 		return;
 	pthread_mutex_unlock(&s->mu);
 	rc = run_in_tx(s, sq_audit_publish_job, NULL, NULL);
-	if (rc)
-		fprintf(stderr, "muster: store: cannot sign a tree head: %s\n",
-			mu_err_name(rc));
 	pthread_mutex_lock(&s->mu);
+	if (rc) {
+		/* the failed job's state was rolled back: note the try here,
+		 * or the next loop tries again at once (a read-only or full
+		 * disk spun the writer and the log) */
+		s->audit.head_tried_ms = sq_mono_ms();
+		if (log_due(&s->head_log))
+			fprintf(stderr, "muster: store: cannot sign a tree head: %s%s\n",
+				mu_err_name(rc), log_repeats(&s->head_log));
+	}
 }
 
 int64_t sq_mono_ms(void)
@@ -448,8 +480,10 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		struct sq_job *j;
+		int failed = 0;
 		if (wait_for_work(s, &flush_at)) {
-			if (flush_audits_locked(s))
+			failed = flush_audits_locked(s) != 0;
+			if (failed && !s->jobs)
 				timed_wait(s, 100); /* retry, not spin */
 			flush_at = 0;
 			give_back_locked(s);
@@ -463,9 +497,24 @@ static void *writer_main(void *arg)
 		j = s->jobs;
 		if (j && s->aq_flushed < j->audits_before && s->aq_n) {
 			/* reads audited before this job was submitted commit
-			 * first: a job may rely on seeing them (the access log) */
-			if (flush_audits_locked(s))
+			 * first: a job may rely on seeing them (the access log).
+			 * When they cannot (a full disk, the lock held elsewhere
+			 * past the busy timeout) the job fails at once with 503
+			 * rather than wait for them without end, holding its
+			 * HTTP worker; they stay queued and are retried. */
+			if (!failed)
+				failed = flush_audits_locked(s) != 0;
+			if (failed) {
+				s->jobs = j->next;
+				if (!s->jobs)
+					s->jobs_tail = NULL;
+				j->rc = mu_fail(j->err, MU_EBUSY, NULL, "the audit records of"
+						" earlier reads cannot be committed now; nothing"
+						" was written, retry shortly");
+				j->done = 1;
+				pthread_cond_signal(&j->cv);
 				timed_wait(s, 100);
+			}
 			flush_at = 0;
 			give_back_locked(s);
 			continue;
@@ -661,6 +710,24 @@ static enum mu_err migrate(struct sq_store *s, struct mu_error *err)
 	return MU_OK;
 }
 
+/* Whether db is some other SQLite file: tables, none of them ours. An
+ * empty file (a new register) is not. Checked before anything is written,
+ * so that pointing --db at the wrong file changes nothing in it. */
+static int foreign(sqlite3 *db)
+{
+	sqlite3_stmt *q;
+	int other = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FILTER (WHERE name = 'schema_migrations'),"
+			       " count(*) FROM sqlite_schema WHERE type = 'table'",
+			       -1, &q, NULL) != SQLITE_OK)
+		return 0; /* not a database at all: the pragmas below say so */
+	if (sqlite3_step(q) == SQLITE_ROW)
+		other = sqlite3_column_int(q, 0) == 0 && sqlite3_column_int(q, 1) > 0;
+	sqlite3_finalize(q);
+	return other;
+}
+
 static enum mu_err open_writer(struct sq_store *s, int create,
 			       struct mu_error *err)
 {
@@ -677,6 +744,15 @@ static enum mu_err open_writer(struct sq_store *s, int create,
 		return mu_fail(err, MU_EIO, "db", "cannot open %.200s: %s",
 			       s->path, sqlite3_errmsg(s->w.db));
 	sqlite3_busy_timeout(s->w.db, s->busy_ms);
+	/* SQLite opens a write-protected file read-only without a word: the
+	 * register could answer but never record (nor audit) anything */
+	if (sqlite3_db_readonly(s->w.db, "main") == 1)
+		return mu_fail(err, MU_EIO, "db", "%.200s is read-only: muster needs to write"
+			       " it (and the directory, for its -wal and -shm files)", s->path);
+	if (foreign(s->w.db))
+		return mu_fail(err, MU_EINVAL, "db", "%.200s is not a muster register: it holds"
+			       " tables of its own and no schema_migrations; nothing was changed",
+			       s->path);
 	if (conn_exec(s->w.db, "PRAGMA journal_mode=WAL") != SQLITE_OK ||
 	    conn_exec(s->w.db, "PRAGMA synchronous=FULL") != SQLITE_OK ||
 	    conn_exec(s->w.db, "PRAGMA foreign_keys=ON") != SQLITE_OK ||

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -908,11 +909,19 @@ static enum mu_err walk_key(struct vwalk *v, const unsigned char *pk,
 		memcpy(v->pk, pk, AUDIT_PK_LEN);
 		return MU_OK;
 	}
-	if (meta_read(v->db, "audit.public_key", hex, sizeof(hex)) != MU_OK ||
-	    audit_unhex(hex, v->pk, AUDIT_PK_LEN))
-		return mu_fail(err, MU_EIO, "db", "the register has no audit public key; "
-			       "give it with --key");
-	return MU_OK;
+	switch (meta_read(v->db, "audit.public_key", hex, sizeof(hex))) {
+	case MU_OK:
+		if (!audit_unhex(hex, v->pk, AUDIT_PK_LEN))
+			return MU_OK;
+		break;
+	case MU_ENOTFOUND:
+		break;
+	default:
+		return mu_fail(err, MU_EIO, "db", "cannot read the register: %s",
+			       sqlite3_errmsg(v->db));
+	}
+	return mu_fail(err, MU_EIO, "db", "the register has no audit public key; "
+		       "give it with --key");
 }
 
 /* The whole walk on db, inside one read transaction. */
@@ -980,6 +989,43 @@ enum mu_err sq_m_audit_verify(struct store *st, int64_t *n_entries, int64_t *bad
 	return rc;
 }
 
+static int readable(sqlite3 *db)
+{
+	return sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) ==
+	       SQLITE_OK;
+}
+
+static enum mu_err open_immutable(const char *path, sqlite3 **db, struct mu_error *err)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	char wal[4200], uri[13000];
+	struct stat sb;
+	size_t n = 0;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0 && sb.st_size > 0)
+		return mu_fail(err, MU_EIO, "db", "cannot read %.200s: it cannot be opened for"
+			       " reading with its -wal file (read-only directory or media), and"
+			       " that file holds commits not yet in the register; copy both"
+			       " files somewhere writable and verify the copy", path);
+	n = (size_t)snprintf(uri, sizeof(uri), "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < sizeof(uri); p++)
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._-~", *p)) {
+			uri[n++] = (char)*p;
+		} else {
+			uri[n++] = '%';
+			uri[n++] = hexd[*p >> 4];
+			uri[n++] = hexd[*p & 15];
+		}
+	snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+	    !readable(*db))
+		return mu_fail(err, MU_EIO, "db", "cannot read %.200s: %s", path,
+			       sqlite3_errmsg(*db));
+	return MU_OK;
+}
+
 enum mu_err store_audit_verify_file(const char *path, const unsigned char *pk,
 				    struct audit_report *rep, struct mu_error *err)
 {
@@ -992,6 +1038,15 @@ enum mu_err store_audit_verify_file(const char *path, const unsigned char *pk,
 		rc = mu_fail(err, MU_ENOTFOUND, "db", "cannot open %.200s: %s", path,
 			     sqlite3_errmsg(db));
 		goto out;
+	}
+	if (!readable(db)) {
+		/* a register in WAL mode on read-only media or in a directory the
+		 * auditor cannot write: SQLite cannot make its -shm file. With no
+		 * WAL content to miss, read the file as it is (immutable). */
+		sqlite3_close_v2(db);
+		db = NULL;
+		if ((rc = open_immutable(path, &db, err)))
+			goto out;
 	}
 	sqlite3_busy_timeout(db, 10000);
 	rc = verify_in_tx(db, pk, rep, err);

@@ -102,6 +102,13 @@ struct sq_ci {
 	uint64_t hits, misses, rebuilds; /* atomic */
 };
 
+/* sqlite.c: rate limit of a repeating log line. */
+struct sq_log_limit {
+	int64_t last;
+	uint64_t skipped;
+	char text[64];
+};
+
 struct sq_store {
 	struct store base;
 	char *path;
@@ -129,6 +136,7 @@ struct sq_store {
 	uint64_t aq_enqueued;         /* read audits ever queued */
 	uint64_t aq_flushed;          /* read audits ever taken for commit */
 	int aq_failures;              /* flushes failed in a row */
+	struct sq_log_limit flush_log, head_log; /* writer thread only */
 	struct {                      /* read audits adopted by the job that runs */
 		unsigned char *enc;   /* their leaf encodings, one after the other */
 		size_t len, cap, n;
