@@ -373,8 +373,10 @@ static enum mu_err load_plans(struct app *a, const struct campaign_req *r,
 				     "be at most %d days", CAMPAIGN_MAX_DAYS);
 	}
 	free(v);
-	if (rc == MU_OK && store_slots_taken(a->st, r->report_from, r->report_to,
-					     take_slot, s) != MU_OK)
+	/* a day is a local day: the first and the last one reach outside the
+	 * window, by up to a day either way in any time zone */
+	if (rc == MU_OK && store_slots_taken(a->st, r->report_from - 2 * 86400,
+					     r->report_to + 2 * 86400, take_slot, s) != MU_OK)
 		rc = mu_fail(err, MU_EIO, NULL, "cannot read the summonses already due");
 	return rc;
 }
@@ -745,17 +747,28 @@ static enum mu_err still_fits(struct app *a, const struct campaign *c,
 	struct campaign_req r = {.report_from = c->report_from, .report_to = c->report_to};
 	struct selection s = {0};
 	enum mu_err rc = load_plans(a, &r, &s, err);
+	int (*before)[CAMPAIGN_MAX_DAYS] = NULL;
 
+	/* only the days this campaign adds people to count: a day already
+	 * overfull by others (a lowered capacity) is not this campaign's doing */
+	if (rc == MU_OK && !(before = malloc((s.n_offices + 1) * sizeof(*before))))
+		rc = mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; rc == MU_OK && i < s.n_offices; i++)
+		memcpy(before[i], s.offices[i].plan.taken, sizeof(before[i]));
 	for (size_t i = 0; rc == MU_OK && i < n; i++)
 		if (!m[i].excluded)
 			take_slot(&s, m[i].office, m[i].report_at);
-	for (size_t i = 0; rc == MU_OK && i < s.n_offices; i++)
-		if (campaign_plan_over(&s.offices[i].plan))
-			rc = mu_fail(err, MU_ECONFLICT, "report_at", "office %s would get more"
-				     " people a day than its capacity: summonses were issued"
-				     " for the same days since the draft; recompute it"
-				     " (POST /v1/campaigns/%s/recompute) and approve again",
-				     s.offices[i].o.id, c->id);
+	for (size_t i = 0; rc == MU_OK && i < s.n_offices; i++) {
+		const struct slot_plan *p = &s.offices[i].plan;
+		for (int d = 0; rc == MU_OK && d < p->n_days; d++)
+			if (p->taken[d] > before[i][d] && p->taken[d] > p->capacity)
+				rc = mu_fail(err, MU_ECONFLICT, "report_at", "office %s would get"
+					     " more people a day than its capacity: summonses were"
+					     " issued for the same days since the draft; recompute"
+					     " it (POST /v1/campaigns/%s/recompute) and approve"
+					     " again", s.offices[i].o.id, c->id);
+	}
+	free(before);
 	free(s.offices);
 	return rc;
 }

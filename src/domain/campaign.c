@@ -62,6 +62,7 @@ void campaign_plan_take(struct slot_plan *p, int64_t t)
 		int mid = (lo + hi) / 2;
 		if (p->day_num[mid] == day) {
 			p->taken[mid]++;
+			p->taken_in[mid] += t >= p->from && t <= p->to;
 			return;
 		}
 		if (p->day_num[mid] < day)
@@ -79,20 +80,30 @@ int campaign_plan_over(const struct slot_plan *p)
 	return 0;
 }
 
-/* Slots of day i inside the window, less those taken. */
-static int64_t day_free(const struct slot_plan *p, int i)
+/* Slots of day i inside the window. */
+static int64_t day_slots(const struct slot_plan *p, int i)
 {
 	int64_t n = 0;
 
 	/* only the first and the last day can reach outside the window */
 	if (p->day_open[i] >= p->from && p->day_open[i] + span <= p->to)
-		n = p->capacity;
-	else
-		for (int64_t k = 0; k < p->capacity; k++) {
-			int64_t t = p->day_open[i] + k * span / p->capacity;
-			n += t >= p->from && t <= p->to;
-		}
-	n -= p->taken[i];
+		return p->capacity;
+	for (int64_t k = 0; k < p->capacity; k++) {
+		int64_t t = p->day_open[i] + k * span / p->capacity;
+		n += t >= p->from && t <= p->to;
+	}
+	return n;
+}
+
+/* Free slots of day i: the window's slots less those taken inside it (a
+ * campaign before filled the first ones), and no more than the day's
+ * capacity leaves beside everyone already due that day, at any hour. */
+static int64_t day_free(const struct slot_plan *p, int i)
+{
+	int64_t n = day_slots(p, i) - p->taken_in[i], left = p->capacity - p->taken[i];
+
+	if (left < n)
+		n = left;
 	return n > 0 ? n : 0;
 }
 
@@ -113,15 +124,19 @@ int64_t campaign_plan_next(struct slot_plan *p)
 		int64_t day = p->used / p->capacity, slot = p->used % p->capacity;
 		int64_t t = p->day_open[day] + slot * span / p->capacity;
 		p->used++;
-		if (slot == 0)
-			p->skipped = 0;
+		if (slot == 0) {  /* the day's first slots went to those before */
+			p->skip = p->taken_in[day];
+			p->left = day_free(p, (int)day);
+		}
 		if (t < p->from || t > p->to)
 			continue;
-		if (p->skipped < p->taken[day]) {  /* the day's first free slots
-						      went to those before */
-			p->skipped++;
+		if (p->skip > 0) {
+			p->skip--;
 			continue;
 		}
+		if (p->left <= 0)
+			continue;
+		p->left--;
 		return t;
 	}
 	return 0;

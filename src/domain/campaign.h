@@ -28,8 +28,9 @@ struct slot_plan {
 	int64_t day_open[CAMPAIGN_MAX_DAYS]; /* 09:00 local of each working day */
 	int32_t day_num[CAMPAIGN_MAX_DAYS];  /* its civil day number */
 	int taken[CAMPAIGN_MAX_DAYS];        /* people already due that day */
+	int taken_in[CAMPAIGN_MAX_DAYS];     /* of them, inside the window */
 	int64_t used;               /* slots handed out so far */
-	int skipped;                /* of the current day, for those taken */
+	int64_t skip, left;         /* the current day's slots to skip, to give */
 };
 
 /* Prepare the plan of one office. MU_EINVAL if the zone is unknown or the
@@ -48,7 +49,8 @@ int campaign_plan_over(const struct slot_plan *p);
 int64_t campaign_plan_capacity(const struct slot_plan *p);
 
 /* The next free report time, or 0 when the plan is full. Slots outside
- * [from, to] are skipped, and so are day d's first taken[d] slots inside. */
+ * [from, to] are skipped, and so are day d's first taken_in[d] slots (those
+ * before took them); a day gives no more than its capacity leaves. */
 int64_t campaign_plan_next(struct slot_plan *p);
 
 #endif

@@ -33,6 +33,7 @@ extern const struct store_migration {
 struct sq_job {
 	sq_write_fn fn;
 	uint64_t audits_before;  /* read audits queued before this job */
+	uint64_t seq;            /* jobs queued before it, this one included */
 	void *arg;
 	struct mu_error *err;
 	enum mu_err rc;
@@ -415,7 +416,7 @@ static void publish_head_locked(struct sq_store *s, int force)
 		/* the failed job's state was rolled back: note the try here,
 		 * or the next loop tries again at once (a read-only or full
 		 * disk spun the writer and the log) */
-		s->audit.head_tried_ms = sq_mono_ms();
+		sq_audit_head_tried(s);
 		if (log_due(&s->head_log))
 			fprintf(stderr, "muster: store: cannot sign a tree head: %s%s\n",
 				mu_err_name(rc), log_repeats(&s->head_log));
@@ -481,7 +482,9 @@ static void *writer_main(void *arg)
 	for (;;) {
 		struct sq_job *j;
 		int failed = 0;
+		uint64_t seen = s->jobs_seq; /* jobs the next flush try is for */
 		if (wait_for_work(s, &flush_at)) {
+			seen = s->jobs_seq;
 			failed = flush_audits_locked(s) != 0;
 			if (failed && !s->jobs)
 				timed_wait(s, 100); /* retry, not spin */
@@ -502,7 +505,9 @@ static void *writer_main(void *arg)
 			 * past the busy timeout) the job fails at once with 503
 			 * rather than wait for them without end, holding its
 			 * HTTP worker; they stay queued and are retried. */
-			if (!failed)
+			/* a try that began before this job was queued does not
+			 * count for it (the lock may have gone meanwhile) */
+			if (!failed || j->seq > seen)
 				failed = flush_audits_locked(s) != 0;
 			if (failed) {
 				s->jobs = j->next;
@@ -552,6 +557,7 @@ enum mu_err sq_write(struct sq_store *s, sq_write_fn fn, void *arg,
 		return mu_fail(err, MU_EBUSY, NULL, "the register is closing");
 	}
 	j.audits_before = s->aq_enqueued;
+	j.seq = ++s->jobs_seq;
 	/* j lives on this stack until the writer marks it done, below */
 	if (s->jobs_tail)
 		s->jobs_tail->next = &j;

@@ -195,6 +195,11 @@ enum mu_err sq_audit_put_many(struct sq_store *s, struct audit_entry *v, size_t 
 	return rc;
 }
 
+void sq_audit_head_tried(struct sq_store *s)
+{
+	s->audit.head_tried_ms = now_ms();
+}
+
 int64_t sq_audit_head_wait_ms(struct sq_store *s)
 {
 	int64_t last = s->audit.head.timestamp_ms, age;
@@ -989,10 +994,15 @@ enum mu_err sq_m_audit_verify(struct store *st, int64_t *n_entries, int64_t *bad
 	return rc;
 }
 
+/* 0 only when SQLite cannot open the file's -shm (or WAL) for reading:
+ * a WAL register where the reader may not create files. Any other
+ * outcome (a busy register included) is left to the walk to report. */
 static int readable(sqlite3 *db)
 {
-	return sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) ==
-	       SQLITE_OK;
+	int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+
+	rc &= 0xff;
+	return !(rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY);
 }
 
 static enum mu_err open_immutable(const char *path, sqlite3 **db, struct mu_error *err)
@@ -1039,6 +1049,7 @@ enum mu_err store_audit_verify_file(const char *path, const unsigned char *pk,
 			     sqlite3_errmsg(db));
 		goto out;
 	}
+	sqlite3_busy_timeout(db, 10000);
 	if (!readable(db)) {
 		/* a register in WAL mode on read-only media or in a directory the
 		 * auditor cannot write: SQLite cannot make its -shm file. With no

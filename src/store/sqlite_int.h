@@ -136,6 +136,7 @@ struct sq_store {
 	uint64_t aq_enqueued;         /* read audits ever queued */
 	uint64_t aq_flushed;          /* read audits ever taken for commit */
 	int aq_failures;              /* flushes failed in a row */
+	uint64_t jobs_seq;            /* write jobs ever queued (under mu) */
 	struct sq_log_limit flush_log, head_log; /* writer thread only */
 	struct {                      /* read audits adopted by the job that runs */
 		unsigned char *enc;   /* their leaf encodings, one after the other */
@@ -221,6 +222,8 @@ enum mu_err sq_audit_open(struct sq_store *s, struct mu_error *err) MU_MUSTCHECK
 enum mu_err sq_audit_sync(struct sq_store *s) MU_MUSTCHECK;
 /* Milliseconds until a signed head is due: -1 none pending, 0 now. */
 int64_t sq_audit_head_wait_ms(struct sq_store *s);
+/* Note a failed try to sign a head (on the clock the wait uses). */
+void sq_audit_head_tried(struct sq_store *s);
 /* Write job: sign and store a head if the tree grew; arg is NULL or a
  * struct audit_head * that gets the latest head. */
 enum mu_err sq_audit_publish_job(struct sq_store *s, void *arg, struct mu_error *err);

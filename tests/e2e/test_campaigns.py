@@ -189,6 +189,43 @@ def test_capacity_counts_the_window_and_slots_already_taken(c):
     eq(len(times), len(set(times)), "no slot handed out twice")
 
 
+def single_summonses(c, office, times):
+    """Summonses issued one by one (no capacity check) to persons of office."""
+    clerk = c.token("clerk")
+    nids = [m for m in ("C-%04d" % i for i in range(16))
+            if (int(m[2:]) % 2 == 0) == (office == "KGD")]
+    for nid, at in zip(nids, times):
+        r = c.srv.post("/v1/summonses", {"national_id": nid, "office": office,
+                                         "purpose": "medical_exam", "report_at": at},
+                       token=clerk, now=NOW)
+        eq(r.status, 201, "summons: %r" % r)
+
+
+@with_ctx()
+def test_a_day_overfull_elsewhere_does_not_block_an_approval(c):
+    setup_register(c)
+    single_summonses(c, "KGD", ["2026-03-02T07:10:00Z"] * 3)  # 3 on a day of capacity 2
+    cid = draft(c, quota=4, extra={"offices": ["PKC"]}).json["id"]
+    r = c.srv.post("/v1/campaigns/%s/approve" % cid, {}, token=c.token("commissar"), now=NOW)
+    eq(r.status, 200, "no PKC day is overfull: %r" % r)
+
+
+@with_ctx()
+def test_people_due_earlier_that_day_count_against_its_capacity(c):
+    """KGD (capacity 2) has two people at 09:10 and 09:20 on 2 March; a
+    window from 12:00 to 17:00 that day has no room left at KGD."""
+    setup_register(c)
+    single_summonses(c, "KGD", ["2026-03-02T07:10:00Z", "2026-03-02T07:20:00Z"])
+    body = {"name": "Afternoon", "purpose": "dispatch", "quota": 5,
+            "report_from": "2026-03-02T10:00:00Z", "report_to": "2026-03-02T15:00:00Z",
+            "criteria": {"born_from": "2005-01-01", "born_to": "2005-12-31",
+                         "offices": ["KGD"]}}
+    r = c.srv.post("/v1/campaigns", body, token=c.admin, now=NOW)
+    eq(r.status, 201, "draft: %r" % r)
+    eq((r.json["selected"], r.json["selection"]["capacity"]), (0, 0),
+       "the day is full: %r" % r.json["selection"])
+
+
 @with_ctx()
 def test_four_eyes_concurrent_change_and_cancel(c):
     setup_register(c)

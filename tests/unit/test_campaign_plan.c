@@ -92,11 +92,34 @@ static void test_taken_slots_are_not_handed_out_again(void **state)
 	free(b);
 }
 
+/* People due on a window's edge day before the window opens count against
+ * that day's capacity, not against its slots inside the window. */
+static void test_people_outside_the_window_count_for_their_day(void **state)
+{
+	struct slot_plan *p = malloc(sizeof(*p));
+	int64_t v[64];
+
+	(void)state;
+	assert_int_equal(campaign_plan_init(p, "Asia/Kamchatka", 3, at("2026-03-02T00:00:00Z"),
+					    at("2026-03-04T00:00:00Z")), MU_OK);
+	/* Monday 09:00 and 11:40 local are before the window: its one slot
+	 * inside (14:20) is still free while the day has room */
+	campaign_plan_take(p, at("2026-03-01T21:00:00Z"));
+	campaign_plan_take(p, at("2026-03-01T23:40:00Z"));
+	assert_int_equal(campaign_plan_capacity(p), 1 + 3 + 2);
+	campaign_plan_take(p, at("2026-03-01T22:00:00Z")); /* a third: Monday is full */
+	assert_int_equal(campaign_plan_capacity(p), 3 + 2);
+	assert_int_equal(drain(p, v, 64), 5);
+	assert_true(v[0] >= at("2026-03-02T21:00:00Z"));
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capacity_is_the_slots_inside_the_window),
 		cmocka_unit_test(test_taken_slots_are_not_handed_out_again),
+		cmocka_unit_test(test_people_outside_the_window_count_for_their_day),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
