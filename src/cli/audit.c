@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "audit/leaf.h"
@@ -32,6 +33,7 @@ struct audit_opts {
 	const char *db;
 	const char *key;
 	long long entries, batch;
+	int existing;             /* bench: append to a file that exists */
 	const char *file;
 };
 
@@ -42,6 +44,7 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
 		{"key", required_argument, NULL, 'k'},
 		{"entries", required_argument, NULL, 'n'},
 		{"batch", required_argument, NULL, 'b'},
+		{"existing", no_argument, NULL, 'x'},
 		{NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -55,6 +58,8 @@ static int parse_opts(int argc, char **argv, struct audit_opts *o)
 			o->db = optarg;
 		else if (c == 'k')
 			o->key = optarg;
+		else if (c == 'x')
+			o->existing = 1;
 		else if (c == 'n' || c == 'b') {
 			long long v = strtoll(optarg, &end, 10);
 			if (*end || v < 1)
@@ -293,6 +298,14 @@ static int audit_bench(const struct audit_opts *o)
 
 	if (!db || o->entries < 1)
 		return cli_usage("audit", "bench needs --db PATH and --entries N");
+	/* synthetic entries in a real register's append-only log would stay
+	 * there for good: bench makes a new file only (bench/audit.sh) */
+	if (access(db, F_OK) == 0 && !o->existing) {
+		mu_fail(&e, MU_EINVAL, "db", "audit bench appends synthetic entries: give it"
+			" a path that does not exist yet, never a register (--existing: a"
+			" test register only)");
+		return cli_fail(&e);
+	}
 	if (store_open(db, &opt, &st, &e))
 		return cli_fail(&e);
 	rc = bench_run(st, o, &e);
@@ -307,6 +320,9 @@ int cmd_audit(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
+	if (strcmp(sub, "bench") && (o.entries || o.batch != BENCH_BATCH_DEFAULT || o.existing))
+		return cli_usage("audit", "--entries, --batch and --existing are for audit"
+				 " bench only");
 	if (!strcmp(sub, "verify"))
 		return o.file ? cli_usage("audit", "unexpected argument '%s'", o.file)
 			      : audit_verify(&o);

@@ -205,7 +205,7 @@ int cmd_help(int argc, char **argv)
 	printf("muster %s: the register of persons liable for military service\n\n"
 	       "usage: muster COMMAND [OPTIONS]\n\ncommands:\n", MUSTER_VERSION);
 	for (const struct cli_cmd *c = cli_commands; c->name; c++)
-		printf("  %-8s %s\n", c->name, c->summary);
+		printf("  %-10s %s\n", c->name, c->summary);
 	printf("\n--db PATH may also come from MUSTER_DB.\n"
 	       "muster help COMMAND shows one command; muster --version the version.\n");
 	return 0;

@@ -744,6 +744,11 @@ static enum mu_err open_writer(struct sq_store *s, int create,
 		return mu_fail(err, MU_ENOTFOUND, "db",
 			       "no register at %.200s (create one with muster init)",
 			       s->path);
+	/* an empty file is a new SQLite database to SQLite: without this every
+	 * command would fill it with muster's schema, then find no profile */
+	if (!create && sb.st_size == 0)
+		return mu_fail(err, MU_EINVAL, "db", "%.200s is empty: not a muster register"
+			       " (create one with muster init); nothing was changed", s->path);
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(s->path, &s->w.db, flags, NULL) != SQLITE_OK)

@@ -641,8 +641,11 @@ def test_register_from_before_chunks_is_converted():
     next open; then it verifies and finds entries by person as before."""
     c = Ctx(serve=False)
     try:
-        db = c.db
-        eq(run_cli("audit", "bench", "--db", db, "--entries", "5000")[0], 0, "bench")
+        db = c.db  # a register with its profile: bench needs --existing
+        eq(run_cli("audit", "bench", "--db", db, "--entries", "5000")[0], 1,
+           "bench refuses an existing register")
+        eq(run_cli("audit", "bench", "--db", db, "--entries", "5000", "--existing")[0], 0,
+           "bench")
         before = sqlite3.connect(db).execute(
             "SELECT idx, action, person, hash FROM audit_log ORDER BY idx").fetchall()
         # a copy as a register file before 009 looks: tables audit_log and

@@ -32,6 +32,13 @@ def test_a_foreign_sqlite_file_is_left_as_it_was():
         eq(code, 1, "status refuses it too: %s" % err)
         eq(open(path, "rb").read(), before, "not a byte of the file changed")
         check(not os.path.exists(path + "-wal"), "and it was not switched to WAL")
+        empty = os.path.join(c.dir, "empty.db")
+        open(empty, "w").close()
+        code, out, err = run_cli("status", "--db", empty, "RU-0001")
+        eq(code, 1, "an empty file is not a register: %s" % err)
+        check("is empty" in err, err)
+        eq((os.path.getsize(empty), os.path.exists(empty + "-gen")), (0, False),
+           "and it stays empty")
     finally:
         c.close()
 
