@@ -232,6 +232,7 @@ void h_corrections_decide(struct api_req *r);
 void h_corrections_overdue(struct api_req *r);
 
 void h_duplicates_list(struct api_req *r);
+void h_duplicates_resolve(struct api_req *r);
 
 /* Delivery channels (h_channels.c; docs/channels.md). */
 void h_account_open(struct api_req *r);

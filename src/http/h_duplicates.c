@@ -80,3 +80,58 @@ void h_duplicates_list(struct api_req *r)
 				   (json_int_t)(n ? v[n - 1].id : f.after)));
 	free(v);
 }
+
+/* POST /v1/duplicates/{id}/resolve {"resolution":"distinct"|"same_person",
+ * "note"}: a clerk decides. Nothing is merged: "same_person" records that
+ * one person holds two ids, for the agency that issues them. The caller
+ * must see one of the two persons (else 404, as for an unknown id). */
+void h_duplicates_resolve(struct api_req *r)
+{
+	static const char *const known[] = {"resolution", "note", NULL};
+	struct audit_ctx c = api_ctx(r, "resolve a possible duplicate");
+	struct mu_error e = {0};
+	struct dup_pair d;
+	struct person pa, pb;
+	json_t *body = api_body_object(r);
+	const char *res, *note;
+	int64_t id = 0;
+	int sa, sb, ha, hb;
+
+	if (!body || api_only_keys(r, body, known))
+		return;
+	res = json_string_value(json_object_get(body, "resolution"));
+	note = json_string_value(json_object_get(body, "note"));
+	if (!res || (strcmp(res, "distinct") && strcmp(res, "same_person"))) {
+		api_fail(r, MU_EINVAL, "resolution", "resolution must be distinct or same_person");
+		return;
+	}
+	if (!note || !note[0] || strlen(note) > REASON_MAX_LEN) {
+		api_fail(r, MU_EINVAL, "note", "a note saying why (1..%d bytes) is required",
+			 REASON_MAX_LEN);
+		return;
+	}
+	if (parse_num(r->params[0], 1, INT64_MAX, &id) || id == 0 ||
+	    store_dup_get(r->app->st, id, &d) != MU_OK) {
+		api_fail(r, MU_ENOTFOUND, "id", "no duplicate candidate %.24s in your scope",
+			 r->params[0]);
+		return;
+	}
+	ha = store_person_get(r->app->st, d.a, &pa) == MU_OK;
+	hb = store_person_get(r->app->st, d.b, &pb) == MU_OK;
+	sa = ha && api_may_see_person(r, &pa);
+	sb = hb && api_may_see_person(r, &pb);
+	if (!sa && !sb) {
+		api_fail(r, MU_ENOTFOUND, "id", "no duplicate candidate %.24s in your scope",
+			 r->params[0]);
+		return;
+	}
+	if (store_dup_resolve(r->app->st, id, res, note, &c, &e)) {
+		api_problem(r, &e);
+		return;
+	}
+	if (store_dup_get(r->app->st, id, &d) != MU_OK) {
+		api_fail(r, MU_EIO, NULL, "cannot read the candidate back");
+		return;
+	}
+	api_json(r, 200, dups_pair_json(&d, ha ? &pa : NULL, sa, hb ? &pb : NULL, sb));
+}

@@ -168,6 +168,7 @@ static const struct {
 	{"correction.file", "change", "asked for a correction of your record"},
 	{"correction.accept", "change", "accepted your correction request"},
 	{"correction.reject", "change", "rejected your correction request"},
+	{"duplicate.resolve", "change", "decided whether another record in the register is also yours"},
 	{"token.create", "change", "made you a sign-in token for the citizen portal"},
 	{"token.revoke", "change", "revoked your sign-in token"},
 	{"campaign.approve", "change", "approved a call-up campaign you are in"},

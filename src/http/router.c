@@ -89,6 +89,7 @@ const struct route api_routes[] = {
 	{"GET", "/v1/me/summonses", h_me_summonses, R(CITIZEN)},
 	{"GET", "/v1/summonses/{id}/pdf", h_summonses_pdf, R(CLERK)},
 	{"GET", "/v1/duplicates", h_duplicates_list, R(ADMIN) | R(CLERK)},
+	{"POST", "/v1/duplicates/{id}/resolve", h_duplicates_resolve, R(ADMIN) | R(CLERK)},
 	/* delivery channels (h_channels.c; docs/channels.md) */
 	{"POST", "/v1/persons/{id}/account", h_account_open, R(ADMIN) | R(CLERK)},
 	{"POST", "/v1/persons/{id}/account/close", h_account_close, R(ADMIN) | R(CLERK)},

@@ -980,6 +980,94 @@ enum mu_err sqb_dup_list(struct store *st, const struct dup_filter *f,
 	return MU_OK;
 }
 
+static void row_dup(sqlite3_stmt *q, struct dup_pair *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(q, 0);
+	SQ_COPY(d->a, q, 1);
+	SQ_COPY(d->b, q, 2);
+	d->same_address = sqlite3_column_int(q, 3);
+	d->found_at = sqlite3_column_int64(q, 4);
+	d->run_id = sqlite3_column_int64(q, 5);
+	SQ_COPY(d->state, q, 6);
+}
+
+static int dup_on(struct sq_conn *c, int64_t id, struct dup_pair *out)
+{
+	sqlite3_stmt *q = sq_stmt(c, "SELECT id, a, b, same_address, found_at, run_id,"
+				  " state FROM duplicate_candidates WHERE id = ?");
+	int found;
+
+	if (!q)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	found = sqlite3_step(q) == SQLITE_ROW;
+	if (found)
+		row_dup(q, out);
+	sqlite3_reset(q);
+	return found;
+}
+
+enum mu_err sqb_dup_get(struct store *st, int64_t id, struct dup_pair *out)
+{
+	struct sq_conn *c = sq_reader((struct sq_store *)st);
+	int found = c ? dup_on(c, id, out) : -1;
+
+	return found < 0 ? MU_EIO : found ? MU_OK : MU_ENOTFOUND;
+}
+
+struct dup_job {
+	int64_t id;
+	const char *state, *note;
+	const struct audit_ctx *a;
+};
+
+static enum mu_err j_dup_resolve(struct sq_store *s, void *arg, struct mu_error *err)
+{
+	struct dup_job *j = arg;
+	struct dup_pair d;
+	int found = dup_on(&s->w, j->id, &d);
+	enum mu_err rc;
+	STMT(q, "UPDATE duplicate_candidates SET state = ?2, note = ?3, resolved_by = ?4,"
+		" resolved_at = ?5 WHERE id = ?1 AND state = 'open'");
+
+	if (found < 0)
+		return MU_EIO;
+	if (!found)
+		return mu_fail(err, MU_ENOTFOUND, "id", "no duplicate candidate %lld",
+			       (long long)j->id);
+	if (strcmp(d.state, "open"))
+		return mu_fail(err, MU_ECONFLICT, "id", "duplicate candidate %lld was decided"
+			       " already (%s)", (long long)j->id, d.state);
+	sqlite3_bind_int64(q, 1, j->id);
+	bind_txt(q, 2, j->state);
+	bind_txt(q, 3, j->note);
+	bind_txt(q, 4, j->a && j->a->token_id ? j->a->token_id : "");
+	sqlite3_bind_int64(q, 5, j->a ? j->a->at : 0);
+	if ((rc = step(s, q, 0, err)))
+		return rc;
+	/* both persons are told, each in their access log */
+	for (int k = 0; k < 2 && rc == MU_OK; k++) {
+		char sid[24];
+		struct audit_entry e;
+		snprintf(sid, sizeof(sid), "%lld", (long long)j->id);
+		audit_entry_from_ctx(&e, j->a, "duplicate.resolve", "duplicate", sid,
+				     k ? d.b : d.a);
+		snprintf(e.detail, sizeof(e.detail), "{\"other\":\"%s\",\"state\":\"%s\"}",
+			 k ? d.a : d.b, j->state);
+		rc = sq_audit_put(s, &e);
+	}
+	return rc;
+}
+
+enum mu_err sqb_dup_resolve(struct store *st, int64_t id, const char *state,
+			    const char *note, const struct audit_ctx *a, struct mu_error *err)
+{
+	struct dup_job j = {id, state, note, a};
+
+	return sq_write((struct sq_store *)st, j_dup_resolve, &j, err);
+}
+
 /* Walk the versions from the newest: a column's source is the oldest
  * version of the newest unbroken run of versions holding its value. */
 static void prov_step(json_t *rec, json_t *cur, int *open, int64_t version,

@@ -15,6 +15,9 @@ enum mu_err sqb_import_end(struct store *st, struct import_run *run, int ok,
 			   const struct audit_ctx *a, struct mu_error *err);
 enum mu_err sqb_dup_list(struct store *st, const struct dup_filter *f,
 			 struct dup_pair *out, size_t cap, size_t *n);
+enum mu_err sqb_dup_get(struct store *st, int64_t id, struct dup_pair *out);
+enum mu_err sqb_dup_resolve(struct store *st, int64_t id, const char *state,
+			    const char *note, const struct audit_ctx *a, struct mu_error *err);
 enum mu_err sqb_person_provenance(struct store *st, const char *id,
 				  struct field_source *out);
 

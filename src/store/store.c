@@ -440,6 +440,18 @@ enum mu_err store_import_end(struct store *st, struct import_run *run, int ok,
 	CALL(import_end, run, ok, a, err);
 }
 
+enum mu_err store_dup_get(struct store *st, int64_t id, struct dup_pair *out)
+{
+	CALL(dup_get, id, out);
+}
+
+enum mu_err store_dup_resolve(struct store *st, int64_t id, const char *state,
+			      const char *note, const struct audit_ctx *a,
+			      struct mu_error *err)
+{
+	CALL(dup_resolve, id, state, note, a, err);
+}
+
 enum mu_err store_dup_list(struct store *st, const struct dup_filter *f,
 			   struct dup_pair *out, size_t cap, size_t *n)
 {

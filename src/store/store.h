@@ -388,6 +388,10 @@ struct store_ops {
 				  const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*dup_list)(struct store *st, const struct dup_filter *f,
 				struct dup_pair *out, size_t cap, size_t *n);
+	enum mu_err (*dup_get)(struct store *st, int64_t id, struct dup_pair *out);
+	enum mu_err (*dup_resolve)(struct store *st, int64_t id, const char *state,
+				   const char *note, const struct audit_ctx *a,
+				   struct mu_error *err);
 	enum mu_err (*person_provenance)(struct store *st, const char *id,
 					 struct field_source *out);
 	/* campaigns (sqlite_campaign.c) */
@@ -838,6 +842,14 @@ enum mu_err store_import_end(struct store *st, struct import_run *run, int ok,
 /* Open duplicate candidates after f->after, by id, at most min(cap, limit). */
 enum mu_err store_dup_list(struct store *st, const struct dup_filter *f,
 			   struct dup_pair *out, size_t cap, size_t *n) MU_MUSTCHECK;
+/* One candidate by id, whatever its state; MU_ENOTFOUND. */
+enum mu_err store_dup_get(struct store *st, int64_t id, struct dup_pair *out) MU_MUSTCHECK;
+/* Decide open candidate id: state "distinct" or "same_person", with a note;
+ * audited for each of the two persons. MU_ENOTFOUND, or MU_ECONFLICT when
+ * it was decided already. */
+enum mu_err store_dup_resolve(struct store *st, int64_t id, const char *state,
+			      const char *note, const struct audit_ctx *a,
+			      struct mu_error *err) MU_MUSTCHECK;
 /* out[i] for person_columns[i] (12 entries), derived from the history. */
 enum mu_err store_person_provenance(struct store *st, const char *id,
 				    struct field_source *out) MU_MUSTCHECK;

@@ -322,6 +322,40 @@ def test_duplicate_candidates_are_listed_not_merged(c):
     check("1 duplicates flagged" in out, "API person keyed and matched: %r" % out)
 
 
+@with_ctx()
+def test_a_clerk_resolves_a_duplicate_candidate(c):
+    setup_offices(c)
+    text = "\n".join([HEADER,
+                      row("DR-0001", family="Фёдоров", given="Иван", birth="1990-01-01"),
+                      row("DR-0002", family="Федоров", given="Иван", birth="1990-01-01")]) + "\n"
+    eq(imp(c, "persons", write(c, "persons.csv", text))[0], 0, "import")
+    pair = c.srv.get("/v1/duplicates", token=c.admin).json["duplicates"][0]
+    path = "/v1/duplicates/%d/resolve" % pair["id"]
+    clerk, vvo = c.token("clerk", office="MOW"), c.token("clerk", office="VVO")
+    for body, field in (({"resolution": "merge", "note": "x"}, "resolution"),
+                        ({"resolution": "distinct"}, "note"),
+                        ({"resolution": "distinct", "note": "x", "junk": 1}, "junk")):
+        r = c.srv.post(path, body, token=clerk)
+        eq((r.status, r.json.get("field")), (400, field), "%r: %r" % (body, r))
+    eq(c.srv.post(path, {"resolution": "distinct", "note": "x"}, token=vvo).status, 404,
+       "a clerk who sees neither person: as if it did not exist")
+    eq(c.srv.post("/v1/duplicates/999/resolve", {"resolution": "distinct", "note": "x"},
+                  token=clerk).status, 404, "unknown id")
+    r = c.srv.post(path, {"resolution": "distinct", "note": "different fathers, birth"
+                          " certificates seen"}, token=clerk)
+    eq(r.status, 200, "resolve: %r" % r)
+    eq(r.json["state"], "distinct")
+    eq(c.srv.post(path, {"resolution": "same_person", "note": "x"}, token=c.admin).status,
+       409, "decided once")
+    eq(c.srv.get("/v1/duplicates", token=c.admin).json["duplicates"], [],
+       "no longer listed as open")
+    for nid in ("DR-0001", "DR-0002"):
+        cit = c.token("citizen", person=nid)
+        log = c.srv.get("/v1/me/access-log", token=cit).json["entries"]
+        check(any(e["action"] == "duplicate.resolve" for e in log),
+              "%s sees the decision in the access log: %r" % (nid, log))
+
+
 def iso(t):
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
