@@ -103,12 +103,19 @@ const struct cli_cmd cli_commands[] = {
 	 "otherwise one summary line is printed at the end. See docs/import.md.\n"},
 	{"duplicates", cmd_duplicates, "possible duplicate persons found by imports",
 	 "usage: muster duplicates --db PATH [--json] [--after ID] [--limit N]\n"
+	 "       muster duplicates resolve --db PATH ID --as distinct|same_person\n"
+	 "                         --note TEXT\n"
 	 "\n"
 	 "Lists open duplicate candidates: different national ids with the same\n"
 	 "normalised full name and birth date (case, 'ё'/'е', spaces and hyphens\n"
 	 "do not count), noting when the addresses match too. Imports flag them;\n"
 	 "nothing is merged. Pages of N (default 100); --after the last id shown.\n"
-	 "Each person listed is an audited read. Also GET /v1/duplicates.\n"},
+	 "Each person listed is an audited read. Also GET /v1/duplicates.\n"
+	 "\n"
+	 "resolve decides candidate ID: distinct (two people) or same_person (one\n"
+	 "person holding two ids; nothing is merged), with a note saying why.\n"
+	 "Decided once; both persons see it in their access log. Also\n"
+	 "POST /v1/duplicates/{id}/resolve.\n"},
 	{"provenance", cmd_provenance, "where each field of a person came from",
 	 "usage: muster provenance --db PATH NATIONAL_ID [--json]\n"
 	 "\n"

@@ -84,6 +84,56 @@ static enum mu_err audit_pair(struct app *a, const struct dup_pair *d)
 	return MU_OK;
 }
 
+static int cmd_resolve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"as", required_argument, NULL, 's'},
+		{"note", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	struct audit_ctx ctx = {.role = "cli", .purpose = "resolve a possible duplicate",
+				.at = mu_now()};
+	const char *db = NULL, *as = NULL, *note = NULL;
+	struct mu_error e = {0};
+	struct app *a;
+	long long id;
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 's': as = optarg; break;
+		case 'n': note = optarg; break;
+		default: return cli_usage("duplicates", "bad option '%.60s'", cli_bad_option());
+		}
+	}
+	db = cli_db(db);
+	if (!db)
+		return cli_usage("duplicates", "--db PATH is required");
+	if (optind != argc - 1)
+		return cli_usage("duplicates", "resolve needs one candidate ID");
+	id = strtoll(argv[optind], &end, 10);
+	if (*end || id < 1)
+		return cli_usage("duplicates", "the candidate ID is a number (muster duplicates)");
+	if (!as || (strcmp(as, "distinct") && strcmp(as, "same_person")))
+		return cli_usage("duplicates", "--as distinct|same_person is required");
+	if (!note || !note[0] || strlen(note) > REASON_MAX_LEN)
+		return cli_usage("duplicates", "--note TEXT (1..%d bytes) is required",
+				 REASON_MAX_LEN);
+	if (app_open(db, NULL, &a, &e))
+		return cli_fail(&e);
+	if (store_dup_resolve(a->st, id, as, note, &ctx, &e)) {
+		app_close(a);
+		return cli_fail(&e);
+	}
+	printf("duplicate #%lld: %s\n", id, as);
+	app_close(a);
+	return 0;
+}
+
 int cmd_duplicates(int argc, char **argv)
 {
 	struct dup_args da = {0};
@@ -95,6 +145,8 @@ int cmd_duplicates(int argc, char **argv)
 	size_t n = 0;
 	int st;
 
+	if (argc >= 2 && !strcmp(argv[1], "resolve"))
+		return cmd_resolve(argc - 1, argv + 1);
 	if ((st = parse(argc, argv, &da)))
 		return st;
 	if (app_open(da.db, NULL, &a, &e))

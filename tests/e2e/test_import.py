@@ -349,6 +349,20 @@ def test_a_clerk_resolves_a_duplicate_candidate(c):
        409, "decided once")
     eq(c.srv.get("/v1/duplicates", token=c.admin).json["duplicates"], [],
        "no longer listed as open")
+    # the command line decides too, once
+    text2 = "\n".join([HEADER, row("DR-0003", family="Жуков", given="Олег", birth="1991-02-03"),
+                       row("DR-0004", family="Жуков", given="Олег", birth="1991-02-03")]) + "\n"
+    eq(imp(c, "persons", write(c, "more.csv", text2))[0], 0, "import")
+    pid = c.srv.get("/v1/duplicates", token=c.admin).json["duplicates"][0]["id"]
+    eq(run_cli("duplicates", "resolve", "--db", c.db, str(pid), "--as", "same_person")[0], 2,
+       "no note: usage error")
+    code, out, err = run_cli("duplicates", "resolve", "--db", c.db, str(pid), "--as",
+                             "same_person", "--note", "one passport, two ids")
+    eq((code, out.strip()), (0, "duplicate #%d: same_person" % pid), err)
+    code, out, err = run_cli("duplicates", "resolve", "--db", c.db, str(pid), "--as",
+                             "distinct", "--note", "x")
+    eq(code, 1, "decided once: %s" % err)
+    check("decided already" in err, err)
     for nid in ("DR-0001", "DR-0002"):
         cit = c.token("citizen", person=nid)
         log = c.srv.get("/v1/me/access-log", token=cit).json["entries"]
