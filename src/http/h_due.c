@@ -26,14 +26,9 @@ int hd_keys(struct api_req *r, json_t *o, const char *const *known)
 	const char *key;
 	json_t *v;
 
+	if (api_only_keys(r, o, known))
+		return 1;
 	json_object_foreach(o, key, v) {
-		size_t i = 0;
-		while (known[i] && strcmp(known[i], key))
-			i++;
-		if (!known[i]) {
-			api_fail(r, MU_EINVAL, key, "unknown field '%.40s'", key);
-			return 1;
-		}
 		if (!json_is_string(v) && !json_is_null(v)) {
 			api_fail(r, MU_EINVAL, key, "%.40s must be a string", key);
 			return 1;

@@ -949,6 +949,18 @@ enum mu_err sqb_import_batch(struct store *st, struct import_batch *b,
 
 /* ---- duplicates and provenance (reads) -------------------------------- */
 
+static void row_dup(sqlite3_stmt *q, struct dup_pair *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(q, 0);
+	SQ_COPY(d->a, q, 1);
+	SQ_COPY(d->b, q, 2);
+	d->same_address = sqlite3_column_int(q, 3);
+	d->found_at = sqlite3_column_int64(q, 4);
+	d->run_id = sqlite3_column_int64(q, 5);
+	SQ_COPY(d->state, q, 6);
+}
+
 enum mu_err sqb_dup_list(struct store *st, const struct dup_filter *f,
 			 struct dup_pair *out, size_t cap, size_t *n)
 {
@@ -965,31 +977,10 @@ enum mu_err sqb_dup_list(struct store *st, const struct dup_filter *f,
 		return MU_EIO;
 	sqlite3_bind_int64(q, 1, f->after);
 	sqlite3_bind_int64(q, 2, (int64_t)(f->limit && f->limit < cap ? f->limit : cap));
-	while (*n < cap && sqlite3_step(q) == SQLITE_ROW) {
-		struct dup_pair *d = &out[(*n)++];
-		memset(d, 0, sizeof(*d));
-		d->id = sqlite3_column_int64(q, 0);
-		SQ_COPY(d->a, q, 1);
-		SQ_COPY(d->b, q, 2);
-		d->same_address = sqlite3_column_int(q, 3);
-		d->found_at = sqlite3_column_int64(q, 4);
-		d->run_id = sqlite3_column_int64(q, 5);
-		SQ_COPY(d->state, q, 6);
-	}
+	while (*n < cap && sqlite3_step(q) == SQLITE_ROW)
+		row_dup(q, &out[(*n)++]);
 	sqlite3_reset(q);
 	return MU_OK;
-}
-
-static void row_dup(sqlite3_stmt *q, struct dup_pair *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->id = sqlite3_column_int64(q, 0);
-	SQ_COPY(d->a, q, 1);
-	SQ_COPY(d->b, q, 2);
-	d->same_address = sqlite3_column_int(q, 3);
-	d->found_at = sqlite3_column_int64(q, 4);
-	d->run_id = sqlite3_column_int64(q, 5);
-	SQ_COPY(d->state, q, 6);
 }
 
 static int dup_on(struct sq_conn *c, int64_t id, struct dup_pair *out)

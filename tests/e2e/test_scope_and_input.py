@@ -9,11 +9,10 @@ NUL in the path, HEAD, and a usage error's exit status.
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from lib import Ctx, check, eq, run, run_cli, with_ctx  # noqa: E402
-from test_notices import Gateway  # noqa: E402
+from test_notices import Gateway, wait_for  # noqa: E402
 
 NOW = "2026-03-02T06:00:00Z"
 
@@ -31,15 +30,6 @@ def issue(c, token, nid):
                    token=token, now=NOW)
     eq(r.status, 201, "issue to %s: %r" % (nid, r))
     return r.json["id"]
-
-
-def wait_for(cond, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @with_ctx()
