@@ -758,16 +758,13 @@ static enum mu_err still_fits(struct app *a, const struct campaign *c,
 	for (size_t i = 0; rc == MU_OK && i < n; i++)
 		if (!m[i].excluded)
 			take_slot(&s, m[i].office, m[i].report_at);
-	for (size_t i = 0; rc == MU_OK && i < s.n_offices; i++) {
-		const struct slot_plan *p = &s.offices[i].plan;
-		for (int d = 0; rc == MU_OK && d < p->n_days; d++)
-			if (p->taken[d] > before[i][d] && p->taken[d] > p->capacity)
-				rc = mu_fail(err, MU_ECONFLICT, "report_at", "office %s would get"
-					     " more people a day than its capacity: summonses were"
-					     " issued for the same days since the draft; recompute"
-					     " it (POST /v1/campaigns/%s/recompute) and approve"
-					     " again", s.offices[i].o.id, c->id);
-	}
+	for (size_t i = 0; rc == MU_OK && i < s.n_offices; i++)
+		if (campaign_plan_over(&s.offices[i].plan, before[i]))
+			rc = mu_fail(err, MU_ECONFLICT, "report_at", "office %s would get more"
+				     " people a day than its capacity: summonses were issued for"
+				     " the same days since the draft; recompute it"
+				     " (POST /v1/campaigns/%s/recompute) and approve again",
+				     s.offices[i].o.id, c->id);
 	free(before);
 	free(s.offices);
 	return rc;

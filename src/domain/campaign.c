@@ -72,10 +72,10 @@ void campaign_plan_take(struct slot_plan *p, int64_t t)
 	}
 }
 
-int campaign_plan_over(const struct slot_plan *p)
+int campaign_plan_over(const struct slot_plan *p, const int *before)
 {
 	for (int i = 0; i < p->n_days; i++)
-		if (p->taken[i] > p->capacity)
+		if (p->taken[i] > p->capacity && (!before || p->taken[i] > before[i]))
 			return 1;
 	return 0;
 }

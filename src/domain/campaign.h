@@ -42,8 +42,10 @@ enum mu_err campaign_plan_init(struct slot_plan *p, const char *zone, int capaci
  * before): that working day has one slot less. Outside the plan: ignored. */
 void campaign_plan_take(struct slot_plan *p, int64_t t);
 
-/* Whether a working day of the plan has more people taken than capacity. */
-int campaign_plan_over(const struct slot_plan *p);
+/* Whether a working day of the plan has more people taken than capacity;
+ * with before (taken[] as it was, n_days entries), only a day that gained
+ * people since counts. */
+int campaign_plan_over(const struct slot_plan *p, const int *before);
 
 /* The free slots of the plan: inside [from, to], less those taken. */
 int64_t campaign_plan_capacity(const struct slot_plan *p);

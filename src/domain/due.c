@@ -122,6 +122,24 @@ static struct due_bar *next_bar(struct due_bar *out, size_t cap, size_t *n)
 	return b;
 }
 
+/* The categories that bar summoning (D every purpose but data
+ * clarification, G the service purposes until re-examination). */
+static int fitness_bars(char cat)
+{
+	return cat == 'D' || cat == 'G';
+}
+
+enum mu_err due_fitness_correction(const char *nid, char was, char now,
+				   struct mu_error *err)
+{
+	if (fitness_bars(was) && now != was)
+		return mu_fail(err, MU_ECONFLICT, "fitness", "fitness category %c bars"
+			       " summoning: only a later decision of a medical board"
+			       " (POST /v1/persons/%s/fitness) or an upheld appeal changes"
+			       " it, not a correction", was, nid);
+	return MU_OK;
+}
+
 static void fitness_bar(const struct person *p, const struct due_set *d,
 			int64_t at, struct due_bar *out, size_t cap, size_t *n)
 {
@@ -129,7 +147,7 @@ static void fitness_bar(const struct person *p, const struct due_set *d,
 	char cat = due_fitness_at(p, d, at, &by);
 	struct due_bar *b;
 
-	if (cat != 'D' && cat != 'G')
+	if (!fitness_bars(cat))
 		return;
 	if (cat == 'G' && by && at >= by->reexamine_at)
 		return; /* the re-examination date has come: the bar is over */

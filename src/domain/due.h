@@ -189,6 +189,12 @@ int due_fitness_counts(const struct fitness_rec *f, int64_t at);
  * if decisions exist but none counts, the record's category before the
  * first of them; with no decisions, p->fitness. *by (may be NULL) is the
  * decision or NULL. Returns 0 for "none". */
+/* A correction of a person's record (not a board decision) that changes
+ * fitness from `was` to `now`: MU_ECONFLICT if `was` bars summoning (D,
+ * G), which only a medical board or an upheld appeal may lift. */
+enum mu_err due_fitness_correction(const char *nid, char was, char now,
+				   struct mu_error *err) MU_MUSTCHECK;
+
 char due_fitness_at(const struct person *p, const struct due_set *d, int64_t at,
 		    const struct fitness_rec **by);
 

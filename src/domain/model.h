@@ -110,6 +110,13 @@ int role_parse(const char *s);
 enum mu_err person_validate(const struct person *p, int64_t today,
 			    struct mu_error *err) MU_MUSTCHECK;
 
+/* A removal from the register as of `now`: reason deceased, over_age or
+ * deregistered; date a real YYYY-MM-DD, not in the future, and not before
+ * birth_date (NULL: not known here). MU_EINVAL naming the field. */
+enum mu_err person_removal_check(const char *birth_date, const char *reason,
+				 const char *date, int64_t now,
+				 struct mu_error *err) MU_MUSTCHECK;
+
 /* 1 if s is a valid national id (4..32 of A-Z 0-9 -). */
 int person_id_valid(const char *s);
 

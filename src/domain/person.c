@@ -211,3 +211,24 @@ enum mu_err office_validate(const struct office *o, struct mu_error *err)
 			       "daily_capacity must be 1..100000");
 	return MU_OK;
 }
+
+enum mu_err person_removal_check(const char *birth_date, const char *reason,
+				 const char *date, int64_t now, struct mu_error *err)
+{
+	static const char *const reasons[] = {"deceased", "over_age", "deregistered"};
+	int y, m, d, ok = 0;
+
+	for (size_t i = 0; reason && i < 3; i++)
+		ok |= !strcmp(reason, reasons[i]);
+	if (!ok)
+		return mu_fail(err, MU_EINVAL, "reason", "reason must be deceased, over_age or "
+			       "deregistered");
+	if (!date || mu_date_parse(date, &y, &m, &d) != MU_OK ||
+	    mu_days_from_civil(y, m, d) > now / 86400)
+		return mu_fail(err, MU_EINVAL, "date", "date must be a real calendar date "
+			       "(YYYY-MM-DD), not in the future");
+	if (birth_date && strcmp(date, birth_date) < 0)
+		return mu_fail(err, MU_EINVAL, "date", "date %s is before the person's birth "
+			       "date", date);
+	return MU_OK;
+}

@@ -109,8 +109,9 @@ int api_may_touch_summons(const struct api_req *r, const struct summons *s);
 int api_audit_read(struct api_req *r, const char *action, const char *nid,
 		   const char *subject_type, const char *subject_id);
 /* The same for the n persons of one answer (a page of a list), all or
- * none: nids[i] each; subject_id NULL means each person's own id. More
- * than the queue's bound are appended at once (a write) instead. */
+ * none, one record per person however often nids names them; subject_id
+ * NULL means each person's own id. More than the queue's bound are
+ * appended at once (a write) instead. */
 int api_audit_reads(struct api_req *r, const char *action, const char *const *nids,
 		    size_t n, const char *subject_type, const char *subject_id);
 

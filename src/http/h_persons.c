@@ -131,12 +131,8 @@ void h_persons_patch(struct api_req *r)
 		api_problem(r, &e);
 		return;
 	}
-	/* D and G bar summoning; a correction by one officer must not lift
-	 * what only a medical board (or an upheld appeal) may */
-	if ((was == 'D' || was == 'G') && p.fitness != was) {
-		api_fail(r, MU_ECONFLICT, "fitness", "fitness category %c bars summoning:"
-			 " only a later decision of a medical board (POST /v1/persons/%s/fitness)"
-			 " or an upheld appeal changes it, not a correction", was, p.national_id);
+	if (due_fitness_correction(p.national_id, was, p.fitness, &e)) {
+		api_problem(r, &e);
 		return;
 	}
 	if (!clerk_scope_ok(r, &p))
@@ -279,12 +275,6 @@ void h_me_status(struct api_req *r)
 	send_status(r, r->tok.person);
 }
 
-static int removal_reason_ok(const char *s)
-{
-	return s && (!strcmp(s, "deceased") || !strcmp(s, "over_age") ||
-		     !strcmp(s, "deregistered"));
-}
-
 void h_persons_remove(struct api_req *r)
 {
 	struct person p;
@@ -293,7 +283,7 @@ void h_persons_remove(struct api_req *r)
 	struct audit_ctx c = api_ctx(r, "remove person from the register");
 	json_t *body = api_body_object(r);
 	const char *reason, *date;
-	int y, m, d, changed = 0;
+	int changed = 0;
 	size_t cancelled = 0;
 
 	if (!body || api_only_keys(r, body, known) || load_person(r, r->params[0], &p) ||
@@ -301,17 +291,8 @@ void h_persons_remove(struct api_req *r)
 		return;
 	reason = json_string_value(json_object_get(body, "reason"));
 	date = json_string_value(json_object_get(body, "date"));
-	if (!removal_reason_ok(reason)) {
-		api_fail(r, MU_EINVAL, "reason", "reason must be deceased, over_age or deregistered");
-		return;
-	}
-	if (date && mu_date_parse(date, &y, &m, &d) == MU_OK && strcmp(date, p.birth_date) < 0) {
-		api_fail(r, MU_EINVAL, "date", "date %s is before the person's birth date", date);
-		return;
-	}
-	if (!date || mu_date_parse(date, &y, &m, &d) != MU_OK ||
-	    mu_days_from_civil(y, m, d) > r->now / 86400) {
-		api_fail(r, MU_EINVAL, "date", "date must be a real calendar date, not in the future");
+	if (person_removal_check(p.birth_date, reason, date, r->now, &e)) {
+		api_problem(r, &e);
 		return;
 	}
 	if (p.status == PS_REMOVED) {

@@ -345,38 +345,48 @@ int api_may_see_person(const struct api_req *r, const struct person *p)
 int api_audit_read(struct api_req *r, const char *action, const char *nid,
 		   const char *stype, const char *sid)
 {
-	struct audit_ctx c = api_ctx(r, NULL);
-	struct audit_entry e;
+	return api_audit_reads(r, action, &nid, 1, stype, sid);
+}
 
-	audit_entry_from_ctx(&e, &c, action, stype, sid, nid);
-	if (store_audit_read(r->app->st, &e) != MU_OK) {
-		api_fail(r, MU_EBUSY, NULL, "the audit queue is full; the read was "
-			 "refused rather than left unaudited, retry shortly");
-		return 1;
-	}
-	return 0;
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
 int api_audit_reads(struct api_req *r, const char *action, const char *const *nids,
 		    size_t n, const char *subject_type, const char *subject_id)
 {
 	struct audit_ctx c = api_ctx(r, NULL);
-	struct audit_entry *v = n ? malloc(n * sizeof(*v)) : NULL;
+	struct audit_entry one = {0}, *v = n > 1 ? malloc(n * sizeof(*v)) : &one;
+	const char **ids = n > 1 ? malloc(n * sizeof(*ids)) : NULL;
 	enum mu_err rc = MU_OK;
+	size_t k = 0;
 
 	if (!n)
 		return 0;
-	if (!v) {
+	if (!v || (n > 1 && !ids)) {
+		if (v != &one)
+			free(v);
+		free(ids);
 		api_fail(r, MU_ENOMEM, NULL, "out of memory");
 		return 1;
 	}
+	/* one record per person an answer, however often it names them */
+	if (ids) {
+		memcpy(ids, nids, n * sizeof(*ids));
+		qsort(ids, n, sizeof(*ids), cmp_str);
+		nids = ids;
+	}
 	for (size_t i = 0; i < n; i++)
-		audit_entry_from_ctx(&v[i], &c, action, subject_type,
-				     subject_id ? subject_id : nids[i], nids[i]);
-	rc = store_audit_read_many(r->app->st, v, n);
+		if (!i || strcmp(nids[i], nids[i - 1]))
+			audit_entry_from_ctx(&v[k++], &c, action, subject_type,
+					     subject_id ? subject_id : nids[i], nids[i]);
+	rc = store_audit_read_many(r->app->st, v, k);
 	if (rc == MU_ETOOBIG)
-		rc = store_audit_append_many(r->app->st, v, n);
-	free(v);
+		rc = store_audit_append_many(r->app->st, v, k);
+	if (v != &one)
+		free(v);
+	free(ids);
 	if (rc != MU_OK) {
 		api_fail(r, MU_EBUSY, NULL, "the audit queue is full; the read was "
 			 "refused rather than left unaudited, retry shortly");

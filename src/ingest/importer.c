@@ -208,36 +208,20 @@ static int check_person(struct imp *im, const struct ingest_row *r,
 static int check_removal(struct imp *im, const struct ingest_row *r,
 			 struct mu_error *e)
 {
-	static const char *const reasons[] = {"deceased", "over_age", "deregistered"};
 	struct person p;
-	int y, m, d, ok = 0;
+	int found;
 
 	if (!person_id_valid(r->v[0])) {
 		mu_fail(e, MU_EINVAL, "national_id", "national_id must be %d-%d "
 			"characters of A-Z, 0-9 and '-'", NATIONAL_ID_MIN, NATIONAL_ID_MAX);
 		return -1;
 	}
-	for (size_t i = 0; i < 3; i++)
-		ok |= !strcmp(r->v[1], reasons[i]);
-	if (!ok) {
-		mu_fail(e, MU_EINVAL, "reason", "reason must be deceased, over_age or "
-			"deregistered");
+	found = store_person_get(im->a->st, r->v[0], &p) == MU_OK;
+	if (person_removal_check(found ? p.birth_date : NULL, r->v[1], r->v[2], im->o->now, e))
 		return -1;
-	}
-	if (mu_date_parse(r->v[2], &y, &m, &d) != MU_OK ||
-	    mu_days_from_civil(y, m, d) > im->o->now / 86400) {
-		mu_fail(e, MU_EINVAL, "date", "date must be a real calendar date "
-			"(YYYY-MM-DD), not in the future");
-		return -1;
-	}
-	if (store_person_get(im->a->st, r->v[0], &p) != MU_OK) {
+	if (!found) {
 		mu_fail(e, MU_EINVAL, "national_id", "no person %s in the register",
 			r->v[0]);
-		return -1;
-	}
-	if (strcmp(r->v[2], p.birth_date) < 0) {
-		mu_fail(e, MU_EINVAL, "date", "date %s is before the person's birth date",
-			r->v[2]);
 		return -1;
 	}
 	return 0;

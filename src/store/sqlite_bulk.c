@@ -741,12 +741,6 @@ static enum mu_err removal_row(struct sq_store *s, struct bulk_job *j,
 		return mu_fail(err, MU_EINVAL, "national_id", "line %llu: no person %s"
 			       " in the register", (unsigned long long)r->line, r->v[0]);
 	}
-	if (strcmp(r->v[2], SQ_TEXT(old, 4)) < 0) {
-		rc = mu_fail(err, MU_EINVAL, "date", "line %llu: date %s is before the birth"
-			     " date of %s", (unsigned long long)r->line, r->v[2], r->v[0]);
-		sqlite3_reset(old);
-		return rc;
-	}
 	if (!strcmp(SQ_TEXT(old, 12), "removed") && !strcmp(SQ_TEXT(old, 13), r->v[1]) &&
 	    !strcmp(SQ_TEXT(old, 14), r->v[2]))
 		j->b->c.unchanged++;

@@ -66,6 +66,18 @@ static enum mu_err open_err(const char *data, struct mu_error *e)
 	return rc;
 }
 
+/* What was written to f (closed here), NUL-terminated; its length. */
+static size_t slurp(FILE *f, char *buf, size_t size)
+{
+	size_t n;
+
+	rewind(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return n;
+}
+
 static void expect_row(struct src *s, uint64_t line, const char *id,
 		       const char *name, const char *note)
 {
@@ -196,7 +208,6 @@ static void test_truncated_last_line(void **state)
 	{
 		FILE *rej = tmpfile();
 		char text[1024];
-		size_t n;
 		struct ingest_row row;
 		struct ingest_error e;
 
@@ -204,10 +215,7 @@ static void test_truncated_last_line(void **state)
 		assert_int_equal(ingest_next(s.r, &row, &e), INGEST_BAD);
 		assert_int_equal(ingest_write_reject(s.r, rej, e.reason), 0);
 		close_src(&s);
-		rewind(rej);
-		n = fread(text, 1, sizeof(text) - 1, rej);
-		text[n] = 0;
-		fclose(rej);
+		slurp(rej, text, sizeof(text));
 		if (!strstr(text, "\"A2\",\"unfinished, with,commas"))
 			fail_msg("reject file lost the row: %s", text);
 	}
@@ -316,10 +324,7 @@ static void test_reject_round_trip(void **state)
 	assert_int_equal(ingest_next(s.r, &row, &e), INGEST_BAD);
 	assert_int_equal(ingest_write_reject(s.r, rej, e.reason), 0);
 	close_src(&s);
-	rewind(rej);
-	n = fread(text, 1, sizeof(text) - 1, rej);
-	text[n] = 0;
-	fclose(rej);
+	n = slurp(rej, text, sizeof(text));
 	assert_non_null(strstr(text, "\"name\",\"id\",\"note\",\"_error\""));
 	open_src(&back, text, n);
 	expect_row(&back, 2, "A1", "a, b", "q\"q");
