@@ -87,6 +87,8 @@ struct imp {
 
 	char (*offices)[OFFICE_ID_MAX + 1];  /* persons: known office ids, sorted */
 	size_t n_offices;
+	struct office *known;                /* offices: the stored ones, sorted */
+	size_t n_known;
 
 	/* pass 1 */
 	struct ingest_reader *rd;            /* kept for the reject file's format */
@@ -152,6 +154,34 @@ static int copy_field(char *dst, size_t size, const char *col, const char *v,
 	return 0;
 }
 
+static int cmp_office_rec(const void *a, const void *b)
+{
+	return strcmp(((const struct office *)a)->id, ((const struct office *)b)->id);
+}
+
+/* An office's time zone is fixed once a summons names the office: the
+ * legal periods of its summonses were counted in it, and a new zone would
+ * move every one of them, past ones included. */
+static int office_zone_fixed(struct imp *im, const struct office *o,
+			     struct mu_error *e)
+{
+	const struct office *was = bsearch(o, im->known, im->n_known, sizeof(*o),
+					   cmp_office_rec);
+	int has = 0;
+
+	if (!was || !strcmp(was->timezone, o->timezone))
+		return 0;
+	if (store_office_has_summonses(im->a->st, o->id, &has) != MU_OK) {
+		mu_fail(e, MU_EIO, NULL, "cannot read the summonses of office %s", o->id);
+		return -1;
+	}
+	if (has)
+		mu_fail(e, MU_EINVAL, "timezone", "office %s has summonses, whose periods "
+			"are counted in %s; its time zone cannot change to %s", o->id,
+			was->timezone, o->timezone);
+	return has;
+}
+
 static int check_office(struct imp *im, const struct ingest_row *r,
 			struct mu_error *e)
 {
@@ -177,7 +207,7 @@ static int check_office(struct imp *im, const struct ingest_row *r,
 		}
 		o.daily_capacity = (int)n;
 	}
-	return office_validate(&o, e) ? -1 : 0;
+	return office_validate(&o, e) || office_zone_fixed(im, &o, e) ? -1 : 0;
 }
 
 static int cmp_office(const void *a, const void *b)
@@ -721,10 +751,16 @@ static enum mu_err load_offices(struct imp *im, struct mu_error *err)
 	struct office *v = NULL;
 	size_t n = 0;
 
-	if (im->k != &kinds[IMPORT_PERSONS])
+	if (im->k == &kinds[IMPORT_REMOVALS])
 		return MU_OK;
 	if (store_office_list(im->a->st, &v, &n) != MU_OK)
 		return mu_fail(err, MU_EIO, NULL, "cannot read the offices");
+	if (im->k == &kinds[IMPORT_OFFICES]) {
+		qsort(v, n, sizeof(*v), cmp_office_rec);
+		im->known = v;
+		im->n_known = n;
+		return MU_OK;
+	}
 	im->offices = calloc(n ? n : 1, sizeof(*im->offices));
 	if (!im->offices) {
 		free(v);
@@ -797,6 +833,7 @@ static void imp_free(struct imp *im)
 	if (im->own_fd)
 		close(im->fd);
 	free(im->offices);
+	free(im->known);
 	free(im->skip);
 	free(im->dups);
 	free(im->errs);

@@ -780,6 +780,15 @@ static enum mu_err office_row(struct sq_store *s, struct bulk_job *j,
 	if (exists)
 		office_old(old, was);
 	sqlite3_reset(old);
+	/* the importer refused it already (importer.c, office_zone_fixed);
+	 * here again inside the transaction, for a summons issued since */
+	if (exists && r->v[3] && r->v[3][0] && strcmp(r->v[3], was[3])) {
+		int has = sq_office_has_summonses(&s->w, r->v[0]);
+		if (has)
+			return has < 0 ? MU_EIO : mu_fail(err, MU_EINVAL, "timezone",
+				"line %llu: timezone: office %s has summonses; its time zone "
+				"cannot change", (unsigned long long)r->line, r->v[0]);
+	}
 	snprintf(cap, sizeof(cap), "%d", OFFICE_DEFAULT_CAPACITY);
 	for (int i = 0; i < 5; i++) {
 		nw[i] = r->v[i] && r->v[i][0] ? r->v[i] : exists ? was[i] : i == 4 ? cap : "";

@@ -275,6 +275,9 @@ int sq_person_get(struct sq_conn *c, const char *id, struct person *p);
 	" WHERE national_id = ?1) c ON h.record = '" HISTORY_CURRENT "'" \
 	" WHERE h.national_id = ?1 ORDER BY h.version " order
 #define HISTORY_COL 18
+/* 1 if a summons names office id, 0 if none, -1 on a store error. A scan
+ * of summonses: asked only when an office's time zone would change. */
+int sq_office_has_summonses(struct sq_conn *c, const char *id);
 enum mu_err sq_history_keep(struct sq_store *s, const char *id, int64_t version,
 			    const char *record, struct mu_error *err) MU_MUSTCHECK;
 enum mu_err sq_load_events(struct sq_conn *c, struct summons_rec *r);

@@ -169,6 +169,15 @@ static enum mu_err m_office_get(struct store *st, const char *id, struct office 
 	return rc;
 }
 
+static enum mu_err m_office_has_summonses(struct store *st, const char *id, int *has)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	READER(s, c);
+
+	*has = sq_office_has_summonses(c, id);
+	return *has < 0 ? MU_EIO : MU_OK;
+}
+
 static enum mu_err m_office_list(struct store *st, struct office **out, size_t *n)
 {
 	struct sq_store *s = (struct sq_store *)st;
@@ -298,6 +307,19 @@ static void bind_person(sqlite3_stmt *q, const struct person *p)
 	sqlite3_bind_int64(q, 16, p->version);
 	sqlite3_bind_int64(q, 17, p->updated_at);
 	bind_text(q, 18, p->source);
+}
+
+int sq_office_has_summonses(struct sq_conn *c, const char *id)
+{
+	sqlite3_stmt *q = sq_stmt(c, "SELECT EXISTS (SELECT 1 FROM summonses WHERE office = ?)");
+	int has;
+
+	if (!q)
+		return -1;
+	bind_text(q, 1, id);
+	has = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+	sqlite3_reset(q);
+	return has;
 }
 
 enum mu_err sq_history_keep(struct sq_store *s, const char *id, int64_t version,
@@ -1308,6 +1330,7 @@ const struct store_ops sq_ops = {
 	.office_create = m_office_create,
 	.office_get = m_office_get,
 	.office_list = m_office_list,
+	.office_has_summonses = m_office_has_summonses,
 	.person_put = m_person_put,
 	.person_put_many = m_person_put_many,
 	.person_get = m_person_get,

@@ -55,6 +55,11 @@ enum mu_err store_office_get(struct store *st, const char *id, struct office *o)
 	CALL(office_get, id, o);
 }
 
+enum mu_err store_office_has_summonses(struct store *st, const char *id, int *has)
+{
+	CALL(office_has_summonses, id, has);
+}
+
 enum mu_err store_office_list(struct store *st, struct office **out, size_t *n)
 {
 	*out = NULL;

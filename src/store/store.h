@@ -314,6 +314,7 @@ struct store_ops {
 				     const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*office_get)(struct store *st, const char *id, struct office *o);
 	enum mu_err (*office_list)(struct store *st, struct office **out, size_t *n);
+	enum mu_err (*office_has_summonses)(struct store *st, const char *id, int *has);
 	enum mu_err (*person_put)(struct store *st, const struct person *p, int create_only,
 				  const struct audit_ctx *a, int *changed, struct mu_error *err);
 	enum mu_err (*person_put_many)(struct store *st, const struct person *v, size_t n,
@@ -540,6 +541,9 @@ enum mu_err store_office_create(struct store *st, const struct office *o,
 				const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
 enum mu_err store_office_get(struct store *st, const char *id, struct office *o) MU_MUSTCHECK;
 enum mu_err store_office_list(struct store *st, struct office **out, size_t *n) MU_MUSTCHECK;
+/* Whether any summons names office id (its time zone then cannot change:
+ * the legal periods of those summonses are counted in it). */
+enum mu_err store_office_has_summonses(struct store *st, const char *id, int *has) MU_MUSTCHECK;
 /* Create (create_only: MU_ECONFLICT if it exists) or upsert a person; the
  * previous version goes to history. *changed is 0 when identical. */
 enum mu_err store_person_put(struct store *st, const struct person *p, int create_only,

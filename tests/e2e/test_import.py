@@ -422,6 +422,43 @@ def test_removals_cancel_open_summonses(c):
 
 
 @with_ctx()
+def test_office_zone_is_fixed_once_it_has_summonses(c):
+    setup_offices(c)
+    clerk = c.token("clerk")
+    eq(imp(c, "persons", write(c, "p.csv", HEADER + "\n" + row("TZ-0001") + "\n"))[0], 0,
+       "persons")
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    r = c.srv.post("/v1/summonses", {"national_id": "TZ-0001", "office": "MOW",
+                                     "purpose": "medical_exam",
+                                     "report_at": iso(now + dt.timedelta(days=20))},
+                   token=clerk, now=iso(now))
+    eq(r.status, 201, "issue: %r" % r)
+    before = c.srv.get("/v1/persons/TZ-0001/status", token=clerk, now=iso(now)).json
+    moved = write(c, "moved.csv", "id,name,region,timezone\n"
+                  "VVO,Vladivostok office,Primorye,Asia/Kamchatka\n"
+                  "MOW,Moscow central office,Moscow,Asia/Vladivostok\n")
+    code, out, err = imp(c, "offices", moved)
+    eq(code, 1, "a zone change under summonses: " + out + err)
+    eq(err.strip().splitlines()[0],
+       "line 3: timezone: office MOW has summonses, whose periods are counted in "
+       "Europe/Moscow; its time zone cannot change to Asia/Vladivostok", "stderr")
+    zones = {o["id"]: o["timezone"] for o in c.srv.get("/v1/offices", token=c.admin).json["offices"]}
+    eq(zones, {"MOW": "Europe/Moscow", "VVO": "Asia/Vladivostok"},
+       "all or nothing: the office without summonses did not move either")
+    eq(c.srv.get("/v1/persons/TZ-0001/status", token=clerk, now=iso(now)).json, before,
+       "the legal position is unchanged")
+    # the rest of the office may change, and the zone of one without summonses
+    renamed = write(c, "renamed.csv", "id,name,region,timezone\n"
+                    "VVO,Vladivostok office,Primorye,Asia/Kamchatka\n"
+                    "MOW,Moscow office no. 1,Moscow,Europe/Moscow\n")
+    code, out, err = imp(c, "offices", renamed)
+    eq(code, 0, err)
+    offices = {o["id"]: o for o in c.srv.get("/v1/offices", token=c.admin).json["offices"]}
+    eq((offices["MOW"]["name"], offices["VVO"]["timezone"]),
+       ("Moscow office no. 1", "Asia/Kamchatka"), "renamed and moved")
+
+
+@with_ctx()
 def test_usage_and_file_errors(c):
     eq(run_cli("import", "--db", c.db)[0], 2, "no kind")
     eq(run_cli("import", "people", "--db", c.db, "x.csv")[0], 2, "unknown kind")
