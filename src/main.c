@@ -18,9 +18,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(1, argv);
-	for (const struct cli_cmd *c = cli_commands; c->name; c++)
-		if (!strcmp(c->name, argv[1]))
-			return c->run(argc - 1, argv + 1);
+	for (const struct cli_cmd *c = cli_commands; c->name; c++) {
+		if (strcmp(c->name, argv[1]))
+			continue;
+		/* muster COMMAND ... --help is muster help COMMAND (before "--") */
+		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+				return cmd_help(2, argv);
+		return c->run(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "muster: unknown command '%s' (try: muster help)\n", argv[1]);
 	return EXIT_USAGE;
 }

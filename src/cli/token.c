@@ -52,6 +52,10 @@ static int token_create(struct app *a, const struct token_args *t)
 			"commissar, medical_board, agency, citizen, auditor, channel");
 		return cli_fail(&e);
 	}
+	if (role == ROLE_AGENCY && !t->agency)
+		return cli_usage("token", "--role agency needs --agency KIND");
+	if (role == ROLE_CITIZEN && !t->person)
+		return cli_usage("token", "--role citizen needs --person NATIONAL_ID");
 	if (cli_make_token(a->st, role, t->office, t->agency, t->person, t->label,
 			   secret, sizeof(secret), &e))
 		return cli_fail(&e);

@@ -265,6 +265,14 @@ void h_persons_status(struct api_req *r)
 {
 	struct person p;
 
+	/* A citizen's token reads one person's status: any other id is
+	 * refused alike, whether or not it is on the register, so the answer
+	 * tells nothing about who is. */
+	if (r->tok.role == ROLE_CITIZEN && strcmp(r->params[0], r->tok.person)) {
+		api_fail(r, MU_EFORBIDDEN, "national_id", "a citizen's token reads the "
+			 "status of its own person only");
+		return;
+	}
 	if (load_person(r, r->params[0], &p))
 		return;
 	send_status(r, p.national_id);

@@ -18,8 +18,8 @@
 #include "http/api.h"
 #include "print/summons_pdf.h"
 
-#define VERIFY_BURST 20.0       /* requests a client may make at once */
-#define VERIFY_RATE 0.5         /* refilled per second */
+#define VERIFY_BURST 120.0      /* requests a client may make at once */
+#define VERIFY_RATE 2.0         /* refilled per second */
 #define VERIFY_SLOTS 4096
 
 struct bucket {

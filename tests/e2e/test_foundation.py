@@ -536,6 +536,10 @@ def test_cli_version_and_help():
     code, out, err = run_cli("help", "token")
     eq(code, 0, "help token")
     check("create" in out and "revoke" in out and "list" in out, "help token")
+    for args in (("status", "--help"), ("token", "create", "-h"), ("import", "persons", "--help")):
+        code, out, err = run_cli(*args)
+        eq((code, err), (0, ""), "%r is muster help %s" % (args, args[0]))
+        check(out.startswith("muster %s: " % args[0]), "help of %s: %r" % (args[0], out))
     code, out, err = run_cli("help", "frobnicate")
     eq(code, 2, "help of an unknown command")
     check("frobnicate" in one_line(err), "names the command")
@@ -559,6 +563,9 @@ def test_cli_exit_codes():
             ("token", "revoke", "--db", db),        # no id
             ("serve",),
             ("serve", "--db", db, "--bogus"),
+            # a missing option the role requires (cli.md: a usage error)
+            ("token", "create", "--db", db, "--role", "agency"),
+            ("token", "create", "--db", db, "--role", "citizen"),
         ]
         for args in usage:
             code, out, err = run_cli(*args, env=env)
@@ -572,7 +579,8 @@ def test_cli_exit_codes():
             (("token", "create", "--db", db, "--role", "pope"), "role"),
             (("token", "create", "--db", db, "--role", "clerk", "--office", "NOWHERE"),
              "NOWHERE"),
-            (("token", "create", "--db", db, "--role", "agency"), "agency"),
+            (("token", "create", "--db", db, "--role", "agency", "--agency", "tea"),
+             "agency"),
             (("token", "create", "--db", db, "--role", "citizen", "--person", "ZZ-00"),
              "person"),
             (("token", "create", "--db", missing, "--role", "admin"), "missing.db"),

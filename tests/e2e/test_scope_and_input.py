@@ -209,6 +209,32 @@ def test_encoded_slash_or_nul_in_the_path_and_head(c):
 
 
 @with_ctx()
+def test_contract_edges_a_review_found(c):
+    # CONTRACT.md: "a token without the right -> 403"; a citizen's token has
+    # no right to another person's status, on the register or not
+    two_offices(c)
+    mine = c.token("citizen", person="SC-MOW1")
+    for other in ("SC-VVO1", "SC-NOSUCH1"):
+        r = c.srv.get("/v1/persons/%s/status" % other, token=mine)
+        eq((r.status, r.json.get("field")), (403, "national_id"), "%s: %r" % (other, r))
+        check("SC-VVO1" not in r.raw, "the refusal names nobody")
+    eq(c.srv.get("/v1/persons/SC-MOW1/status", token=mine).status, 200, "their own")
+    # "GET /healthz: anyone", even with a stale or forged token
+    r = c.srv.get("/healthz", token="mst_forged")
+    eq((r.status, r.json), (200, {"status": "ok"}), "healthz with a forged token")
+    # an unencoded '+' offset in ?at= (the query string makes it a space)
+    clerk = c.token("clerk")
+    sid = issue(c, clerk, "SC-MOW1")
+    plus = c.srv.get("/v1/persons/SC-MOW1/status?at=2026-03-12T11:00:00+03:00", token=clerk)
+    enc = c.srv.get("/v1/persons/SC-MOW1/status?at=2026-03-12T11:00:00%2B03:00", token=clerk)
+    eq(plus.status, 200, "unencoded +: %r" % plus)
+    eq(plus.json, enc.json, "the same instant")
+    check(any(s["id"] == sid for s in plus.json["summonses"]), "the summons is there")
+    r = c.srv.get("/v1/persons/SC-MOW1/status?at=2026-03-12T11:00:00%2003", token=clerk)
+    eq((r.status, r.json.get("field")), (400, "at"), "anything else is still refused")
+
+
+@with_ctx()
 def test_access_log_names_feed_reads_and_tells_reads_from_changes(c):
     c.office("MOW", "Europe/Moscow")
     c.person("AL-0001")

@@ -84,14 +84,16 @@ def test_verify_valid_cancelled_unknown(c):
 @with_ctx()
 def test_rate_limit(c):
     codes = []
-    for i in range(30):
+    for i in range(140):
         r = c.srv.get("/v1/verify/%020d" % i)
         codes.append(r.status)
         if r.status == 429:
             check(int(r.headers["retry-after"]) >= 1, "Retry-After")
             eq(r.headers["content-type"], "application/problem+json")
             break
-    eq(codes.count(200), 20, "the burst is 20 requests")
+    # the burst is 120 requests; a few more may be refilled (2 a second)
+    # while the loop runs
+    check(120 <= codes.count(200) < 130, "burst: %d" % codes.count(200))
     eq(codes[-1], 429)
 
 
