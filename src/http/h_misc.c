@@ -173,6 +173,7 @@ static const struct {
 	{"token.revoke", "change", "revoked your sign-in token"},
 	{"campaign.approve", "change", "approved a call-up campaign you are in"},
 	{"campaign.cancel", "change", "cancelled a call-up campaign you were in"},
+	{"import.batch", "change", "wrote your record from an agency's data file (an import)"},
 };
 
 static void access_who(const struct audit_entry *e, char *buf, size_t size)
@@ -267,11 +268,47 @@ static json_t *access_entry(const struct audit_entry *e)
 	return o;
 }
 
+/* The entries of the import batches that wrote the person's versions
+ * (one entry per batch, naming no person), merged by index into v (n of
+ * them, ascending); *more is set when a page's worth was cut. */
+static enum mu_err merge_imports(struct api_req *r, int64_t after, struct audit_entry *v,
+				 size_t *n, int *more)
+{
+	int64_t idx[ACCESS_LOG_MAX];
+	struct audit_entry *m;
+	unsigned char leaf[32];
+	size_t ni = 0, i = 0, j = 0, k = 0;
+	enum mu_err rc;
+
+	if ((rc = store_person_import_audits(r->app->st, r->tok.person, after, idx,
+					     ACCESS_LOG_MAX, &ni)) || !ni)
+		return rc;
+	if (!(m = calloc(ACCESS_LOG_MAX, sizeof(*m))))
+		return MU_ENOMEM;
+	while (k < ACCESS_LOG_MAX && (i < *n || j < ni)) {
+		if (j < ni && (i >= *n || idx[j] < v[i].idx)) {
+			if ((rc = store_audit_get(r->app->st, idx[j++], &m[k], leaf))) {
+				free(m);
+				return rc;
+			}
+			k++;
+		} else {
+			m[k++] = v[i++];
+		}
+	}
+	*more |= i < *n || j < ni;
+	memcpy(v, m, k * sizeof(*m));
+	*n = k;
+	free(m);
+	return MU_OK;
+}
+
 void h_me_access_log(struct api_req *r)
 {
 	struct audit_filter f = {.person = r->tok.person, .limit = ACCESS_LOG_MAX};
 	struct audit_entry *v = calloc(ACCESS_LOG_MAX, sizeof(*v));
 	size_t n = 0;
+	int more = 0;
 	json_t *arr;
 
 	if (parse_i64(api_query(r, "after"), 0, INT64_MAX, &f.after)) {
@@ -279,8 +316,15 @@ void h_me_access_log(struct api_req *r)
 		api_fail(r, MU_EINVAL, "after", "after must be an index from an earlier page");
 		return;
 	}
-	if (!v || store_flush(r->app->st) != MU_OK ||
-	    store_audit_list(r->app->st, &f, v, ACCESS_LOG_MAX, &n) != MU_OK) {
+	if (v && store_flush(r->app->st) == MU_OK &&
+	    store_audit_list(r->app->st, &f, v, ACCESS_LOG_MAX, &n) == MU_OK) {
+		more = n == ACCESS_LOG_MAX;
+		if (merge_imports(r, f.after, v, &n, &more) != MU_OK)
+			n = (size_t)-1;
+	} else {
+		n = (size_t)-1;
+	}
+	if (n == (size_t)-1) {
 		free(v);
 		api_fail(r, MU_EIO, NULL, "cannot read the access log");
 		return;
@@ -289,7 +333,7 @@ void h_me_access_log(struct api_req *r)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, access_entry(&v[i]));
 	api_json(r, 200, json_pack("{s:o, s:o}", "entries", arr, "next",
-				   n == ACCESS_LOG_MAX ? json_integer(v[n - 1].idx) : json_null()));
+				   more ? json_integer(v[n - 1].idx) : json_null()));
 	free(v);
 }
 

@@ -1002,6 +1002,27 @@ static int dup_on(struct sq_conn *c, int64_t id, struct dup_pair *out)
 	return found;
 }
 
+enum mu_err sqb_person_import_audits(struct store *st, const char *id, int64_t after,
+				     int64_t *out, size_t cap, size_t *n)
+{
+	struct sq_conn *c = sq_reader((struct sq_store *)st);
+	sqlite3_stmt *q = c ? sq_stmt(c, "SELECT DISTINCT b.audit_idx FROM person_history h"
+				      " JOIN import_batches b ON b.id = h.import_batch"
+				      " WHERE h.national_id = ?1 AND b.audit_idx > ?2"
+				      " ORDER BY b.audit_idx LIMIT ?3") : NULL;
+
+	*n = 0;
+	if (!q)
+		return MU_EIO;
+	bind_txt(q, 1, id);
+	sqlite3_bind_int64(q, 2, after);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)cap);
+	while (*n < cap && sqlite3_step(q) == SQLITE_ROW)
+		out[(*n)++] = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return MU_OK;
+}
+
 enum mu_err sqb_dup_get(struct store *st, int64_t id, struct dup_pair *out)
 {
 	struct sq_conn *c = sq_reader((struct sq_store *)st);

@@ -20,5 +20,7 @@ enum mu_err sqb_dup_resolve(struct store *st, int64_t id, const char *state,
 			    const char *note, const struct audit_ctx *a, struct mu_error *err);
 enum mu_err sqb_person_provenance(struct store *st, const char *id,
 				  struct field_source *out);
+enum mu_err sqb_person_import_audits(struct store *st, const char *id, int64_t after,
+				     int64_t *out, size_t cap, size_t *n);
 
 #endif

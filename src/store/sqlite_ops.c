@@ -1392,6 +1392,7 @@ const struct store_ops sq_ops = {
 	.dup_get = sqb_dup_get,
 	.dup_resolve = sqb_dup_resolve,
 	.person_provenance = sqb_person_provenance,
+	.person_import_audits = sqb_person_import_audits,
 	.due_of_person = sqd_due_of_person,
 	.due_owner = sqd_due_owner,
 	.fitness_add = sqd_fitness_add,

@@ -470,6 +470,13 @@ enum mu_err store_person_provenance(struct store *st, const char *id,
 	CALL(person_provenance, id, out);
 }
 
+enum mu_err store_person_import_audits(struct store *st, const char *id, int64_t after,
+				       int64_t *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	CALL(person_import_audits, id, after, out, cap, n);
+}
+
 /* ---- due process ---- */
 
 enum mu_err store_due_of_person(struct store *st, const char *nid,

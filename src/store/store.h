@@ -395,6 +395,8 @@ struct store_ops {
 				   struct mu_error *err);
 	enum mu_err (*person_provenance)(struct store *st, const char *id,
 					 struct field_source *out);
+	enum mu_err (*person_import_audits)(struct store *st, const char *id, int64_t after,
+					    int64_t *out, size_t cap, size_t *n);
 	/* campaigns (sqlite_campaign.c) */
 	enum mu_err (*campaign_scan)(struct store *st, int purpose, const char *born_from,
 				     const char *born_to, const char *exclude_id,
@@ -857,6 +859,12 @@ enum mu_err store_dup_resolve(struct store *st, int64_t id, const char *state,
 /* out[i] for person_columns[i] (12 entries), derived from the history. */
 enum mu_err store_person_provenance(struct store *st, const char *id,
 				    struct field_source *out) MU_MUSTCHECK;
+/* The audit entries (indexes above after, ascending, at most cap) of the
+ * import batches that wrote a version of person id: an import batch has
+ * one entry for all its persons (sqlite_bulk.c), so the person's access
+ * log adds these to the entries that name them. */
+enum mu_err store_person_import_audits(struct store *st, const char *id, int64_t after,
+				       int64_t *out, size_t cap, size_t *n) MU_MUSTCHECK;
 
 
 /* ---- due process (sqlite_due.c; docs/due-process.md) ----

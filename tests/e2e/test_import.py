@@ -197,6 +197,21 @@ def test_update_keeps_history_and_per_field_provenance(c):
        "phone from the civil registry")
     eq(prov["family_name"]["source"], "civil_registry", "an unchanged value keeps its source")
     check(prov["address"]["at"] >= prov["phone"]["at"], "dates: %r" % prov)
+    # the person sees both imports in their access log, as changes, with
+    # the agency named; the unchanged re-import adds nothing
+    eq(imp(c, "persons", write(c, "tax2.csv", tax), "--source", "tax")[0], 0, "again")
+    me = c.token("citizen", person="UP-0001")
+    log = c.srv.get("/v1/me/access-log", token=me).json["entries"]
+    imports = [e for e in log if e["action"] == "import.batch"]
+    eq([(e["kind"], e["purpose"]) for e in imports],
+       [("change", "import persons from civil_registry"), ("change", "import persons from tax")],
+       "imports in the access log: %r" % log)
+    check(all("import" in e["description"] for e in imports), "described: %r" % imports)
+    eq([e["index"] for e in log], sorted(e["index"] for e in log), "in log order")
+    page = c.srv.get("/v1/me/access-log?after=%d" % imports[0]["index"], token=me).json
+    eq([e["index"] for e in page["entries"]], [e["index"] for e in log
+                                               if e["index"] > imports[0]["index"]],
+       "the next page starts after the first import")
 
 
 @with_ctx()
