@@ -330,9 +330,9 @@ static enum mu_err bad_reason(const struct profile *p, int kind,
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
 					len ? ", " : "", name);
 	}
-	return mu_fail(err, MU_EINVAL, "reason", "reason must be one this "
-		       "jurisdiction recognises for a %s: %s",
-		       exemption_kind_name((enum exemption_kind)kind),
+	return mu_fail(err, MU_EINVAL, "reason", "this jurisdiction names that reason "
+		       "for the other kind; its reasons for a %s: %s (or the reason in "
+		       "your own words)", exemption_kind_name((enum exemption_kind)kind),
 		       len ? list : "(none)");
 }
 
@@ -346,7 +346,9 @@ static enum mu_err exemption_check(struct app *a, const struct exemption_req *r,
 	if (kind < 0)
 		return mu_fail(err, MU_EINVAL, "kind", "kind must be deferment or exemption");
 	e->kind = (enum exemption_kind)kind;
-	if (!r->reason || !profile_exemption_bars(a->profile, r->reason, e->kind))
+	if ((rc = due_text("reason", r->reason, 1, DUE_REASON_MAX, err)))
+		return rc;
+	if (!profile_exemption_bars(a->profile, r->reason, e->kind))
 		return bad_reason(a->profile, kind, err);
 	snprintf(e->reason, sizeof(e->reason), "%s", r->reason);
 	if ((rc = due_text("document", r->document, 0, DUE_REF_MAX, err)))
@@ -383,7 +385,7 @@ enum mu_err app_exemption_grant(struct app *a, const char *nid,
 		rc = store_exemption_add(a->st, &e, ctx, err);
 	}
 	if (rc == MU_OK) {
-		snprintf(ref, sizeof(ref), "%s %s granted (%s)",
+		snprintf(ref, sizeof(ref), "%s %s granted (%.60s)",
 			 exemption_kind_name(e.kind), e.id, e.reason);
 		rc = due_cancel_covered(a, v.p.national_id,
 					profile_exemption_bars(a->profile, e.reason, e.kind),

@@ -127,7 +127,7 @@ static enum mu_err excuse_accept(struct app *a, struct excuse_rec *e,
 		rc = mu_fail(err, MU_EINVAL, "new_report_at", "new_report_at must lie "
 			     "in the future");
 	if (rc == MU_OK) {
-		snprintf(ref, sizeof(ref), "excuse %s: %s", e->id, e->reason);
+		snprintf(ref, sizeof(ref), "excuse %s: %.60s", e->id, e->reason);
 		rc = due_record_event(a, e->summons_id, EV_EXCUSED, new_report_at,
 				      AO_NONE, ref, ctx, &e->event_seq, err);
 	}

@@ -27,7 +27,7 @@
 #include "util/err.h"
 
 #define DUE_ID_MAX 24          /* "E-" + 12 base32, "AP-" + 12, ... */
-#define DUE_REASON_MAX 31      /* a reason code from the profile */
+#define DUE_REASON_MAX 127     /* a reason: a profile's code, or free text */
 #define DUE_REF_MAX 127        /* document or decision reference */
 #define DUE_TEXT_MAX 600       /* free text: grounds, written reasons (UTF-8) */
 #define DUE_VALUE_MAX (ADDRESS_MAX_LEN * 4) /* a proposed field value */

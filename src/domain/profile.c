@@ -679,15 +679,29 @@ static const struct profile_reason *find_reason(const struct profile_reason *lis
 	return NULL;
 }
 
+unsigned profile_exemption_kinds(const struct profile *p, const char *reason)
+{
+	const struct profile_reason *r =
+		find_reason(p->exemption_reasons, p->n_exemption_reasons, reason, 0);
+
+	return r ? r->kinds : 0;
+}
+
 unsigned profile_exemption_bars(const struct profile *p, const char *reason,
 				enum exemption_kind k)
 {
 	const struct profile_reason *r;
 
-	if ((unsigned)k >= EK__COUNT)
+	if ((unsigned)k >= EK__COUNT || !reason || !reason[0])
 		return 0;
 	r = find_reason(p->exemption_reasons, p->n_exemption_reasons, reason, 1u << k);
-	return r ? r->bars : 0;
+	if (r)
+		return r->bars;
+	if (profile_exemption_kinds(p, reason))
+		return 0; /* the profile's reason for the other kind */
+	/* a reason in the officer's own words: the kind's general effect */
+	return k == EK_EXEMPTION ? PROFILE_EXEMPTION_DEFAULT_BARS
+				 : PROFILE_DEFERMENT_DEFAULT_BARS;
 }
 
 const char *profile_exemption_reason(const struct profile *p,

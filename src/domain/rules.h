@@ -135,10 +135,22 @@ const char *profile_rule_text(const struct profile *p, int i);
 
 /* Due process (docs/due-process.md): the reasons a profile recognises.
  * profile_exemption_bars: the purposes (bits 1u << enum purpose) that an
- * active deferment or exemption of kind k for `reason` bars; 0 when the
- * profile does not know that reason for that kind. */
+ * active deferment or exemption of kind k for `reason` bars; 0 for no
+ * reason, or for a reason the profile names only for the other kind. */
 unsigned profile_exemption_bars(const struct profile *p, const char *reason,
 				enum exemption_kind k);
+/* A reason the profile does not name at all (free text: "medical",
+ * "university student") has its kind's general effect: an exemption bars
+ * every purpose but data_clarification, a deferment bars dispatch,
+ * training and mobilization. A reason the profile names only for the other
+ * kind bars nothing (and is refused when granted). */
+#define PROFILE_DEFERMENT_DEFAULT_BARS \
+	((1u << PU_DISPATCH) | (1u << PU_TRAINING) | (1u << PU_MOBILIZATION))
+#define PROFILE_EXEMPTION_DEFAULT_BARS \
+	(PROFILE_DEFERMENT_DEFAULT_BARS | (1u << PU_MEDICAL_EXAM))
+/* The kinds (bits 1u << enum exemption_kind) the profile names reason
+ * for; 0 if it does not name it. */
+unsigned profile_exemption_kinds(const struct profile *p, const char *reason);
 /* The i-th reason a record of kind k may have / the i-th excuse reason,
  * and a reason's plain-words text; NULL past the end or when unknown. */
 const char *profile_exemption_reason(const struct profile *p,

@@ -318,7 +318,7 @@ def test_category_d_bars_all_but_data_clarification(c):
 
 @with_ctx(profile="ru-2023")
 def test_deferment_expiry_and_revocation_are_computed(c):
-    tok = setup(c, "EXP-0001", "EXP-0002")
+    tok = setup(c, "EXP-0001", "EXP-0002", "EXP-0003")
     r = c.srv.post("/v1/persons/EXP-0001/exemptions",
                    {"kind": "deferment", "reason": "key_worker",
                     "valid_until": "2026-04-01T00:00:00+03:00"},
@@ -352,14 +352,31 @@ def test_deferment_expiry_and_revocation_are_computed(c):
     eq(issue(c, tok, "EXP-0002", "dispatch", t).status, 201)
     st = status(c, tok, "EXP-0002", t)
     check("revoked" in st["exemptions"][0]["explanation"], st["exemptions"][0]["explanation"])
-    # reasons come from the profile
-    r = c.srv.post("/v1/persons/EXP-0002/exemptions", {"kind": "deferment", "reason": "lottery"},
-                   token=tok["clerk"], now=t)
-    eq(r.status, 400)
-    check("studies" in r.json["detail"], r.json["detail"])
+    # a reason the profile names has the profile's effect; one in the
+    # officer's own words has its kind's general effect (CONTRACT.md shows
+    # "reason" as free text): a deferment bars dispatch, training and
+    # mobilization, an exemption every purpose but data_clarification
+    r = c.srv.post("/v1/persons/EXP-0002/exemptions", {"kind": "deferment",
+                   "reason": "university student"}, token=tok["clerk"], now=t)
+    eq((r.status, r.json.get("bars")), (201, ["dispatch", "training", "mobilization"]),
+       "free-text deferment: %r" % r)
+    check("university student" in r.json["explanation"], r.json["explanation"])
+    eq(issue(c, tok, "EXP-0002", "medical_exam", t, report="2026-05-20T07:00:00Z").status, 201,
+       "a deferment leaves the medical exam")
+    r = c.srv.post("/v1/persons/EXP-0003/exemptions", {"kind": "exemption",
+                   "reason": "medical"}, token=tok["clerk"], now=t)
+    eq((r.status, r.json.get("bars")),
+       (201, ["medical_exam", "dispatch", "training", "mobilization"]), "%r" % r)
+    eq(issue(c, tok, "EXP-0003", "medical_exam", t, report="2026-05-20T07:00:00Z").status, 409)
+    eq(issue(c, tok, "EXP-0003", "data_clarification", t, report="2026-05-20T07:00:00Z").status, 201)
     r = c.srv.post("/v1/persons/EXP-0002/exemptions", {"kind": "exemption", "reason": "studies"},
                    token=tok["clerk"], now=t)
     eq(r.status, 400, "studies gives a deferment, not an exemption")
+    check("three_children" in r.json["detail"], r.json["detail"])
+    for bad in ("", "x" * 128, "line\nbreak"):
+        r = c.srv.post("/v1/persons/EXP-0002/exemptions", {"kind": "deferment", "reason": bad},
+                       token=tok["clerk"], now=t)
+        eq((r.status, r.json.get("field")), (400, "reason"), "reason %r" % bad)
 
 
 if __name__ == "__main__":

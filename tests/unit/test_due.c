@@ -104,7 +104,13 @@ static void test_profile_due_keys(void **state)
 	assert_non_null(strstr(profile_exemption_text(p, "health", EK_EXEMPTION), "exempt"));
 	assert_non_null(strstr(profile_exemption_text(p, "health", EK_DEFERMENT), "deferred"));
 	assert_null(profile_exemption_text(p, "studies", EK_EXEMPTION));
-	assert_int_equal(profile_exemption_bars(p, "nope", EK_DEFERMENT), 0);
+	/* a reason in the officer's own words: the kind's general effect */
+	assert_int_equal(profile_exemption_bars(p, "university student", EK_DEFERMENT), service);
+	assert_int_equal(profile_exemption_bars(p, "medical", EK_EXEMPTION),
+			 service | (1u << PU_MEDICAL_EXAM));
+	assert_int_equal(profile_exemption_kinds(p, "studies"), 1u << EK_DEFERMENT);
+	assert_int_equal(profile_exemption_kinds(p, "medical"), 0);
+	assert_int_equal(profile_exemption_bars(p, "", EK_DEFERMENT), 0);
 	assert_int_equal(profile_exemption_bars(p, NULL, EK_DEFERMENT), 0);
 	assert_string_equal(profile_exemption_reason(p, EK_DEFERMENT, 0), "studies");
 	assert_string_equal(profile_exemption_reason(p, EK_EXEMPTION, 0), "three_children");
@@ -134,7 +140,9 @@ static void test_profile_without_due_keys(void **state)
 	assert_int_equal(profile_correction_days(p), 10);
 	assert_null(profile_exemption_reason(p, EK_DEFERMENT, 0));
 	assert_null(profile_excuse_reason(p, 0));
-	assert_int_equal(profile_exemption_bars(p, "studies", EK_DEFERMENT), 0);
+	/* it names no reason, so every reason is in the officer's words */
+	assert_int_equal(profile_exemption_bars(p, "studies", EK_DEFERMENT),
+			 PROFILE_DEFERMENT_DEFAULT_BARS);
 	profile_free(p);
 }
 
