@@ -136,7 +136,8 @@ static enum mu_err reconcile_kind(struct kind_ctx *c, enum restr_kind k,
 {
 	int running = c->cur->imposed[k];
 	char basis[SUMMONS_ID_MAX + 1];
-	int64_t since = c->cur->since[k], *b = malloc((2 * n + 1) * sizeof(*b));
+	/* since: the feed's imposition, which orders the feed's lifts */
+	int64_t since = c->cur->feed_at[k], *b = malloc((2 * n + 1) * sizeof(*b));
 	size_t nb = 0, w = 0;
 	enum mu_err rc = MU_OK;
 
@@ -168,8 +169,20 @@ static enum mu_err reconcile_kind(struct kind_ctx *c, enum restr_kind k,
 	}
 	free(b);
 	c->next->imposed[k] = running;
-	c->next->since[k] = running ? since : 0;
-	snprintf(c->next->basis[k], sizeof(c->next->basis[k]), "%s", running ? basis : "");
+	c->next->feed_at[k] = running ? since : 0;
+	c->next->since[k] = 0;
+	c->next->basis[k][0] = 0;
+	/* what a check answers is what the status says: the earliest start
+	 * among the summonses barring it now (not the feed's record of it,
+	 * which a late fact dates later, nor a summons that has ended) */
+	if (running && in_force(iv, n, c->now, &w)) {
+		c->next->since[k] = iv[w].from;
+		snprintf(c->next->basis[k], sizeof(c->next->basis[k]), "%s",
+			 c->set->items[iv[w].summons].s.id);
+	} else if (running) {
+		c->next->since[k] = since;
+		snprintf(c->next->basis[k], sizeof(c->next->basis[k]), "%s", basis);
+	}
 	return rc;
 }
 

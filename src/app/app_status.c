@@ -226,35 +226,21 @@ static enum mu_err kind_intervals(struct app *a, const struct summons_set *set,
 	return rc;
 }
 
-/* The answer the materialised state gives (app_reconcile.c): barred since
- * the start of the continuous bar that holds at `at`, the union over every
- * summons (intervals that overlap or touch merge), with the summons whose
- * interval began it as the reference; so the exact fallback answers as the
- * one-lookup path and the feed do. 0 when no bar holds at `at`. */
+/* The answer the status gives, and the materialised state holds
+ * (app_reconcile.c): of the summonses that bar the kind at `at`, the one
+ * whose bar began first, and when it began. A summons that has ended is
+ * never the reference, and a fact recorded late is dated when it
+ * happened. 0 when no bar holds at `at`. */
 static int bar_at(const struct check_iv *iv, size_t n, int64_t at, int64_t *start,
 		  size_t *which)
 {
-	int found = 0, moved = 1;
+	int found = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (iv[i].from <= at && at < iv[i].until && (!found || iv[i].from < *start)) {
 			*start = iv[i].from;
-			found = 1;
-		}
-	}
-	while (found && moved) {
-		moved = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (iv[i].from < *start && iv[i].until >= *start) {
-				*start = iv[i].from;
-				moved = 1;
-			}
-		}
-	}
-	for (size_t i = 0; found && i < n; i++) {
-		if (iv[i].from == *start) {
 			*which = iv[i].summons;
-			break;
+			found = 1;
 		}
 	}
 	return found;

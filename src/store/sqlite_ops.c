@@ -785,13 +785,14 @@ static enum mu_err put_state(struct sq_store *s, const char *nid,
 		if (!rs->imposed[k])
 			continue;
 		q = sq_stmt(&s->w, "INSERT INTO restrictions(national_id, kind,"
-			    " since, basis) VALUES (?,?,?,?)");
+			    " since, basis, feed_at) VALUES (?,?,?,?,?)");
 		if (!q)
 			return MU_EIO;
 		bind_text(q, 1, nid);
 		bind_text(q, 2, restr_kind_name(k));
 		sqlite3_bind_int64(q, 3, rs->since[k]);
 		bind_text(q, 4, rs->basis[k]);
+		sqlite3_bind_int64(q, 5, rs->feed_at[k] ? rs->feed_at[k] : rs->since[k]);
 		if ((rc = step_done(s, q, err)))
 			return rc;
 	}
@@ -847,7 +848,7 @@ static enum mu_err m_restr_get(struct store *st, const char *nid,
 
 enum mu_err sq_restr_rows(struct sq_conn *c, const char *nid, struct restr_state *out)
 {
-	sqlite3_stmt *q = sq_stmt(c, "SELECT kind, since, basis FROM restrictions"
+	sqlite3_stmt *q = sq_stmt(c, "SELECT kind, since, basis, feed_at FROM restrictions"
 				  " WHERE national_id = ?");
 	int rc;
 
@@ -861,6 +862,9 @@ enum mu_err sq_restr_rows(struct sq_conn *c, const char *nid, struct restr_state
 		out->imposed[k] = 1;
 		out->since[k] = sqlite3_column_int64(q, 1);
 		SQ_COPY(out->basis[k], q, 2);
+		out->feed_at[k] = sqlite3_column_int64(q, 3);
+		if (!out->feed_at[k]) /* a row from before migration 015 */
+			out->feed_at[k] = out->since[k];
 	}
 	sqlite3_reset(q);
 	return rc == SQLITE_DONE ? MU_OK : MU_EIO;

@@ -102,8 +102,14 @@ struct restr_change {
 /* The materialised restrictions of one person and what to write next. */
 struct restr_state {
 	int imposed[RK__COUNT];
+	/* since and basis: in force since, and the summons that bars it, as
+	 * the person's status says (the earliest start among the summonses
+	 * barring it now); what a check answers. */
 	int64_t since[RK__COUNT];
 	char basis[RK__COUNT][SUMMONS_ID_MAX + 1];
+	/* the `at` of the feed's imposition: later than since when the fact
+	 * that imposed it was recorded late (the feed stays in time order) */
+	int64_t feed_at[RK__COUNT];
 	int64_t reconciled_at; /* materialised up to this instant */
 	int64_t next_due;      /* next time-driven change, MU_T_NONE if none */
 	int64_t pver;

@@ -449,12 +449,13 @@ def test_check_in_the_past_is_computed_from_facts(c):
 
 
 @with_ctx()
-def test_check_answers_as_the_feed_whichever_path(c):
+def test_check_answers_as_the_status_whichever_path(c):
     """Two summonses bar the same kind in overlapping periods. The answer
     comes from the materialised state (one lookup) when it is current and
     from the facts when asked about an earlier instant; both must answer as
-    the feed says: barred since the continuous bar began, with the summons
-    that began it as the reference."""
+    the person's status does: of the summonses barring the kind, the one
+    whose bar began first, and since when. A summons that has ended is
+    never the reference. The feed records the aggregated changes."""
     c.office()
     clerk = c.token("clerk")
     _, tok = make_token(c, "agency", agency="exit")
@@ -482,20 +483,22 @@ def test_check_answers_as_the_feed_whichever_path(c):
     probe("2026-03-21T12:00:00Z")
     feed = c.srv.get("/v1/feed/restrictions", token=tok).json["events"]
     eq([(e["change"], e["at"], e["reference"]) for e in feed],
-       [("imposed", "2026-03-02T09:00:00Z", s1), ("lifted", "2026-03-15T09:00:00Z", s1),
+       [("imposed", "2026-03-02T09:00:00Z", s1), ("lifted", "2026-03-15T09:00:00Z", s2),
         ("imposed", "2026-03-20T09:00:00Z", s3)], "the aggregated record")
 
-    def by_feed(t):
-        state = {"permitted": True}
-        for e in feed:
-            if e["at"] <= t:
-                state = ({"permitted": False, "since": e["at"], "reference": e["reference"]}
-                         if e["change"] == "imposed" else {"permitted": True})
-        return state
+    def by_status(t):
+        st = c.srv.get("/v1/persons/TWO-0001/status?at=" + t, token=clerk).json
+        bars = sorted((r["since"], r["basis"]) for r in st["restrictions"]
+                      if r["kind"] == "exit")
+        if not bars:
+            return {"permitted": True}
+        return {"permitted": False, "since": bars[0][0], "reference": bars[0][1]}
+    eq(live["2026-03-11T12:00:00Z"], {"permitted": False, "since": "2026-03-05T09:00:00Z",
+                                      "reference": s2}, "s1 has ended: s2 bars")
     for t in sorted(live):
-        eq(live[t], by_feed(t), "answer at %s when current vs the feed" % t)
+        eq(live[t], by_status(t), "answer at %s when current vs the status" % t)
         r = c.srv.get("/v1/checks/exit/TWO-0001", token=tok, now=t)
-        eq(r.json, by_feed(t), "answer about %s asked later (from the facts)" % t)
+        eq(r.json, by_status(t), "answer about %s asked later (from the facts)" % t)
 
 
 # ---- audit queue saturation and the crash window -------------------------
@@ -585,6 +588,50 @@ def test_kill9_within_the_flush_interval_loses_the_queue(c):
     eq(code, 0, "the chain is intact, only shorter: " + out + err)
     answered_checks(c, tok, 1)            # and the restarted server audits again
     eq(len(checks_in_access_log(c.srv, citizen)), 1, "audited after restart")
+
+
+@with_ctx()
+def test_a_late_fact_dates_the_check_when_it_happened(c):
+    """A delivery recorded late is dated when it happened, in the check as
+    in the status; the feed, which stays in time order, may date its record
+    later (found by a review against LEGAL_RULES.md)."""
+    c.office()
+    clerk = c.token("clerk")
+    _, tok = make_token(c, "agency", agency="exit")
+    c.person("LATE-0001")
+    c.person("LATE-0002")
+
+    def post(sid, typ, at, now):
+        r = c.srv.post("/v1/summonses/%s/events" % sid, {"type": typ, "at": at},
+                       token=clerk, now=now)
+        eq(r.status, 201, "%s: %r" % (typ, r))
+
+    def check_at(nid, now):
+        return c.srv.get("/v1/checks/exit/" + nid, token=tok, now=now).json
+
+    # first delivery recorded two days late, after another event was recorded
+    s1 = issue(c, clerk, "LATE-0001", "2026-03-20T09:00:00Z")
+    post(s1, "post_sent", "2026-03-05T00:00:00Z", "2026-03-05T00:00:00Z")
+    post(s1, "handed", "2026-03-04T10:00:00Z", "2026-03-06T00:00:00Z")
+    want = {"permitted": False, "since": "2026-03-04T10:00:00Z", "reference": s1}
+    eq(check_at("LATE-0001", "2026-03-06T00:00:00Z"), want, "current state")
+    eq(check_at("LATE-0001", "2026-03-07T00:00:00Z"), want, "a day later")
+    eq(check_at("LATE-0001", "2026-03-05T12:00:00Z"), want, "from the facts")
+    # an earlier delivery recorded while the deemed one already bars
+    s2 = issue(c, clerk, "LATE-0002", "2026-03-20T09:00:00Z")
+    eq(check_at("LATE-0002", "2026-03-10T00:00:00Z"),
+       {"permitted": False, "since": "2026-03-08T21:00:00Z", "reference": s2}, "deemed")
+    post(s2, "post_delivered", "2026-03-04T10:00:00Z", "2026-03-11T00:00:00Z")
+    eq(check_at("LATE-0002", "2026-03-11T00:00:00Z"),
+       {"permitted": False, "since": "2026-03-04T10:00:00Z", "reference": s2},
+       "the earlier delivery")
+    st = c.srv.get("/v1/persons/LATE-0002/status", token=clerk, now="2026-03-11T00:00:00Z").json
+    eq([r["since"] for r in st["restrictions"] if r["kind"] == "exit"],
+       ["2026-03-04T10:00:00Z"], "as the status says")
+    feed = [e for e in c.srv.get("/v1/feed/restrictions", token=tok).json["events"]
+            if e["national_id"] == "LATE-0001"]
+    eq([(e["change"], e["at"]) for e in feed], [("imposed", "2026-03-05T00:00:00Z")],
+       "the feed keeps its time order")
 
 
 if __name__ == "__main__":
