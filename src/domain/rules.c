@@ -87,6 +87,13 @@ static int find_name(const char *s, const char *const *names, size_t n)
 	return -1;
 }
 
+int ev_is_delivery_evidence(enum ev_type t)
+{
+	return t == EV_HANDED || t == EV_PLACED_IN_ACCOUNT || t == EV_VIEWED ||
+	       t == EV_POST_SENT || t == EV_POST_DELIVERED || t == EV_POST_REFUSED ||
+	       t == EV_POST_RETURNED;
+}
+
 const char *ev_type_name(enum ev_type t)
 {
 	return (unsigned)t < EV__COUNT ? ev_names[t] : NULL;
@@ -630,13 +637,22 @@ static enum mu_err check_against_record(const struct sm_event *ev,
 {
 	char t[MU_RFC3339_MAX], what[64];
 
+	/* Evidence of delivery dated before the end is a fact of the time the
+	 * summons was alive (a receipt signed on the 4th, entered after the
+	 * appearance on the 8th): it is taken, and the status as of the days
+	 * between says so. Anything else after the end is refused. */
+	if (r->end != MU_T_NONE && ev_is_delivery_evidence(ev->type) && ev->at < r->end)
+		return MU_OK;
 	if (r->end != MU_T_NONE &&
 	    !(ev->type == EV_APPEAL_DECIDED && r->appeal_at != MU_T_NONE)) {
 		mu_time_format(r->end, t, sizeof(t));
 		return mu_fail(err, MU_EINVAL, "type",
 			       "summons already ended by %s at %s; no %s can "
-			       "follow", ev_type_name(r->end_by), t,
-			       ev_type_name(ev->type));
+			       "follow%s", ev_type_name(r->end_by), t,
+			       ev_type_name(ev->type),
+			       ev_is_delivery_evidence(ev->type)
+				       ? " (delivery evidence is taken only when dated "
+					 "before the end)" : "");
 	}
 	if (ev->type == EV_APPEAL_DECIDED)
 		return check_appeal_decision(ev, r, err);

@@ -213,6 +213,9 @@ enum mu_err rules_check_report(int64_t from, int64_t report, const char *field,
 /* Names on the wire. *_name returns NULL for out-of-range; *_parse returns
  * -1 for an unknown name. */
 const char *ev_type_name(enum ev_type t);
+/* Evidence of delivery: handed, placed_in_account, viewed and the post_*
+ * events (a delivery channel records all but handed). */
+int ev_is_delivery_evidence(enum ev_type t);
 int ev_type_parse(const char *s);
 const char *restr_kind_name(enum restr_kind k);
 int restr_kind_parse(const char *s);

@@ -166,8 +166,7 @@ static int parse_event(struct api_req *r, json_t *body, struct event_rec *ev)
 /* What a delivery channel (portal, post) may testify to. */
 static int channel_may_record(enum ev_type t)
 {
-	return t == EV_PLACED_IN_ACCOUNT || t == EV_VIEWED || t == EV_POST_SENT ||
-	       t == EV_POST_DELIVERED || t == EV_POST_REFUSED || t == EV_POST_RETURNED;
+	return ev_is_delivery_evidence(t) && t != EV_HANDED;
 }
 
 void h_summonses_event(struct api_req *r)

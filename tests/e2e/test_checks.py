@@ -632,6 +632,20 @@ def test_a_late_fact_dates_the_check_when_it_happened(c):
             if e["national_id"] == "LATE-0001"]
     eq([(e["change"], e["at"]) for e in feed], [("imposed", "2026-03-05T00:00:00Z")],
        "the feed keeps its time order")
+    # a receipt signed before the appearance, entered after it, is taken:
+    # the status of the days between shows the bar; nothing bars now
+    c.person("LATE-0003")
+    s3 = issue(c, clerk, "LATE-0003", "2026-03-20T09:00:00Z")
+    post(s3, "appeared", "2026-03-08T10:00:00Z", "2026-03-08T10:00:00Z")
+    post(s3, "post_delivered", "2026-03-04T10:00:00Z", "2026-03-09T00:00:00Z")
+    r = c.srv.post("/v1/summonses/%s/events" % s3, {"type": "handed",
+                   "at": "2026-03-08T11:00:00Z"}, token=clerk, now="2026-03-09T00:00:00Z")
+    eq((r.status, r.json.get("field")), (400, "type"), "evidence after the end: %r" % r)
+    st = c.srv.get("/v1/persons/LATE-0003/status?at=2026-03-06T00:00:00Z", token=clerk,
+                   now="2026-03-09T00:00:00Z").json
+    eq([(r["kind"], r["since"]) for r in st["restrictions"]],
+       [("exit", "2026-03-04T10:00:00Z")], "as of 6 March")
+    eq(check_at("LATE-0003", "2026-03-09T00:00:00Z"), {"permitted": True}, "now")
 
 
 if __name__ == "__main__":

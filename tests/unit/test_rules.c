@@ -413,7 +413,7 @@ static void test_check_event(void **state)
 			     .report_at = ts("2026-03-20T07:00:00Z"),
 			     .events = evs, .n_events = 1};
 	int64_t now = ts("2026-04-01T00:00:00Z");
-	struct sm_event e;
+	struct sm_event e, e2;
 	struct mu_error err;
 
 	(void)state;
@@ -464,6 +464,13 @@ static void test_check_event(void **state)
 	f.n_events = 3;
 	expect_reject(&f, mk(EV_HANDED, "2026-03-21T00:00:00Z"), now, "type",
 		      "summons already ended by appeared at 2026-03-20T07:30:00Z");
+	expect_reject(&f, mk(EV_POST_DELIVERED, "2026-03-20T07:30:00Z"), now, "type",
+		      "delivery evidence is taken only when dated before the end");
+	/* ... but evidence of delivery dated before the end is a fact of then */
+	e2 = mk(EV_POST_DELIVERED, "2026-03-05T10:00:00Z");
+	assert_int_equal(rules_check_event(&f, &e2, now, &err), MU_OK);
+	e2 = mk(EV_CANCELLED, "2026-03-05T10:00:00Z");
+	expect_reject(&f, e2, now, "type", "already ended by appeared");
 	assert_int_equal(rules_check_event(&f, &e, now, &err), MU_OK);
 	evs[3] = e;
 	f.n_events = 4;
