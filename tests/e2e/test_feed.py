@@ -412,5 +412,29 @@ def test_ack_and_lag(c):
     eq(lag_of(c, ex_id)["acked_cursor"], exits[-1]["cursor"], "ack persisted")
 
 
+@with_ctx()
+def test_a_test_clock_set_back_reads_the_feed_as_it_was(c):
+    """Under --test-clock one request may name an instant earlier than a
+    request before it (tests sharing a server). The scheduler has by then
+    materialised changes up to the later instant; a feed read ends before
+    the first change dated after its own instant."""
+    c.office("MOW", "Europe/Moscow")
+    clerk = c.token("clerk")
+    _, tok = make_token(c, "agency", agency="exit")
+    c.person("TC-0001")
+    c.srv.get("/healthz", now="2026-10-01T00:00:00Z")   # an earlier test's clock
+    sid = issue(c, clerk, "TC-0001")                     # at ISSUE, 1 March
+
+    def feed(now):
+        return [(e["change"], e["at"], e["reference"]) for e in
+                c.srv.get("/v1/feed/restrictions", token=tok, now=now).json["events"]]
+    eq(feed("2026-03-01T10:00:00Z"), [], "nothing was known on 1 March")
+    page = c.srv.get("/v1/feed/restrictions?wait=1", token=tok,
+                     now="2026-03-08T20:59:59Z").json
+    eq((page["events"], page["next"]), ([], 0), "a second before the deemed delivery")
+    eq(feed(DEEMED), [("imposed", DEEMED, sid)], "at the deemed delivery")
+    eq(feed("2026-10-01T00:00:00Z")[:1], [("imposed", DEEMED, sid)], "and later")
+
+
 if __name__ == "__main__":
     run(globals())
