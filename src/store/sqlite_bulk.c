@@ -364,26 +364,15 @@ static const char *history_json(struct bulk_job *j, const char *const *vals,
 	return j->json;
 }
 
-static enum mu_err put_history(struct sq_store *s, struct bulk_job *j,
-			       const char *nid, int64_t version,
-			       const char *record, uint64_t line,
-			       struct mu_error *err)
+/* The batch wrote version `version` of nid (the persons row, with
+ * import_batch = this batch): into the batch's digest. */
+static void note_version(struct bulk_job *j, const char *nid, int64_t version)
 {
 	char tag[NATIONAL_ID_MAX + 24];
-	int n;
-	STMT(q, "INSERT INTO person_history(national_id, version, record,"
-		" updated_at, source, import_batch) VALUES (?,?,?,?,?,?)");
+	int n = snprintf(tag, sizeof(tag), "%s:%lld\n", nid, (long long)version);
 
-	bind_txt(q, 1, nid);
-	sqlite3_bind_int64(q, 2, version);
-	bind_txt(q, 3, record);
-	sqlite3_bind_int64(q, 4, j->at);
-	bind_txt(q, 5, j->b->run->source);
-	sqlite3_bind_int64(q, 6, j->batch_id);
-	n = snprintf(tag, sizeof(tag), "%s:%lld\n", nid, (long long)version);
 	crypto_hash_sha256_update(&j->digest, (const unsigned char *)tag, (size_t)n);
 	j->versions++;
-	return step(s, q, line, err);
 }
 
 /* ---- duplicate candidates ---- */
@@ -577,25 +566,24 @@ static enum mu_err person_insert(struct sq_store *s, struct bulk_job *j,
 	STMT(q, "INSERT INTO persons(national_id, family_name, given_name,"
 		" patronymic, birth_date, sex, region, office, address, phone, email,"
 		" fitness, status, removal_reason, removal_date, version, updated_at,"
-		" source) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,'active','',"
-		"'',1,?13,?14) ON CONFLICT(national_id) DO NOTHING");
+		" source, import_batch) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+		"'active','','',1,?13,?14,?15) ON CONFLICT(national_id) DO NOTHING");
 
 	for (int i = 0; i < BULK_NP; i++)
 		bind_txt(q, i + 1, r->v[i]);
 	sqlite3_bind_int64(q, 13, j->at);
 	bind_txt(q, 14, j->b->run->source);
+	sqlite3_bind_int64(q, 15, j->batch_id);
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	*done = sqlite3_changes(s->w.db) == 1;
 	if (!*done)
 		return MU_OK;
 	j->b->c.inserted++;
-	rc = put_history(s, j, r->v[0], 1, HISTORY_CURRENT, r->line, err);
-	if (rc == MU_OK) {
-		j->pend[j->n_pend].k = key_of(j, r->v);
-		j->pend[j->n_pend++].i = (size_t)(r - j->b->rows);
-	}
-	return rc;
+	note_version(j, r->v[0], 1);
+	j->pend[j->n_pend].k = key_of(j, r->v);
+	j->pend[j->n_pend++].i = (size_t)(r - j->b->rows);
+	return MU_OK;
 }
 
 /* Keep the record of the stored version (old, a SQL_P_GET row; vals its
@@ -609,7 +597,7 @@ static enum mu_err keep_old(struct sq_store *s, struct bulk_job *j, sqlite3_stmt
 
 	if (!rec)
 		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
-	return sq_history_keep(s, vals[0], sqlite3_column_int64(old, 15), rec, err);
+	return sq_history_keep(s, vals[0], rec, err);
 }
 
 static int names_differ(const char *const *a, const char *const *b)
@@ -630,8 +618,8 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 	enum mu_err rc;
 	STMT(q, "UPDATE persons SET family_name=?2, given_name=?3, patronymic=?4,"
 		" birth_date=?5, sex=?6, region=?7, office=?8, address=?9, phone=?10,"
-		" email=?11, fitness=?12, version=?13, updated_at=?14, source=?15"
-		" WHERE national_id=?1");
+		" email=?11, fitness=?12, version=?13, updated_at=?14, source=?15,"
+		" import_batch=?16 WHERE national_id=?1");
 
 	for (int i = 0; i < BULK_NP; i++) {
 		was[i] = SQ_TEXT(old, i);
@@ -649,11 +637,12 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 	sqlite3_bind_int64(q, 13, version);
 	sqlite3_bind_int64(q, 14, j->at);
 	bind_txt(q, 15, j->b->run->source);
+	sqlite3_bind_int64(q, 16, j->batch_id);
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	j->b->c.updated++;
-	rc = put_history(s, j, nw[0], version, HISTORY_CURRENT, r->line, err);
-	if (rc == MU_OK && names_differ(was, nw)) {
+	note_version(j, nw[0], version);
+	if (names_differ(was, nw)) {
 		rc = unkey_person(s, j, nw[0], was, err);
 		if (rc == MU_OK)
 			rc = key_person(s, j, nw[0], nw, nw[8], err);
@@ -708,8 +697,8 @@ static enum mu_err removal_write(struct sq_store *s, struct bulk_job *j,
 	int64_t version = sqlite3_column_int64(old, 15) + 1;
 	enum mu_err rc;
 	STMT(q, "UPDATE persons SET status = 'removed', removal_reason = ?2,"
-		" removal_date = ?3, version = ?4, updated_at = ?5, source = ?6"
-		" WHERE national_id = ?1");
+		" removal_date = ?3, version = ?4, updated_at = ?5, source = ?6,"
+		" import_batch = ?7 WHERE national_id = ?1");
 
 	for (int i = 0; i < BULK_NP; i++)
 		vals[i] = SQ_TEXT(old, i);
@@ -721,10 +710,12 @@ static enum mu_err removal_write(struct sq_store *s, struct bulk_job *j,
 	sqlite3_bind_int64(q, 4, version);
 	sqlite3_bind_int64(q, 5, j->at);
 	bind_txt(q, 6, j->b->run->source);
+	sqlite3_bind_int64(q, 7, j->batch_id);
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	j->b->c.updated++;
-	return put_history(s, j, r->v[0], version, HISTORY_CURRENT, r->line, err);
+	note_version(j, r->v[0], version);
+	return MU_OK;
 }
 
 static enum mu_err removal_row(struct sq_store *s, struct bulk_job *j,
@@ -1006,10 +997,10 @@ enum mu_err sqb_person_import_audits(struct store *st, const char *id, int64_t a
 				     int64_t *out, size_t cap, size_t *n)
 {
 	struct sq_conn *c = sq_reader((struct sq_store *)st);
-	sqlite3_stmt *q = c ? sq_stmt(c, "SELECT DISTINCT b.audit_idx FROM person_history h"
-				      " JOIN import_batches b ON b.id = h.import_batch"
-				      " WHERE h.national_id = ?1 AND b.audit_idx > ?2"
-				      " ORDER BY b.audit_idx LIMIT ?3") : NULL;
+	sqlite3_stmt *q = c ? sq_stmt(c, "SELECT audit_idx FROM import_batches WHERE id IN"
+				      " (SELECT import_batch FROM person_history WHERE national_id = ?1"
+				      " UNION SELECT import_batch FROM persons WHERE national_id = ?1)"
+				      " AND audit_idx > ?2 ORDER BY audit_idx LIMIT ?3") : NULL;
 
 	*n = 0;
 	if (!q)

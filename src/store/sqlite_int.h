@@ -259,27 +259,32 @@ void sq_row_summons(sqlite3_stmt *q, struct summons_rec *r); /* SUMMONS_COLS */
 /* The person id on c: 1 found, 0 not, -1 error. */
 int sq_person_get(struct sq_conn *c, const char *id, struct person *p);
 /*
- * person_history keeps every version of a person, but the record (JSON) of
- * the current version is left empty: the persons row holds it, and a copy
- * doubled what an import of new persons writes. Whoever writes version
- * v + 1 first keeps version v's record (sq_history_keep, a no-op on a
- * register that still holds it), and readers take an empty record from the
- * persons row.
+ * person_history keeps the versions of a person that were replaced; the
+ * current one is the persons row itself (its version, updated_at, source
+ * and import_batch), so a new person costs one row, not two (migration
+ * 016). Whoever writes version v + 1 first keeps version v
+ * (sq_history_keep copies the row's metadata beside the record it is
+ * given), and readers take the current version from persons.
  */
 #define HISTORY_CURRENT ""
 /* A person's versions in one statement (one snapshot): PERSON_COLS of the
- * persons row beside the current version (NULL beside the others), then
- * record, version, updated_at, source from HISTORY_COL on. ?1 is the id. */
-#define HISTORY_SQL(order) "SELECT c.*, h.record, h.version, h.updated_at, h.source" \
-	" FROM person_history h LEFT JOIN (SELECT " PERSON_COLS " FROM persons" \
-	" WHERE national_id = ?1) c ON h.record = '" HISTORY_CURRENT "'" \
-	" WHERE h.national_id = ?1 ORDER BY h.version " order
+ * persons row for the current version (NULL for the others), then record
+ * (HISTORY_CURRENT for the current one), version, updated_at, source from
+ * HISTORY_COL on. ?1 is the id. */
+#define HISTORY_NULLS "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL," \
+	" NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+#define HISTORY_SQL(order) "SELECT " HISTORY_NULLS ", record, version, updated_at," \
+	" source FROM person_history WHERE national_id = ?1 UNION ALL SELECT " \
+	PERSON_COLS ", '" HISTORY_CURRENT "', version, updated_at, source FROM persons" \
+	" WHERE national_id = ?1 ORDER BY 20 " order
 #define HISTORY_COL 18
 /* 1 if a summons names office id, 0 if none, -1 on a store error. A scan
  * of summonses: asked only when an office's time zone would change. */
 int sq_office_has_summonses(struct sq_conn *c, const char *id);
-enum mu_err sq_history_keep(struct sq_store *s, const char *id, int64_t version,
-			    const char *record, struct mu_error *err) MU_MUSTCHECK;
+/* Keep the current version of person id, whose record is `record`, in the
+ * history: before the persons row is overwritten by the next version. */
+enum mu_err sq_history_keep(struct sq_store *s, const char *id, const char *record,
+			    struct mu_error *err) MU_MUSTCHECK;
 enum mu_err sq_load_events(struct sq_conn *c, struct summons_rec *r);
 /* Append every row of q (a bound SELECT of SUMMONS_COLS) to set with its
  * events; q is reset. On failure set holds what was read (free it). */

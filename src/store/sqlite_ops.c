@@ -322,17 +322,18 @@ int sq_office_has_summonses(struct sq_conn *c, const char *id)
 	return has;
 }
 
-enum mu_err sq_history_keep(struct sq_store *s, const char *id, int64_t version,
-			    const char *record, struct mu_error *err)
+enum mu_err sq_history_keep(struct sq_store *s, const char *id, const char *record,
+			    struct mu_error *err)
 {
-	sqlite3_stmt *q = sq_stmt(&s->w, "UPDATE person_history SET record = ?3"
-				  " WHERE national_id = ?1 AND version = ?2 AND record = ''");
+	sqlite3_stmt *q = sq_stmt(&s->w, "INSERT INTO person_history(national_id, version,"
+				  " record, updated_at, source, import_batch) SELECT national_id,"
+				  " version, ?2, updated_at, source, import_batch FROM persons"
+				  " WHERE national_id = ?1");
 
 	if (!q)
 		return MU_EIO;
 	bind_text(q, 1, id);
-	sqlite3_bind_int64(q, 2, version);
-	bind_text(q, 3, record);
+	bind_text(q, 2, record);
 	return step_done(s, q, err);
 }
 
@@ -346,36 +347,25 @@ static enum mu_err write_person_row(struct sq_store *s, const struct person *p,
 		" birth_date=?5, sex=?6, region=?7, office=?8, address=?9,"
 		" phone=?10, email=?11, fitness=?12, status=?13,"
 		" removal_reason=?14, removal_date=?15, version=?16,"
-		" updated_at=?17, source=?18 WHERE national_id=?1" :
+		" updated_at=?17, source=?18, import_batch=NULL WHERE national_id=?1" :
 		"INSERT INTO persons(" PERSON_COLS ") VALUES"
 		" (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
-	sqlite3_stmt *h;
 	enum mu_err rc;
 
 	if (!q)
 		return MU_EIO;
-	bind_person(q, p);
-	if ((rc = step_done(s, q, err)))
-		return rc;
-	if (old) {
+	if (old) { /* the stored version goes to the history first */
 		json_t *rec = person_to_json(old);
 		char *txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(rec);
-		rc = txt ? sq_history_keep(s, old->national_id, old->version, txt, err)
+		rc = txt ? sq_history_keep(s, old->national_id, txt, err)
 			 : mu_fail(err, MU_ENOMEM, NULL, "out of memory");
 		free(txt);
 		if (rc)
 			return rc;
 	}
-	h = sq_stmt(&s->w, "INSERT INTO person_history(national_id, version,"
-		    " record, updated_at, source) VALUES (?,?,'" HISTORY_CURRENT "',?,?)");
-	if (!h)
-		return MU_EIO;
-	bind_text(h, 1, p->national_id);
-	sqlite3_bind_int64(h, 2, p->version);
-	sqlite3_bind_int64(h, 3, p->updated_at);
-	bind_text(h, 4, p->source);
-	return step_done(s, h, err);
+	bind_person(q, p);
+	return step_done(s, q, err);
 }
 
 static json_t *person_diff(const struct person *old, const struct person *nw)

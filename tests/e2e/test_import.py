@@ -245,9 +245,12 @@ def test_history_across_import_api_and_removal(c):
     eq({k: x for k, x in v[3].items() if k != "valid_from"},
        {k: x for k, x in cur.items() if k in v[3]}, "the last version is the person as stored")
     with sqlite3.connect(c.db) as db:
-        recs = db.execute("SELECT version, record = '' FROM person_history"
+        recs = db.execute("SELECT version, record <> '' FROM person_history"
                           " WHERE national_id = 'HI-0001' ORDER BY version").fetchall()
-    eq(recs, [(1, 0), (2, 0), (3, 0), (4, 1)], "a record kept for every earlier version only")
+        current = db.execute("SELECT version FROM persons WHERE national_id = 'HI-0001'"
+                             ).fetchall()
+    eq(recs, [(1, 1), (2, 1), (3, 1)], "a record kept for every earlier version only")
+    eq(current, [(4,)], "the current version is the persons row")
     code, out, err = run_cli("provenance", "--db", c.db, "HI-0001", "--json")
     eq(code, 0, err)
     prov = json.loads(out)
