@@ -34,6 +34,7 @@ struct api_req {
 	const char *path;               /* without the query */
 	char rid[24];                   /* request id */
 	int64_t now;                    /* the request's instant */
+	int now_from_header;            /* ... set by Muster-Test-Now (--test-clock) */
 	int authed;                     /* a valid token came with it */
 	struct token tok;               /* valid when authed */
 	const char *params[API_PARAMS_MAX];

@@ -100,8 +100,9 @@ void h_feed(struct api_req *r)
 	 * request before it named, and the scheduler has already materialised
 	 * changes up to that later one: the page ends before the first change
 	 * dated after this request's instant, so the feed reads as it did
-	 * then. (With the real clock no change is dated after now.) */
-	if (r->app->test_clock) {
+	 * then. (With the real clock no change is dated after now; a request
+	 * without the header reads everything.) */
+	if (r->now_from_header) {
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].at > r->now) {
 				next = i ? v[i - 1].cursor : after;

@@ -666,6 +666,7 @@ static int set_clock(struct api_req *r)
 		return -1;
 	}
 	r->now = t;
+	r->now_from_header = 1;
 	if (app_clock_seen(r->app, t)) {
 		size_t n;
 		/* The test clock moved on: materialise what fell due before
