@@ -165,9 +165,11 @@ static int cmp_office_rec(const void *a, const void *b)
 static int office_zone_fixed(struct imp *im, const struct office *o,
 			     struct mu_error *e)
 {
-	const struct office *was = bsearch(o, im->known, im->n_known, sizeof(*o),
-					   cmp_office_rec);
+	const struct office *was = NULL;
 	int has = 0;
+
+	if (im->n_known)
+		was = bsearch(o, im->known, im->n_known, sizeof(*o), cmp_office_rec);
 
 	if (!was || !strcmp(was->timezone, o->timezone))
 		return 0;
@@ -756,7 +758,8 @@ static enum mu_err load_offices(struct imp *im, struct mu_error *err)
 	if (store_office_list(im->a->st, &v, &n) != MU_OK)
 		return mu_fail(err, MU_EIO, NULL, "cannot read the offices");
 	if (im->k == &kinds[IMPORT_OFFICES]) {
-		qsort(v, n, sizeof(*v), cmp_office_rec);
+		if (n)
+			qsort(v, n, sizeof(*v), cmp_office_rec);
 		im->known = v;
 		im->n_known = n;
 		return MU_OK;
