@@ -271,6 +271,24 @@ test('portal: the citizen files an excuse, an appeal and a correction', async ()
   await context.close();
 });
 
+test('portal: signing out leaves nothing of the person for the next one on the phone', async () => {
+  const { context, page } = await openPage(browser, errors);
+  await portalSignIn(page, tok('citizen RU-0000000003'));
+  await page.waitForFunction(() => document.body.textContent.includes('RU-0000000003'));
+  await page.click('#req-appeal summary');
+  await page.fill('#appeal-grounds', 'private grounds of the first person, never sent');
+  await page.click('#signout');
+  await page.waitForSelector('#signin:not([hidden])');
+  const left = await page.evaluate(() => document.documentElement.outerHTML);
+  assert.ok(!left.includes('RU-0000000003'), 'the first person\'s id stays in the page');
+  assert.equal(await page.inputValue('#appeal-grounds'), '', 'the unsent appeal stays in the form');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('muster.portal.token')), null);
+  await portalSignIn(page, tok('citizen RU-0000000004'));
+  await page.click('#req-appeal summary');
+  assert.equal(await page.inputValue('#appeal-grounds'), '', 'the next person sees no draft');
+  await context.close();
+});
+
 test('verify: anyone checks a summons by its code, with no token', async () => {
   const sums = await api(srv.base, tok('clerk (national)'), 'GET', '/v1/persons/RU-0000000005/status');
   const s = await api(srv.base, tok('clerk (national)'), 'GET', `/v1/summonses/${sums.body.summonses[0].id}`);

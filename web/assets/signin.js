@@ -59,3 +59,20 @@ export function mountSignIn(container, providers, done) {
   container.replaceChildren();
   for (const p of providers) p.mount(container, done);
 }
+
+// Sign out: forget the token and start the page afresh, so that nothing
+// of the person stays in it: no rendered record, no half-typed appeal for
+// the next person on a shared phone. The message (why: "your session has
+// ended") survives the reload in this tab only.
+export function endSession(session, key, message) {
+  session.clear();
+  sessionStorage.setItem(`${key}.farewell`, message || '');
+  location.replace(location.pathname);
+}
+
+// The message endSession left for the fresh page, once; null if none.
+export function takeFarewell(key) {
+  const m = sessionStorage.getItem(`${key}.farewell`);
+  if (m !== null) sessionStorage.removeItem(`${key}.farewell`);
+  return m;
+}

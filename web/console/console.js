@@ -13,7 +13,7 @@
 
 import { initI18n, t, has } from '/assets/i18n.js';
 import { createClient, errorText, path } from '/assets/api.js';
-import { createSession, tokenProvider, mountSignIn } from '/assets/signin.js';
+import { createSession, tokenProvider, mountSignIn, endSession, takeFarewell } from '/assets/signin.js';
 import {
   el, $, announce, showAlert, fmtTime, fmtDate, timeEl, stateBadge, toLocalInput, fromLocalInput,
 } from '/assets/ui.js';
@@ -61,14 +61,7 @@ async function signIn(token) {
 }
 
 function signOut(message) {
-  session.clear();
-  Object.assign(view, { person: null, results: null, campaigns: null, campaign: null });
-  $('#card').hidden = true;
-  $('#results').replaceChildren();
-  $('#search-count').textContent = '';
-  showSignIn();
-  showAlert(message || '');
-  if (message) $('#token')?.focus();
+  endSession(session, 'muster.console', message);
 }
 
 // ---- tabs ----
@@ -457,5 +450,12 @@ $('#issue-form').addEventListener('submit', issue);
 $('#issue-purpose').addEventListener('change', checkPurpose);
 for (const b of document.querySelectorAll('[data-tab]'))
   b.addEventListener('click', () => showTab(b.dataset.tab));
+const farewell = takeFarewell('muster.console');
 if (session.token()) signIn(session.token());
-else showSignIn();
+else {
+  showSignIn();
+  if (farewell) {
+    showAlert(farewell);
+    $('#token')?.focus();
+  }
+}

@@ -12,7 +12,7 @@
 
 import { initI18n, t, tn, getLang, has } from '/assets/i18n.js';
 import { createClient, errorText, path } from '/assets/api.js';
-import { createSession, tokenProvider, mountSignIn } from '/assets/signin.js';
+import { createSession, tokenProvider, mountSignIn, endSession, takeFarewell } from '/assets/signin.js';
 import { el, $, announce, showAlert, fmtTime, timeEl, fmtDuration, stateBadge } from '/assets/ui.js';
 
 const session = createSession('muster.portal.token');
@@ -33,11 +33,7 @@ function showSignIn() {
 
 function signOut(message) {
   stopCountdown();
-  session.clear();
-  view.status = view.log = null;
-  showSignIn();
-  showAlert(message || '');
-  if (message) $('#token')?.focus();
+  endSession(session, 'muster.portal', message);
 }
 
 // The whole access log: the API gives it 500 entries a page, oldest first,
@@ -351,5 +347,12 @@ document.addEventListener('langchange', () => {
 $('#signout').addEventListener('click', () => signOut(''));
 $('#refresh').addEventListener('click', () => load(false));
 wireRequestForms();
+const farewell = takeFarewell('muster.portal');
 if (session.token()) load(false);
-else showSignIn();
+else {
+  showSignIn();
+  if (farewell) {
+    showAlert(farewell);
+    $('#token')?.focus();
+  }
+}
