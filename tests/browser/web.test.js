@@ -99,7 +99,7 @@ before(async () => {
   browser = await launchBrowser();
   shots = screenshotDir();
   people.campaign = await makeCampaign();
-  [people.flow, people.keys] = await personsWithoutSummons(2);
+  [people.flow, people.keys, people.zone] = await personsWithoutSummons(3);
 });
 
 after(async () => {
@@ -411,6 +411,24 @@ test('console: the issue form works with the keyboard alone', async () => {
   assert.match(await page.textContent('#card-sums'), /Clarification of personal data/);
   // focus lands on the new summons, so the work goes on from there
   assert.equal(await page.evaluate(() => document.activeElement?.closest('article')?.dataset.summons?.startsWith('S-')), true);
+  await context.close();
+});
+
+test('console: the report time is entered on the office\'s clock, whatever the browser\'s', async () => {
+  const id = people.zone;
+  const { context, page } = await openPage(browser, errors);
+  await consoleSignIn(page, tok('clerk (national)'));
+  await openPerson(page, id);
+  await page.selectOption('#issue-office', 'PKC');
+  assert.match(await page.textContent('#issue-report-label'), /PKC.*Asia\/Kamchatka/);
+  const day = new Date(Date.now() + 10 * 86400000).toISOString().slice(0, 10);
+  await page.fill('#issue-report', `${day}T10:00`);
+  await page.click('#issue-submit');
+  await page.waitForFunction(() => /issued/.test(document.querySelector('#alert').textContent));
+  const st = await api(srv.base, tok('clerk (national)'), 'GET', `/v1/persons/${id}/status`);
+  const [y, m, d] = day.split('-').map(Number);
+  const want = new Date(Date.UTC(y, m - 1, d, 10) - 12 * 3600000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  assert.equal(st.body.summonses[0].report_at, want, '10:00 in Kamchatka (UTC+12)');
   await context.close();
 });
 

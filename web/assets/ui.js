@@ -107,3 +107,35 @@ export function fromLocalInput(v) {
 export function stateBadge(state) {
   return el('span', { class: `badge state-${state}`, 'data-state': state }, t(`state.${state}`));
 }
+
+// ---- wall-clock time in a named zone (an office's IANA zone) ----
+
+// The zone's wall clock at instant ms, as if it were UTC (ms).
+function wallMs(zone, ms) {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(ms));
+  const v = Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  return Date.UTC(+v.year, +v.month - 1, +v.day, +v.hour, +v.minute, +v.second);
+}
+
+// A datetime-local value of instant d on the wall clock of zone.
+export function toZoneInput(d, zone) {
+  const w = new Date(wallMs(zone, d.getTime()));
+  return `${w.getUTCFullYear()}-${pad(w.getUTCMonth() + 1)}-${pad(w.getUTCDate())}` +
+    `T${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())}:${pad(w.getUTCSeconds())}`;
+}
+
+// The RFC 3339 UTC instant of a datetime-local value read on the wall clock
+// of zone (a time skipped by a clock change moves forward, as the server's
+// Rule D does with 00:00). null if v is not a time.
+export function fromZoneInput(v, zone) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(v || '');
+  if (!m) return null;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+  let t = wall - (wallMs(zone, wall) - wall);
+  t = wall - (wallMs(zone, t) - t);
+  if (wallMs(zone, t) < wall) t += wall - wallMs(zone, t);
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

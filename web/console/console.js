@@ -16,6 +16,7 @@ import { createClient, errorText, path } from '/assets/api.js';
 import { createSession, tokenProvider, mountSignIn, endSession, takeFarewell } from '/assets/signin.js';
 import {
   el, $, announce, showAlert, fmtTime, fmtDate, timeEl, stateBadge, toLocalInput, fromLocalInput,
+  toZoneInput, fromZoneInput,
 } from '/assets/ui.js';
 import { barChart } from '/console/chart.js';
 
@@ -199,19 +200,35 @@ function renderOffices() {
   sel.value = current;
 }
 
+// The zone the report time is entered in: the office the summons will
+// name (the chosen one, or the person's), whose wall clock the person reads
+// on the paper and the server counts days in.
+function issueZone() {
+  const id = $('#issue-office').value || view.person?.office || '';
+  const o = view.offices.find((x) => x.id === id);
+  return { id, zone: o?.timezone || 'UTC' };
+}
+
+function labelIssueZone() {
+  const { id, zone } = issueZone();
+  $('#issue-report-label').textContent = t('issue.reportAt', { office: id || '—', zone });
+}
+
 function resetIssueForm() {
   renderOffices();
   $('#issue-office').value = '';
-  const d = new Date(Date.now() + 7 * 86400000);
-  d.setHours(10, 0, 0, 0);
-  $('#issue-report').value = toLocalInput(d).slice(0, 16);
+  const { zone } = issueZone();
+  const day = toZoneInput(new Date(Date.now() + 7 * 86400000), zone).slice(0, 10);
+  $('#issue-report').value = `${day}T10:00`;
+  labelIssueZone();
   $('#issue-error').hidden = true;
+  $('#issue-report').removeAttribute('aria-invalid');
 }
 
 async function issue(ev) {
   ev.preventDefault();
   const err = $('#issue-error');
-  const reportAt = fromLocalInput($('#issue-report').value);
+  const reportAt = fromZoneInput($('#issue-report').value, issueZone().zone);
   if (!reportAt) {
     err.textContent = t('issue.needReport');
     err.hidden = false;
@@ -258,9 +275,11 @@ function eventForm(s) {
     EVENT_TYPES.map((ty) => el('option', { value: ty }, t(`ev.${ty}`))));
   const at = el('input', { id: ids('at'), name: 'at', type: 'datetime-local', step: '1', required: true,
     value: toLocalInput(new Date()) });
+  // untouched, "when" is the moment of recording, not of drawing the card
+  at.addEventListener('input', () => { at.dataset.touched = '1'; });
   const nra = el('input', { id: ids('nra'), name: 'new_report_at', type: 'datetime-local', step: '60' });
   const nraField = el('div', { class: 'field', hidden: true },
-    el('label', { for: ids('nra') }, t('ev.newReportAt')), nra);
+    el('label', { for: ids('nra') }, t('ev.newReportAt', { zone: s.office_timezone || 'UTC' })), nra);
   const ref = el('input', { id: ids('ref'), name: 'reference', type: 'text', maxlength: '120', autocomplete: 'off' });
   type.addEventListener('change', () => { nraField.hidden = type.value !== 'excused'; });
   const form = el('form', { class: 'stack event-form', novalidate: true },
@@ -274,8 +293,9 @@ function eventForm(s) {
       el('button', { type: 'submit', class: 'primary' }, t('ev.submit'))));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
+    if (!at.dataset.touched) at.value = toLocalInput(new Date());
     recordEvent(s, { type: type.value, at: fromLocalInput(at.value),
-      new_report_at: type.value === 'excused' ? fromLocalInput(nra.value) : null,
+      new_report_at: type.value === 'excused' ? fromZoneInput(nra.value, s.office_timezone || 'UTC') : null,
       reference: ref.value.trim() }, form);
   });
   return form;
@@ -436,6 +456,7 @@ function rerender() {
   renderResults();
   if (view.person) {
     renderOffices();
+    labelIssueZone();
     renderCard();
   }
   renderCampaigns();
@@ -448,6 +469,7 @@ $('#signout').addEventListener('click', () => signOut(''));
 $('#search-form').addEventListener('submit', search);
 $('#issue-form').addEventListener('submit', issue);
 $('#issue-purpose').addEventListener('change', checkPurpose);
+$('#issue-office').addEventListener('change', labelIssueZone);
 for (const b of document.querySelectorAll('[data-tab]'))
   b.addEventListener('click', () => showTab(b.dataset.tab));
 const farewell = takeFarewell('muster.console');
