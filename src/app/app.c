@@ -36,14 +36,17 @@ fail:
 	return rc;
 }
 
-void app_close(struct app *a)
+uint64_t app_close(struct app *a)
 {
+	uint64_t lost;
+
 	if (!a)
-		return;
-	store_close(a->st);
+		return 0;
+	lost = store_close(a->st);
 	profile_free(a->profile);
 	free(a->profile_text);
 	free(a);
+	return lost;
 }
 
 int64_t app_now(struct app *a)

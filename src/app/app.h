@@ -38,7 +38,7 @@ void app_feed_changed(struct app *a);
 enum mu_err app_open(const char *path, const struct store_options *opt,
 		     struct app **out, struct mu_error *err) MU_MUSTCHECK;
 /* Close the store and free everything. Accepts NULL. */
-void app_close(struct app *a);
+uint64_t app_close(struct app *a); /* records lost: see store_close */
 
 /* The current instant: the system clock, or with the test clock the latest
  * Muster-Test-Now seen (never going back). */

@@ -51,6 +51,7 @@ int cmd_serve(int argc, char **argv)
 	struct portal_pusher *pusher = NULL;
 	int c, test_clock = 0;
 	enum mu_err rc;
+	uint64_t lost;
 
 	optind = 1;
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
@@ -106,6 +107,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	rc = server_run(a, &so, &e);
 	portal_stop(pusher);
-	app_close(a);
+	lost = app_close(a);
+	if (!rc && lost)
+		rc = mu_fail(&e, MU_EIO, NULL, "%llu audit records of reads already answered "
+			     "could not be written (see the log above)", (unsigned long long)lost);
 	return rc ? cli_fail(&e) : 0;
 }

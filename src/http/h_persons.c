@@ -12,6 +12,14 @@
 
 void h_healthz(struct api_req *r)
 {
+	/* a load balancer takes a server whose audit log cannot commit (and
+	 * which therefore refuses reads) out of service */
+	if (store_audit_failing(r->app->st)) {
+		api_json(r, 503, json_pack("{s:s, s:s}", "status", "failing", "detail",
+					   "the audit log cannot be written (disk full or "
+					   "locked); reads are refused until it can"));
+		return;
+	}
 	api_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 

@@ -254,9 +254,13 @@ static void adopted_settle(struct sq_store *s, int committed)
 		pthread_mutex_unlock(&s->mu);
 		free(b.e);
 	}
-	if (!committed && !kept)
+	if (!committed && !kept) {
 		fprintf(stderr, "muster: store: LOST %zu audit records of reads already "
 			"answered: out of memory\n", b.n);
+		pthread_mutex_lock(&s->mu);
+		s->aq_lost += b.n;
+		pthread_mutex_unlock(&s->mu);
+	}
 	s->adopted.n = s->adopted.len = 0;
 }
 
@@ -365,6 +369,7 @@ static int flush_audits_locked(struct sq_store *s)
 	if ((s->stopping && s->aq_failures >= 3) || requeue_locked(s, &b) != 0) {
 		fprintf(stderr, "muster: store: LOST %zu audit records of reads already "
 			"answered: %s\n", b.n, mu_err_name(rc));
+		s->aq_lost += b.n;
 		return -1;
 	}
 	if (log_due(&s->flush_log))
@@ -607,7 +612,10 @@ enum mu_err sq_audit_read(struct store *st, const struct audit_entry *v, size_t 
 	if (n > s->aq_cap)
 		return MU_ETOOBIG;
 	pthread_mutex_lock(&s->mu);
-	if (s->aq_n + n > (s->aq_burst ? AQ_BURST * s->aq_cap : s->aq_cap) || s->stopping) {
+	/* while the log cannot commit (a full disk, the lock held elsewhere)
+	 * no further read is answered: refused rather than left unaudited */
+	if (s->aq_failures ||
+	    s->aq_n + n > (s->aq_burst ? AQ_BURST * s->aq_cap : s->aq_cap) || s->stopping) {
 		pthread_mutex_unlock(&s->mu);
 		return MU_EBUSY;
 	}
@@ -927,13 +935,25 @@ int store_schema_version(struct store *st)
 	return ((struct sq_store *)st)->schema_version;
 }
 
-void store_close(struct store *st)
+int store_audit_failing(struct store *st)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	int failing;
+
+	pthread_mutex_lock(&s->mu);
+	failing = s->aq_failures > 0;
+	pthread_mutex_unlock(&s->mu);
+	return failing;
+}
+
+uint64_t store_close(struct store *st)
 {
 	struct sq_store *s = (struct sq_store *)st;
 	struct sq_reader *r, *next;
+	uint64_t lost;
 
 	if (!s)
-		return;
+		return 0;
 	stop_ckpt(s);
 	if (s->writer_started) {
 		pthread_mutex_lock(&s->mu);
@@ -972,5 +992,7 @@ void store_close(struct store *st)
 	free(s->ach.v);
 	free(s->adopted.enc);
 	free(s->path);
+	lost = s->aq_lost;
 	free(s);
+	return lost;
 }

@@ -136,6 +136,7 @@ struct sq_store {
 	uint64_t aq_enqueued;         /* read audits ever queued */
 	uint64_t aq_flushed;          /* read audits ever taken for commit */
 	int aq_failures;              /* flushes failed in a row */
+	uint64_t aq_lost;             /* records of answered reads given up */
 	uint64_t jobs_seq;            /* write jobs ever queued (under mu) */
 	struct sq_log_limit flush_log, head_log; /* writer thread only */
 	struct {                      /* read audits adopted by the job that runs */

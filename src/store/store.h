@@ -532,8 +532,13 @@ void store_check_index_stats(struct store *st, struct check_index_stats *out);
  * *out is NULL on failure. */
 enum mu_err store_open(const char *path, const struct store_options *opt,
 		       struct store **out, struct mu_error *err) MU_MUSTCHECK;
-/* Flush queued audit records, stop the writer, close. Accepts NULL. */
-void store_close(struct store *st);
+/* Flush queued audit records, stop the writer, close. Accepts NULL.
+ * Returns how many audit records of answered reads could not be written
+ * (0 unless the disk failed: the caller exits with an error). */
+uint64_t store_close(struct store *st);
+/* 1 while queued audit records cannot be committed (the last flush
+ * failed): reads are refused meanwhile, and /healthz says so. */
+int store_audit_failing(struct store *st);
 
 /* The schema version of the store after store_open. */
 int store_schema_version(struct store *st);

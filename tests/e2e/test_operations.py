@@ -46,8 +46,10 @@ def test_a_foreign_sqlite_file_is_left_as_it_was():
 def test_a_write_behind_unflushable_read_audits_fails_instead_of_hanging():
     """Another process holds the write lock past the busy timeout (10 s):
     a read is answered and its audit record waits; a write behind it gets
-    503 and the server keeps answering, instead of every worker hanging.
-    Once the lock is gone the record commits, and SIGTERM stops cleanly."""
+    503 and the server keeps answering, instead of every worker hanging;
+    further reads are refused and /healthz says why. Once the lock is gone
+    the record commits, reads are answered again, and SIGTERM stops
+    cleanly."""
     c = Ctx()
     try:
         c.office("MOW", "Europe/Moscow")
@@ -71,7 +73,11 @@ def test_a_write_behind_unflushable_read_audits_fails_instead_of_hanging():
             r = c.srv.post("/v1/offices", {"id": "KGD", "name": "K", "region": "West",
                                            "timezone": "Europe/Kaliningrad"}, token=c.admin)
             eq(r.status, 503, "the write behind it: %r" % r)
-            eq(c.srv.get("/healthz").status, 200, "the server still answers")
+            # the server still answers, and says the log cannot be written;
+            # no further read is answered meanwhile (refused, not unaudited)
+            h = c.srv.get("/healthz")
+            eq((h.status, h.json.get("status")), (503, "failing"), "healthz: %r" % h)
+            eq(c.srv.get("/v1/persons/OP-0001", token=clerk).status, 503, "a read now")
         finally:
             release.set()
             t.join()
@@ -85,6 +91,8 @@ def test_a_write_behind_unflushable_read_audits_fails_instead_of_hanging():
             time.sleep(0.2)
         check("person.read" in seen, "the read's record committed once the lock was gone: %r"
               % seen)
+        eq(c.srv.get("/healthz").json, {"status": "ok"}, "healthy again")
+        eq(c.srv.get("/v1/persons/OP-0001", token=clerk).status, 200, "reads again")
         offices = [o["id"] for o in c.srv.get("/v1/offices", token=c.admin).json["offices"]]
         eq(offices, ["MOW"], "the refused write wrote nothing")
     finally:

@@ -974,9 +974,14 @@ static void test_audit_flush_retries_when_locked(void **state)
 	usleep(400 * 1000);
 	assert_int_equal(file_int(w->path, "SELECT count(*) FROM audit_log WHERE"
 				  " action = 'test.read'"), 0);
-	assert_int_equal(store_audit_read(w->st, &a), MU_OK);
+	/* while the log cannot commit, no further read is answered */
+	assert_int_equal(store_audit_failing(w->st), 1);
+	assert_int_equal(store_audit_read(w->st, &a), MU_EBUSY);
 	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+	assert_int_equal(store_flush(w->st), MU_OK);
+	assert_int_equal(store_audit_failing(w->st), 0);
+	assert_int_equal(store_audit_read(w->st, &a), MU_OK);
 	assert_int_equal(store_flush(w->st), MU_OK);
 	assert_int_equal(file_int(w->path, "SELECT count(*) FROM audit_log WHERE"
 				  " action = 'test.read'"), 6);
