@@ -64,8 +64,12 @@ void h_summonses_create(struct api_req *r)
 		api_fail(r, MU_EINVAL, "purpose", "purpose is required");
 		return;
 	}
-	if (q.national_id && store_person_get(r->app->st, q.national_id, &p) == MU_OK &&
-	    !api_may_see_person(r, &p)) {
+	/* out of scope, or (for a scoped token) not on the register at all:
+	 * the same answer, so it tells nothing about other offices */
+	if (q.national_id &&
+	    ((store_person_get(r->app->st, q.national_id, &p) == MU_OK &&
+	      !api_may_see_person(r, &p)) ||
+	     (r->tok.office[0] && store_person_get(r->app->st, q.national_id, &p) == MU_ENOTFOUND))) {
 		api_fail(r, MU_ENOTFOUND, "national_id", "no person %.32s in your scope",
 			 q.national_id);
 		return;

@@ -793,6 +793,27 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	return NULL;
 }
 
+/* The path for the access log: a decoded path may hold CR, LF, a space or a
+ * terminal escape (anyone can send one, no token needed); written as
+ * \xNN, so a line of the log is always one request and nothing else. */
+static void log_safe(char *dst, size_t size, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)src; *p && o + 5 < size; p++) {
+		if (*p <= 0x20 || *p == 0x7f || *p == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[*p >> 4];
+			dst[o++] = hex[*p & 15];
+		} else {
+			dst[o++] = (char)*p;
+		}
+	}
+	dst[o] = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -811,7 +832,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		rs->r.conn = conn;
 		rs->r.method = method;
 		rs->r.path = url;
-		mu_copy(rs->logpath, sizeof(rs->logpath), url);
+		log_safe(rs->logpath, sizeof(rs->logpath), url);
 		rid_format(rs->r.rid, sizeof(rs->r.rid),
 			   __atomic_add_fetch(&g_srv->next_rid, 1, __ATOMIC_RELAXED));
 		__atomic_add_fetch(&g_srv->in_flight, 1, __ATOMIC_SEQ_CST);

@@ -235,6 +235,28 @@ def test_contract_edges_a_review_found(c):
 
 
 @with_ctx()
+def test_security_review_findings(c):
+    # an office-scoped clerk summoning someone elsewhere or no one at all
+    # gets the same answer (who is registered elsewhere stays unknown)
+    two_offices(c)
+    mow = c.token("clerk", office="MOW")
+    body = {"purpose": "medical_exam", "report_at": "2026-03-20T09:00:00+03:00"}
+    answers = []
+    for nid in ("SC-VVO1", "SC-NOSUCH9"):
+        r = c.srv.post("/v1/summonses", dict(body, national_id=nid), token=mow, now=NOW)
+        answers.append((r.status, r.json["detail"].replace(nid, "ID")))
+    eq(answers[0], answers[1], "elsewhere vs nowhere")
+    eq(answers[0][0], 404, "404")
+    # a path with CR/LF or a terminal escape cannot forge access-log lines
+    r = c.srv.get("/nope%0d%0ar999%20GET%20/v1/persons/X%20200%1b[31m")
+    eq(r.status, 404)
+    c.srv.get("/healthz")
+    log = c.srv.log()
+    check("\\x0d\\x0ar999\\x20GET" in log, "escaped in the log: %r" % log[-400:])
+    check("\nr999 GET" not in log and "\x1b" not in log, "no raw control characters")
+
+
+@with_ctx()
 def test_access_log_names_feed_reads_and_tells_reads_from_changes(c):
     c.office("MOW", "Europe/Moscow")
     c.person("AL-0001")
