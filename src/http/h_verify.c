@@ -118,8 +118,12 @@ void h_verify(struct api_req *r)
 		api_fail(r, MU_EINTERNAL, NULL, "the summons cannot be evaluated");
 		return;
 	}
+	/* the state only as in force or ended: "overdue", "reported" or
+	 * "excused" would tell whoever holds the paper (an employer, a
+	 * landlord) whether its holder complied, and hence is restricted */
 	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:o, s:s}",
-		      "valid", ev->ended_at == MU_T_NONE, "state", summons_state_name(ev->state),
+		      "valid", ev->ended_at == MU_T_NONE, "state",
+		      ev->ended_at == MU_T_NONE ? "in_force" : "ended",
 		      "office", rec->s.office, "office_name", rec->office_name,
 		      "purpose", purpose_name(rec->s.purpose) ?: "",
 		      "issued_at", time_json(rec->s.issued_at),

@@ -303,10 +303,11 @@ test('verify: anyone checks a summons by its code, with no token', async () => {
   await page.setViewportSize({ width: 900, height: 800 });
   await page.screenshot({ path: join(shots, 'verify.png'), fullPage: true });
 
-  await page.fill('#code', 'AAAAAAAAAAAAAAAAAAAA');
+  await page.fill('#code', 'AAAAA-AAAAA AAAAA-AAAAA'); // typed in groups
   await page.click('#verify-form button[type="submit"]');
-  await page.waitForFunction(() => document.querySelector('#result-h').textContent === 'Not in force.');
+  await page.waitForFunction(() => document.querySelector('#result-h').textContent === 'No such summons.');
   assert.match(await page.textContent('#result-facts'), /No summons has this code/);
+  assert.match(page.url(), /code=AAAAAAAAAAAAAAAAAAAA$/, 'the address names the code checked');
   await context.close();
 });
 

@@ -15,7 +15,7 @@ function render() {
   if (!last) return;
   const r = last;
   $('#result').hidden = false;
-  $('#result-h').textContent = r.valid ? t('verify.valid') : t('verify.invalid');
+  $('#result-h').textContent = r.valid ? t('verify.valid') : r.office ? t('verify.invalid') : t('verify.noneH');
   $('#result-h').className = r.valid ? 'ok-text' : 'lead bad';
   $('#result-facts').replaceChildren(...(r.office ? [
     el('dt', {}, t('sum.state')), el('dd', {}, stateBadge(r.state)),
@@ -30,6 +30,7 @@ async function check(code) {
   showAlert('');
   const err = $('#code-error');
   const input = $('#code');
+  code = code.replace(/[\s-]/g, '');
   if (!/^[A-Za-z0-9]{8,40}$/.test(code)) {
     err.textContent = t('verify.bad');
     err.hidden = false;
@@ -41,6 +42,7 @@ async function check(code) {
   input.removeAttribute('aria-invalid');
   try {
     last = await api.get(path('/v1/verify/{code}', { code: code.toUpperCase() }));
+    history.replaceState(null, '', `${location.pathname}?code=${encodeURIComponent(code.toUpperCase())}`);
     render();
     $('#result-h').focus();
     announce($('#result-h').textContent);
