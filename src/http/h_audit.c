@@ -31,18 +31,12 @@ static int query_i64(struct api_req *r, const char *key, int64_t lo, int64_t hi,
 		     int64_t *out)
 {
 	const char *s = api_query(r, key);
-	char *end;
-	long long v;
 
-	if (!s)
-		return 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || v < lo || v > hi) {
+	if ((s && !*s) || api_parse_int(s, lo, hi, out)) {
 		api_fail(r, MU_EINVAL, key, "%s must be an integer from %lld to %lld", key,
 			 (long long)lo, (long long)hi);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 

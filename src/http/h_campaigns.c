@@ -124,17 +124,14 @@ void h_campaigns_members(struct api_req *r)
 	struct campaign_member *m = NULL;
 	size_t n = 0;
 	int64_t total = 0;
-	long off = 0, lim = 100;
+	int64_t off = 0, lim = 100;
 	const char *o = api_query(r, "offset"), *l = api_query(r, "limit");
 	json_t *arr;
 
 	if (load(r, &c))
 		return;
-	if (o)
-		off = strtol(o, NULL, 10);
-	if (l)
-		lim = strtol(l, NULL, 10);
-	if (off < 0 || lim < 1 || lim > MEMBERS_PAGE_MAX) {
+	if (api_parse_int(o, 0, INT64_MAX, &off) || api_parse_int(l, 1, MEMBERS_PAGE_MAX, &lim) ||
+	    (o && !*o) || (l && !*l)) {
 		api_fail(r, MU_EINVAL, "limit", "offset must be >= 0 and limit 1..%d", MEMBERS_PAGE_MAX);
 		return;
 	}

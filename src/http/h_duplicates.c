@@ -14,16 +14,7 @@
 
 static int parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
-	char *end;
-	long long v;
-
-	if (!s)
-		return 0;
-	v = strtoll(s, &end, 10);
-	if (!s[0] || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	return (s && !s[0]) || api_parse_int(s, lo, hi, out) ? -1 : 0;
 }
 
 /* Add pair d to arr when the caller may see one of its persons; nonzero

@@ -90,19 +90,6 @@ void h_checks_get(struct api_req *r)
 		api_raw(r, 200, "application/json", a.json, strlen(a.json));
 }
 
-static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!s || !*s)
-		return 0;
-	v = strtoll(s, &end, 10);
-	if (*end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* The access log speaks plainly: who (role and office, never a name),
  * did what to the person's data, and why. */
@@ -311,7 +298,7 @@ void h_me_access_log(struct api_req *r)
 	int more = 0;
 	json_t *arr;
 
-	if (parse_i64(api_query(r, "after"), 0, INT64_MAX, &f.after)) {
+	if (api_parse_int(api_query(r, "after"), 0, INT64_MAX, &f.after)) {
 		free(v);
 		api_fail(r, MU_EINVAL, "after", "after must be an index from an earlier page");
 		return;

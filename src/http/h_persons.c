@@ -192,13 +192,11 @@ void h_persons_history(struct api_req *r)
 static size_t list_limit(struct api_req *r)
 {
 	const char *l = api_query(r, "limit");
-	char *end;
-	long v;
+	int64_t v = 100;
 
 	if (!l)
 		return 100;
-	v = strtol(l, &end, 10);
-	if (*end || v < 1 || v > STORE_LIST_MAX)
+	if (!*l || api_parse_int(l, 1, STORE_LIST_MAX, &v))
 		return 0;
 	return (size_t)v;
 }

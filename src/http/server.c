@@ -11,6 +11,7 @@
 #include "util/str.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -290,6 +291,24 @@ const char *api_query(struct api_req *r, const char *key)
 const char *api_header(struct api_req *r, const char *key)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+int api_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return 0;
+	if (!(isdigit((unsigned char)s[0]) || (s[0] == '-' && lo < 0 &&
+						isdigit((unsigned char)s[1]))))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 enum mu_err api_query_time(struct api_req *r, const char *key, int64_t *out)

@@ -254,6 +254,14 @@ def test_security_review_findings(c):
     log = c.srv.log()
     check("\\x0d\\x0ar999\\x20GET" in log, "escaped in the log: %r" % log[-400:])
     check("\nr999 GET" not in log and "\x1b" not in log, "no raw control characters")
+    # a number that overflows, or carries a sign or a space, is refused, not
+    # clamped (a feed cursor clamped to the maximum skipped every change)
+    agency = c.token("agency", agency="exit")
+    for q in ("after=99999999999999999999", "after=+5", "after=%205", "limit=10abc"):
+        r = c.srv.get("/v1/feed/restrictions?" + q, token=agency)
+        eq((r.status, r.json.get("field")), (400, q.split("=")[0]), q)
+    eq(c.srv.get("/v1/feed/restrictions?after=0", token=agency).status, 200, "after=0")
+    eq(c.srv.get("/v1/persons?limit=5x", token=c.admin).status, 400, "persons limit")
 
 
 @with_ctx()
