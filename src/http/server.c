@@ -833,6 +833,20 @@ static void log_safe(char *dst, size_t size, const char *src)
 	dst[o] = 0;
 }
 
+static int declared_too_big(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end;
+	unsigned long long n;
+
+	if (!cl || !*cl)
+		return 0;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	return errno == ERANGE || (!*end && n > API_BODY_MAX);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -857,6 +871,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		__atomic_add_fetch(&g_srv->in_flight, 1, __ATOMIC_SEQ_CST);
 		__atomic_add_fetch(&g_srv->ctr.requests, 1, __ATOMIC_RELAXED);
 		*req_cls = rs;
+		/* a body declared too large is refused before it is read (and
+		 * before "100 Continue"): no one streams 300 MB at the server */
+		if (declared_too_big(conn)) {
+			rs->too_big = 1;
+			problem(&rs->r, 413, "too_large", NULL, "the request body exceeds 1 MiB");
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -1004,6 +1024,9 @@ static struct MHD_Daemon *start_daemon(struct sockaddr_in *sa, unsigned threads)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(API_HEADER_MAX + 8192),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+		/* one address cannot hold every connection (behind a reverse
+		 * proxy all share its address: keep its pool below this) */
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 		MHD_OPTION_END);
 }

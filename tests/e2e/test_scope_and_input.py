@@ -262,6 +262,14 @@ def test_security_review_findings(c):
         eq((r.status, r.json.get("field")), (400, q.split("=")[0]), q)
     eq(c.srv.get("/v1/feed/restrictions?after=0", token=agency).status, 200, "after=0")
     eq(c.srv.get("/v1/persons?limit=5x", token=c.admin).status, 400, "persons limit")
+    # a body declared larger than 1 MiB is refused before it is sent
+    # ("Expect: 100-continue" gets the 413, not "100 Continue")
+    import socket
+    with socket.create_connection(("127.0.0.1", c.srv.port), timeout=10) as sk:
+        sk.sendall(b"POST /v1/offices HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                   b"\r\nExpect: 100-continue\r\nContent-Length: 10000000000\r\n\r\n")
+        head = sk.recv(4096).decode("latin-1")
+    check(head.startswith("HTTP/1.1 413"), "early 413: %r" % head[:80])
 
 
 @with_ctx()
