@@ -6,9 +6,11 @@
 //   POST /v1/summonses/{id}/excuses     a valid reason for not appearing
 //   POST /v1/appeals                    an appeal against a summons
 //   POST /v1/persons/{id}/corrections   a correction of their data
-// It decides nothing. The explanations of restrictions are
-// the register's own (the legal engine writes them); the page splits each
-// into "why" and "what lifts it" and shows since when it applies.
+// It decides nothing. The explanations of restrictions are the register's
+// own (the legal engine writes them, in English); the page splits each into
+// "why" and "what lifts it" and shows since when it applies, on the office's
+// clock. In Russian it says the same in Russian for the rules the built-in
+// profiles name, built from the rule and its summons (localReason).
 
 import { initI18n, t, tn, getLang, has } from '/assets/i18n.js';
 import { createClient, errorText, path } from '/assets/api.js';
@@ -86,7 +88,7 @@ function render() {
   $('#pos-summary').classList.toggle('bad', s.restrictions.length > 0);
   $('#pos-asof').textContent = t('pos.asOf', { time: fmtTime(s.at) });
   renderNext(s.next_change);
-  $('#restr-list').replaceChildren(...renderRestrictions(s.restrictions));
+  $('#restr-list').replaceChildren(...renderRestrictions(s.restrictions, s.summonses || []));
   $('#sum-list').replaceChildren(...renderSummonses(s.summonses));
   renderOther(s);
   renderRequestForms();
@@ -118,20 +120,41 @@ function splitExplanation(text) {
   return i < 0 ? { why: text, lifts: '' } : { why: text.slice(0, i), lifts: text.slice(i + 1) };
 }
 
-function renderRestrictions(list) {
+// The reason in the reader's language, built from the restriction's rule
+// and its summons (the rules a profile can name are few); null when the
+// rule is not one of them, or the page is in English (the register's own
+// sentence is English). Times on the office's clock, as on the summons.
+function localReason(r, s) {
+  const rule = (r.rule || '').split('.').slice(1).join('.');
+  if (getLang() === 'en' || !s || !has(`rx.${rule}.why`)) return null;
+  const zone = s.office_timezone;
+  const p = {
+    summons: r.basis, office: s.office_name || s.office, since: fmtTime(r.since, zone),
+    delivered: fmtTime(s.delivered_at, zone), report: fmtTime(s.report_at, zone),
+    kind: has(`kind.${r.kind}`) ? t(`kind.${r.kind}`) : r.kind,
+  };
+  return { why: t(`rx.${rule}.why`, p), lifts: t(`rx.${rule}.lifts`, p) };
+}
+
+function renderRestrictions(list, summonses) {
   if (!list.length) return [el('p', { class: 'ok-text' }, t('restr.none'))];
+  let english = false;
   const out = list.map((r) => {
-    const { why, lifts } = splitExplanation(r.explanation || '');
+    const s = summonses.find((x) => x.id === r.basis);
+    const local = localReason(r, s);
+    const { why, lifts } = local || splitExplanation(r.explanation || '');
+    const text = (tag, v, cls) => (local ? el(tag, { class: cls }, v) : serverText(tag, v, { class: cls }));
+    english ||= !local;
     return el('article', { class: 'card restriction', 'data-kind': r.kind },
       el('h3', {}, has(`kind.${r.kind}`) ? t(`kind.${r.kind}`) : r.kind),
       el('dl', { class: 'facts' },
-        el('dt', {}, t('restr.since')), el('dd', {}, timeEl(r.since)),
-        el('dt', {}, t('restr.why')), serverText('dd', why, { class: 'why' }),
-        lifts && el('dt', {}, t('restr.lifts')), lifts && serverText('dd', lifts, { class: 'lifts' }),
+        el('dt', {}, t('restr.since')), el('dd', {}, timeEl(r.since, s?.office_timezone)),
+        el('dt', {}, t('restr.why')), text('dd', why, 'why'),
+        lifts && el('dt', {}, t('restr.lifts')), lifts && text('dd', lifts, 'lifts'),
         el('dt', {}, t('restr.basis')), el('dd', { class: 'mono' }, r.basis),
         el('dt', {}, t('restr.rule')), el('dd', { class: 'mono' }, r.rule)));
   });
-  if (getLang() !== 'en') out.push(el('p', { class: 'hint' }, t('enNote')));
+  if (english && getLang() !== 'en') out.push(el('p', { class: 'hint' }, t('enNote')));
   return out;
 }
 
