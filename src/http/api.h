@@ -212,6 +212,7 @@ void h_campaigns_cancel(struct api_req *r);
 void h_campaigns_members(struct api_req *r);
 void h_tokens_create(struct api_req *r);
 void h_tokens_list(struct api_req *r);
+void h_whoami(struct api_req *r);
 void h_tokens_revoke(struct api_req *r);
 void h_static(struct api_req *r);
 

@@ -383,6 +383,14 @@ void h_tokens_create(struct api_req *r)
 	api_json(r, 201, o);
 }
 
+/* GET /v1/whoami: the caller's own token, as the token list shows it (its
+ * public id, role and scope; never the secret), so a page can say who is
+ * signed in and offer only what the role may do. */
+void h_whoami(struct api_req *r)
+{
+	api_json(r, 200, token_json(&r->tok));
+}
+
 void h_tokens_list(struct api_req *r)
 {
 	struct token *v = NULL;

@@ -39,6 +39,7 @@ const struct route api_routes[] = {
 	{"GET", "/metrics", h_metrics, R(ADMIN)},
 	{"POST", "/v1/tokens", h_tokens_create, R(ADMIN)},
 	{"GET", "/v1/tokens", h_tokens_list, R(ADMIN)},
+	{"GET", "/v1/whoami", h_whoami, R(ADMIN) | R(CLERK) | R(COMMISSAR) | R(MEDICAL_BOARD) | R(AGENCY) | R(CITIZEN) | R(AUDITOR) | R(CHANNEL)},
 	{"POST", "/v1/tokens/{id}/revoke", h_tokens_revoke, R(ADMIN)},
 	{"POST", "/v1/campaigns", h_campaigns_create, R(ADMIN)},
 	{"GET", "/v1/campaigns", h_campaigns_list, R(ADMIN) | R(COMMISSAR)},

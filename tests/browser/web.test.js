@@ -504,14 +504,26 @@ test('401 and 403 are told plainly', async () => {
   await page.fill('#token', tok('citizen RU-0000000002'));
   await page.click('#signin-form button[type="submit"]');
   await page.waitForSelector('#alert:not([hidden])');
-  assert.match(await page.textContent('#alert'), /does not allow this/);
+  assert.match(await page.textContent('#alert'), /This console is for clerks, administrators and commissars/);
   assert.equal(await page.isVisible('#app'), false);
 
-  // A clerk may not see campaigns.
+  // A clerk is not offered campaigns, and the console says who is signed in.
   await consoleSignIn(page, tok('clerk (national)'));
-  await page.click('button[data-tab="campaigns"]');
+  assert.equal(await page.isVisible('button[data-tab="campaigns"]'), false);
+  assert.match(await page.textContent('#whoami'), /Signed in as a clerk/);
+  // A commissar lands on campaigns, not on a search that would be refused.
+  await page.click('#signout');
+  await consoleSignIn(page, tok('commissar'));
+  assert.equal(await page.isVisible('button[data-tab="persons"]'), false);
+  assert.equal(await page.isVisible('#tab-campaigns'), true);
+  // An auditor's token is told the console is not for that role.
+  await page.click('#signout');
+  await page.waitForSelector('#signin:not([hidden])');
+  await page.fill('#token', tok('auditor'));
+  await page.click('#signin-form button[type="submit"]');
   await page.waitForSelector('#alert:not([hidden])');
-  assert.match(await page.textContent('#alert'), /does not allow this/);
+  assert.match(await page.textContent('#alert'), /for clerks, administrators and commissars; you signed in as an auditor/);
+  assert.equal(await page.isVisible('#app'), false);
   await context.close();
 });
 

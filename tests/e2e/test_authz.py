@@ -66,6 +66,8 @@ ROUTES = [
     ("GET", "/metrics", None, {"admin"}),
     ("POST", "/v1/tokens", {"role": "pope"}, {"admin"}),
     ("GET", "/v1/tokens", None, {"admin"}),
+    ("GET", "/v1/whoami", None, {"admin", "clerk", "commissar", "medical_board", "agency",
+                                 "citizen", "auditor", "channel"}),
     ("POST", "/v1/tokens/tNOSUCHTOKEN0000/revoke", {}, {"admin"}),
     ("POST", "/v1/campaigns", {}, {"admin"}),
     ("GET", "/v1/campaigns", None, {"admin", "commissar"}),

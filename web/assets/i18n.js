@@ -292,6 +292,10 @@ const en = {
   'role.system': 'the register itself',
   'role.agency': 'an agency',
   'role.cli': 'a register operator',
+  'role.scheduler': 'the register\'s clock',
+  'console.who': 'Signed in as {role}',
+  'console.whoOffice': 'Signed in as {role}, office {office}',
+  'console.notForRole': 'This console is for clerks, administrators and commissars; you signed in as {role}.',
 };
 
 const ru = {
@@ -578,6 +582,10 @@ const ru = {
   'role.system': 'сам реестр',
   'role.agency': 'ведомство',
   'role.cli': 'оператор реестра',
+  'role.scheduler': 'часы реестра',
+  'console.who': 'Вы вошли как {role}',
+  'console.whoOffice': 'Вы вошли как {role}, военкомат {office}',
+  'console.notForRole': 'Эта консоль для сотрудников военкоматов, администраторов и комиссаров; вы вошли как {role}.',
 };
 
 const dicts = { en, ru };

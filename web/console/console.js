@@ -41,24 +41,44 @@ function showSignIn() {
   mountSignIn($('#signin-providers'), [tokenProvider('console.signinHelp')], signIn);
 }
 
+// The sections each role may use (the API decides; the page only leaves
+// out what would answer 403).
+const TABS = { persons: ['admin', 'clerk'], campaigns: ['admin', 'commissar'] };
+
+function renderWhoami() {
+  const me = view.me;
+  if (!me) return;
+  const role = has(`role.${me.role}`) ? t(`role.${me.role}`) : me.role;
+  $('#whoami').textContent = me.office ? t('console.whoOffice', { role, office: me.office })
+    : t('console.who', { role });
+}
+
 async function signIn(token) {
   session.set(token);
   showAlert('');
   try {
+    view.me = await api.get('/v1/whoami');
+    const tabs = Object.keys(TABS).filter((k) => TABS[k].includes(view.me.role));
+    if (!tabs.length) {
+      session.clear();
+      showAlert(t('console.notForRole', { role: has(`role.${view.me.role}`) ? t(`role.${view.me.role}`) : view.me.role }));
+      return;
+    }
     const o = await api.get('/v1/offices');
     view.offices = o.offices || [];
+    for (const b of document.querySelectorAll('[data-tab]')) b.hidden = !tabs.includes(b.dataset.tab);
+    $('#signin').hidden = true;
+    $('#app').hidden = false;
+    renderWhoami();
+    renderOffices();
+    showTab(tabs[0]);
+    $(tabs[0] === 'persons' ? '#search-h' : '#camp-list-h')?.focus();
   } catch (err) {
     if (err.status !== 401) {
       session.clear();
       showAlert(errorText(err));
     }
-    return;
   }
-  $('#signin').hidden = true;
-  $('#app').hidden = false;
-  renderOffices();
-  showTab('persons');
-  $('#search-h').focus();
 }
 
 function signOut(message) {
@@ -453,6 +473,7 @@ function renderCampaign() {
 
 function rerender() {
   document.title = t('console.doctitle');
+  renderWhoami();
   renderResults();
   if (view.person) {
     renderOffices();
