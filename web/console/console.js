@@ -101,21 +101,29 @@ function showTab(name) {
 // ---- search ----
 
 // Ids are upper case: a query with a digit or a dash is taken as an id.
+// Otherwise it is a family name, maybe followed by a given name, typed in
+// any case ("захарова анна"): names are stored with a capital first letter.
+const cap = (w) => (w ? w.charAt(0).toLocaleUpperCase() + w.slice(1).toLocaleLowerCase() : w);
+
 function normaliseQuery(q) {
-  return /[0-9-]/.test(q) ? q.toUpperCase() : q;
+  if (/[0-9-]/.test(q)) return { q: q.toUpperCase(), given: '' };
+  const [family, given] = q.split(/\s+/);
+  return { q: cap(family), given: cap(given || '') };
 }
 
 async function search(ev) {
   ev.preventDefault();
-  const q = normaliseQuery($('#q').value.trim());
+  const { q, given } = normaliseQuery($('#q').value.trim());
   if (!q) {
     $('#q').focus();
     return;
   }
   showAlert('');
   try {
-    const r = await api.get(`/v1/persons?limit=20&q=${encodeURIComponent(q)}`);
-    view.results = r.persons || [];
+    const r = await api.get(`/v1/persons?limit=${given ? 1000 : 20}&q=${encodeURIComponent(q)}`);
+    const found = (r.persons || []).filter((p) => !given || p.given_name.startsWith(given));
+    view.results = found.slice(0, 20);
+    view.more = r.next != null || found.length > 20;
     renderResults();
   } catch (err) {
     showAlert(errorText(err));
@@ -129,7 +137,8 @@ function personName(p) {
 function renderResults() {
   const list = view.results;
   if (!list) return;
-  $('#search-count').textContent = list.length ? t('search.count', { n: list.length }) : t('search.none');
+  $('#search-count').textContent = !list.length ? t('search.none')
+    : view.more ? t('search.more', { n: list.length }) : t('search.count', { n: list.length });
   $('#results').replaceChildren(...list.map((p) => el('li', {},
     el('button', { type: 'button', 'data-id': p.national_id, onclick: () => openPerson(p.national_id) },
       el('strong', {}, p.national_id), ' — ', personName(p),
