@@ -833,10 +833,17 @@ static void log_safe(char *dst, size_t size, const char *src)
 	dst[o] = 0;
 }
 
+/* A body declared too large to be read at all: over the limit from a
+ * client that waits for "100 Continue" (it sends nothing more), or absurd
+ * (over 64 MiB) from any client. A client that sends a body a little over
+ * the limit without waiting gets its 413 after the body, read and dropped:
+ * answering first would break its pipe mid-send. */
 static int declared_too_big(struct MHD_Connection *conn)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *ex = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_EXPECT);
 	char *end;
 	unsigned long long n;
 
@@ -844,7 +851,11 @@ static int declared_too_big(struct MHD_Connection *conn)
 		return 0;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
-	return errno == ERANGE || (!*end && n > API_BODY_MAX);
+	if (errno == ERANGE)
+		return 1;
+	if (*end || n <= API_BODY_MAX)
+		return 0;
+	return (ex && !strcasecmp(ex, "100-continue")) || n > 64ull * 1024 * 1024;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
