@@ -349,6 +349,9 @@ test('console: a clerk finds the person, issues a summons, records handed then a
 
   // Issue (the form's defaults: medical examination, the person's office, in a week).
   await page.click('#issue-submit');
+  // a confirmation says what will be issued before it is
+  assert.match(await page.textContent('#issue-confirm-text'), new RegExp(`${id}\\): report to office`));
+  await page.click('#issue-confirm-yes');
   const summons = page.locator('#card-sums article.summons');
   await summons.first().waitFor();
   await page.waitForFunction(() => /Summons S-\w+ issued\./.test(document.querySelector('#alert').textContent));
@@ -417,6 +420,9 @@ test('console: the issue form works with the keyboard alone', async () => {
   await tabTo(page, '#issue-report');
   await tabTo(page, '#issue-submit');
   await page.keyboard.press('Enter');
+  // the confirmation takes the focus; Enter again issues
+  await page.waitForFunction(() => document.activeElement?.id === 'issue-confirm-yes');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('#card-sums article.summons');
   await page.waitForFunction(() => /issued/.test(document.querySelector('#alert').textContent));
   assert.match(await page.textContent('#card-sums'), /Clarification of personal data/);
@@ -435,11 +441,33 @@ test('console: the report time is entered on the office\'s clock, whatever the b
   const day = new Date(Date.now() + 10 * 86400000).toISOString().slice(0, 10);
   await page.fill('#issue-report', `${day}T10:00`);
   await page.click('#issue-submit');
+  assert.match(await page.textContent('#issue-confirm-text'), /office PKC/);
+  await page.click('#issue-confirm-yes');
   await page.waitForFunction(() => /issued/.test(document.querySelector('#alert').textContent));
   const st = await api(srv.base, tok('clerk (national)'), 'GET', `/v1/persons/${id}/status`);
   const [y, m, d] = day.split('-').map(Number);
   const want = new Date(Date.UTC(y, m - 1, d, 10) - 12 * 3600000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   assert.equal(st.body.summonses[0].report_at, want, '10:00 in Kamchatka (UTC+12)');
+
+  // a second summons for the same purpose is warned of before it is issued
+  const sid = st.body.summonses[0].id;
+  await page.click('#issue-submit');
+  await page.waitForSelector('#issue-confirm-warn:not([hidden])');
+  assert.match(await page.textContent('#issue-confirm-warn'), new RegExp(sid));
+  await page.click('#issue-confirm-no');
+  assert.equal(await page.isVisible('#issue-confirm'), false);
+
+  // cancelling needs a reason
+  const card = page.locator(`[data-summons="${sid}"]`);
+  await card.locator('select[name="type"]').selectOption('cancelled');
+  await card.locator('form.event-form button[type="submit"]').click();
+  await page.waitForFunction(() => /Say why the summons is cancelled/.test(document.querySelector('#alert').textContent));
+  assert.equal(await card.locator('input[name="reference"]').getAttribute('aria-invalid'), 'true');
+  const s2 = await api(srv.base, tok('clerk (national)'), 'GET', `/v1/summonses/${sid}`);
+  assert.notEqual(s2.body.state, 'cancelled', 'nothing was recorded');
+  await card.locator('input[name="reference"]').fill('issued to the wrong office by mistake');
+  await card.locator('form.event-form button[type="submit"]').click();
+  await page.waitForSelector(`[data-summons="${sid}"] .badge[data-state="cancelled"]`);
   await context.close();
 });
 

@@ -252,6 +252,7 @@ function resetIssueForm() {
   labelIssueZone();
   $('#issue-error').hidden = true;
   $('#issue-report').removeAttribute('aria-invalid');
+  cancelIssue();
 }
 
 async function issue(ev) {
@@ -271,7 +272,34 @@ async function issue(ev) {
     national_id: view.person.national_id, purpose: $('#issue-purpose').value, report_at: reportAt,
   };
   if ($('#issue-office').value) body.office = $('#issue-office').value;
-  const button = $('#issue-submit');
+  // a summons has legal weight: say what will be issued, and warn of an
+  // open summons for the same purpose, before issuing it
+  const { id: office, zone } = issueZone();
+  const p = view.person;
+  $('#issue-confirm-text').textContent = t('issue.confirm', {
+    purpose: t(`purpose.${body.purpose}`), name: `${p.family_name} ${p.given_name}`.trim(),
+    id: p.national_id, office, time: fmtTime(reportAt, zone),
+  });
+  const same = view.summonses.filter((s) => s.purpose === body.purpose && OPEN_STATES.has(s.state));
+  $('#issue-confirm-warn').hidden = !same.length;
+  $('#issue-confirm-warn').textContent = same.length
+    ? t('issue.confirmSame', { ids: same.map((s) => s.id).join(', ') }) : '';
+  view.pendingIssue = body;
+  $('#issue-confirm').hidden = false;
+  $('#issue-submit').hidden = true;
+  $('#issue-confirm-yes').focus();
+}
+
+function cancelIssue() {
+  view.pendingIssue = null;
+  $('#issue-confirm').hidden = true;
+  $('#issue-submit').hidden = false;
+}
+
+async function confirmIssue() {
+  const body = view.pendingIssue;
+  if (!body) return;
+  const button = $('#issue-confirm-yes');
   button.disabled = true;
   try {
     const s = await api.post('/v1/summonses', body);
@@ -284,6 +312,7 @@ async function issue(ev) {
     showAlert(errorText(e));
   } finally {
     button.disabled = false;
+    cancelIssue();
   }
 }
 
@@ -333,6 +362,13 @@ function eventForm(s) {
 async function recordEvent(s, fields, form) {
   if (!fields.at) {
     showAlert(t('ev.needAt'));
+    return;
+  }
+  if (fields.type === 'cancelled' && !fields.reference) {
+    const ref = form.querySelector('input[name="reference"]');
+    ref.setAttribute('aria-invalid', 'true');
+    ref.focus();
+    showAlert(t('ev.needReason'));
     return;
   }
   const body = { type: fields.type, at: fields.at };
@@ -500,6 +536,10 @@ $('#search-form').addEventListener('submit', search);
 $('#issue-form').addEventListener('submit', issue);
 $('#issue-purpose').addEventListener('change', checkPurpose);
 $('#issue-office').addEventListener('change', labelIssueZone);
+$('#issue-confirm-yes').addEventListener('click', confirmIssue);
+$('#issue-confirm-no').addEventListener('click', () => { cancelIssue(); $('#issue-submit').focus(); });
+for (const f of ['#issue-purpose', '#issue-office', '#issue-report'])
+  $(f).addEventListener('input', cancelIssue);
 for (const b of document.querySelectorAll('[data-tab]'))
   b.addEventListener('click', () => showTab(b.dataset.tab));
 const farewell = takeFarewell('muster.console');
