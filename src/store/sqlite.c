@@ -370,6 +370,10 @@ static int flush_audits_locked(struct sq_store *s)
 		fprintf(stderr, "muster: store: LOST %zu audit records of reads already "
 			"answered: %s\n", b.n, mu_err_name(rc));
 		s->aq_lost += b.n;
+		/* nothing left to retry: the next flush (of the next reads)
+		 * decides whether reads are refused, not this one forever */
+		if (!s->aq_n)
+			s->aq_failures = 0;
 		return -1;
 	}
 	if (log_due(&s->flush_log))
