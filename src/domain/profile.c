@@ -52,6 +52,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define TEXT_MAX 2000
 #define DAYS_MAX 3660
@@ -674,7 +675,7 @@ static const struct profile_reason *find_reason(const struct profile_reason *lis
 						unsigned kind)
 {
 	for (int i = 0; name && i < n; i++)
-		if (!strcmp(list[i].name, name) && (!kind || (list[i].kinds & kind)))
+		if (!strcasecmp(list[i].name, name) && (!kind || (list[i].kinds & kind)))
 			return &list[i];
 	return NULL;
 }

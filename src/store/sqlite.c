@@ -283,6 +283,13 @@ static enum mu_err run_in_tx(struct sq_store *s, sq_write_fn fn, void *arg,
 		rc = sq_ci_before_commit(s, err);
 	if (rc == MU_OK && conn_exec(s->w.db, "COMMIT") != SQLITE_OK)
 		rc = sq_err(s->w.db, sqlite3_errcode(s->w.db), err);
+	if (rc == MU_OK) {
+		/* the log commits again (a flush, or a job that adopted the
+		 * queued records): reads are answered again */
+		pthread_mutex_lock(&s->mu);
+		s->aq_failures = 0;
+		pthread_mutex_unlock(&s->mu);
+	}
 	sq_ci_after(s, rc == MU_OK);
 	if (s->adopted.n)
 		adopted_settle(s, rc == MU_OK);

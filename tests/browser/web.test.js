@@ -330,13 +330,13 @@ test('console: a clerk finds the person, issues a summons, records handed then a
   await page.waitForSelector('#results li');
   for (const text of await page.locator('#results button').allTextContents())
     assert.ok(text.includes(person.family_name), text);
-  // ... typed in lower case, with the given name: the person is among them
-  await page.fill('#q', `${person.family_name.toLowerCase()} ${person.given_name.toLowerCase()}`);
+  // ... typed in lower case as a hurried clerk types it: the same persons
+  const before = await page.locator('#results button').allTextContents();
+  await page.evaluate(() => { document.querySelector('#results').replaceChildren(); });
+  await page.fill('#q', person.family_name.toLowerCase());
   await page.click('#search-form button[type="submit"]');
-  const full = `${person.family_name} ${person.given_name}`;
-  await page.waitForFunction((f) => [...document.querySelectorAll('#results button')]
-    .every((b) => b.textContent.includes(f)), full);
-  assert.equal(await page.locator(`#results button[data-id="${id}"]`).count(), 1);
+  await page.waitForSelector('#results li');
+  assert.deepEqual(await page.locator('#results button').allTextContents(), before);
 
   // By id, in lower case as a hurried clerk types it.
   await page.fill('#q', id.toLowerCase());

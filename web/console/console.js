@@ -61,6 +61,7 @@ async function signIn(token) {
     const tabs = Object.keys(TABS).filter((k) => TABS[k].includes(view.me.role));
     if (!tabs.length) {
       session.clear();
+      showSignIn();
       showAlert(t('console.notForRole', { role: has(`role.${view.me.role}`) ? t(`role.${view.me.role}`) : view.me.role }));
       return;
     }
@@ -101,29 +102,26 @@ function showTab(name) {
 // ---- search ----
 
 // Ids are upper case: a query with a digit or a dash is taken as an id.
-// Otherwise it is a family name, maybe followed by a given name, typed in
-// any case ("захарова анна"): names are stored with a capital first letter.
-const cap = (w) => (w ? w.charAt(0).toLocaleUpperCase() + w.slice(1).toLocaleLowerCase() : w);
-
+// Otherwise it is the beginning of a family name, which the register
+// stores with a capital first letter: "захарова" finds "Захарова" (the
+// rest is kept as typed: "McCartney", "ДиКаприо").
 function normaliseQuery(q) {
-  if (/[0-9-]/.test(q)) return { q: q.toUpperCase(), given: '' };
-  const [family, given] = q.split(/\s+/);
-  return { q: cap(family), given: cap(given || '') };
+  if (/[0-9-]/.test(q)) return { q: q.toUpperCase() };
+  return { q: q.charAt(0).toLocaleUpperCase() + q.slice(1) };
 }
 
 async function search(ev) {
   ev.preventDefault();
-  const { q, given } = normaliseQuery($('#q').value.trim());
+  const { q } = normaliseQuery($('#q').value.trim());
   if (!q) {
     $('#q').focus();
     return;
   }
   showAlert('');
   try {
-    const r = await api.get(`/v1/persons?limit=${given ? 1000 : 20}&q=${encodeURIComponent(q)}`);
-    const found = (r.persons || []).filter((p) => !given || p.given_name.startsWith(given));
-    view.results = found.slice(0, 20);
-    view.more = r.next != null || found.length > 20;
+    const r = await api.get(`/v1/persons?limit=20&q=${encodeURIComponent(q)}`);
+    view.results = r.persons || [];
+    view.more = r.next != null;
     renderResults();
   } catch (err) {
     showAlert(errorText(err));

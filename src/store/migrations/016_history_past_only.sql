@@ -7,4 +7,7 @@ UPDATE persons SET import_batch = (SELECT h.import_batch FROM person_history h
     WHERE h.national_id = persons.national_id AND h.version = persons.version)
   WHERE EXISTS (SELECT 1 FROM person_history h WHERE h.national_id = persons.national_id
     AND h.version = persons.version AND h.import_batch IS NOT NULL);
-DELETE FROM person_history WHERE record = '';
+-- the current version leaves the history: an empty record (registers
+-- from 75511f7 on) or a full copy (registers written before it)
+DELETE FROM person_history WHERE record = '' OR (national_id, version) IN
+    (SELECT national_id, version FROM persons);
