@@ -170,19 +170,18 @@ static enum mu_err reconcile_kind(struct kind_ctx *c, enum restr_kind k,
 	free(b);
 	c->next->imposed[k] = running;
 	c->next->feed_at[k] = running ? since : 0;
-	c->next->since[k] = 0;
-	c->next->basis[k][0] = 0;
 	/* what a check answers is what the status says: the earliest start
 	 * among the summonses barring it now (not the feed's record of it,
-	 * which a late fact dates later, nor a summons that has ended) */
-	if (running && in_force(iv, n, c->now, &w)) {
-		c->next->since[k] = iv[w].from;
-		snprintf(c->next->basis[k], sizeof(c->next->basis[k]), "%s",
-			 c->set->items[iv[w].summons].s.id);
-	} else if (running) {
-		c->next->since[k] = since;
-		snprintf(c->next->basis[k], sizeof(c->next->basis[k]), "%s", basis);
+	 * which a late fact dates later, nor a summons that has ended). The
+	 * loop's last step asked in_force at now: running says it holds. */
+	if (!running || !in_force(iv, n, c->now, &w)) {
+		c->next->since[k] = 0;
+		c->next->basis[k][0] = 0;
+		return rc;
 	}
+	c->next->since[k] = iv[w].from;
+	snprintf(c->next->basis[k], sizeof(c->next->basis[k]), "%s",
+		 c->set->items[iv[w].summons].s.id);
 	return rc;
 }
 

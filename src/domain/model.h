@@ -125,6 +125,14 @@ int person_id_valid(const char *s);
 enum mu_err office_validate(const struct office *o,
 			    struct mu_error *err) MU_MUSTCHECK;
 
+/* Office id's time zone going from was_zone to new_zone: refused
+ * (MU_EINVAL, field timezone) once a summons names the office, whose legal
+ * periods were counted in the old zone; a new one would move every one of
+ * them, past ones included. */
+enum mu_err office_zone_change_check(const char *id, const char *was_zone,
+				     const char *new_zone, int has_summonses,
+				     struct mu_error *err) MU_MUSTCHECK;
+
 /* 1 if s is valid UTF-8 without control characters. */
 int text_valid(const char *s);
 

@@ -212,6 +212,17 @@ enum mu_err office_validate(const struct office *o, struct mu_error *err)
 	return MU_OK;
 }
 
+enum mu_err office_zone_change_check(const char *id, const char *was_zone,
+				     const char *new_zone, int has_summonses,
+				     struct mu_error *err)
+{
+	if (has_summonses && strcmp(was_zone, new_zone))
+		return mu_fail(err, MU_EINVAL, "timezone", "office %s has summonses, whose "
+			       "periods are counted in %s; its time zone cannot change to %s",
+			       id, was_zone, new_zone);
+	return MU_OK;
+}
+
 enum mu_err person_removal_check(const char *birth_date, const char *reason,
 				 const char *date, int64_t now, struct mu_error *err)
 {

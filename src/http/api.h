@@ -91,8 +91,8 @@ const char *api_header(struct api_req *r, const char *key);
  * Returns MU_EINVAL (answered already) on a bad value. */
 enum mu_err api_query_time(struct api_req *r, const char *key, int64_t *out) MU_MUSTCHECK;
 /* A whole number in lo..hi written in decimal digits (a '-' first only
- * when lo < 0): 0 and *out set; s NULL or "": 0, *out untouched; anything
- * else (a sign, a space, an overflow, trailing bytes): -1. */
+ * when lo < 0): 0 and *out set; s NULL (absent): 0, *out untouched;
+ * anything else ("", a sign, a space, an overflow, trailing bytes): -1. */
 int api_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) MU_MUSTCHECK;
 
 /* The audit context of this request. */

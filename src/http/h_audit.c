@@ -32,7 +32,7 @@ static int query_i64(struct api_req *r, const char *key, int64_t lo, int64_t hi,
 {
 	const char *s = api_query(r, key);
 
-	if ((s && !*s) || api_parse_int(s, lo, hi, out)) {
+	if (api_parse_int(s, lo, hi, out)) {
 		api_fail(r, MU_EINVAL, key, "%s must be an integer from %lld to %lld", key,
 			 (long long)lo, (long long)hi);
 		return -1;

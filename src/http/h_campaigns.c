@@ -130,8 +130,7 @@ void h_campaigns_members(struct api_req *r)
 
 	if (load(r, &c))
 		return;
-	if (api_parse_int(o, 0, INT64_MAX, &off) || api_parse_int(l, 1, MEMBERS_PAGE_MAX, &lim) ||
-	    (o && !*o) || (l && !*l)) {
+	if (api_parse_int(o, 0, INT64_MAX, &off) || api_parse_int(l, 1, MEMBERS_PAGE_MAX, &lim)) {
 		api_fail(r, MU_EINVAL, "limit", "offset must be >= 0 and limit 1..%d", MEMBERS_PAGE_MAX);
 		return;
 	}

@@ -12,11 +12,6 @@
 #include "http/api.h"
 #include "ingest/dups.h"
 
-static int parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-	return (s && !s[0]) || api_parse_int(s, lo, hi, out) ? -1 : 0;
-}
-
 /* Add pair d to arr when the caller may see one of its persons; nonzero
  * when the answer has been sent (the audit queue is full). */
 static int add_pair(struct api_req *r, const struct dup_pair *d, json_t *arr)
@@ -44,11 +39,11 @@ void h_duplicates_list(struct api_req *r)
 	size_t n = 0;
 	json_t *arr;
 
-	if (parse_num(api_query(r, "after"), 0, INT64_MAX, &f.after)) {
+	if (api_parse_int(api_query(r, "after"), 0, INT64_MAX, &f.after)) {
 		api_fail(r, MU_EINVAL, "after", "after must be an id from an earlier page");
 		return;
 	}
-	if (parse_num(api_query(r, "limit"), 1, DUPS_PAGE_MAX, &limit)) {
+	if (api_parse_int(api_query(r, "limit"), 1, DUPS_PAGE_MAX, &limit)) {
 		api_fail(r, MU_EINVAL, "limit", "limit must be 1..%d", DUPS_PAGE_MAX);
 		return;
 	}
@@ -101,7 +96,7 @@ void h_duplicates_resolve(struct api_req *r)
 			 REASON_MAX_LEN);
 		return;
 	}
-	if (parse_num(r->params[0], 1, INT64_MAX, &id) || id == 0 ||
+	if (api_parse_int(r->params[0], 1, INT64_MAX, &id) || id == 0 ||
 	    store_dup_get(r->app->st, id, &d) != MU_OK) {
 		api_fail(r, MU_ENOTFOUND, "id", "no duplicate candidate %.24s in your scope",
 			 r->params[0]);

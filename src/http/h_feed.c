@@ -28,7 +28,11 @@ static json_t *time_json(int64_t t)
 static int query_int(struct api_req *r, const char *key, int64_t lo, int64_t hi,
 		     int64_t *out)
 {
-	if (api_parse_int(api_query(r, key), lo, hi, out)) {
+	const char *v = api_query(r, key);
+
+	if (v && !*v) /* "?after=" is as if absent */
+		v = NULL;
+	if (api_parse_int(v, lo, hi, out)) {
 		api_fail(r, MU_EINVAL, key, "%s must be an integer in %lld..%lld", key,
 			 (long long)lo, (long long)hi);
 		return -1;

@@ -294,24 +294,23 @@ void h_me_access_log(struct api_req *r)
 {
 	struct audit_filter f = {.person = r->tok.person, .limit = ACCESS_LOG_MAX};
 	struct audit_entry *v = calloc(ACCESS_LOG_MAX, sizeof(*v));
+	const char *after = api_query(r, "after");
 	size_t n = 0;
-	int more = 0;
+	int more = 0, ok;
 	json_t *arr;
 
-	if (api_parse_int(api_query(r, "after"), 0, INT64_MAX, &f.after)) {
+	if (api_parse_int(after && *after ? after : NULL, 0, INT64_MAX, &f.after)) {
 		free(v);
 		api_fail(r, MU_EINVAL, "after", "after must be an index from an earlier page");
 		return;
 	}
-	if (v && store_flush(r->app->st) == MU_OK &&
-	    store_audit_list(r->app->st, &f, v, ACCESS_LOG_MAX, &n) == MU_OK) {
+	ok = v && store_flush(r->app->st) == MU_OK &&
+	     store_audit_list(r->app->st, &f, v, ACCESS_LOG_MAX, &n) == MU_OK;
+	if (ok) {
 		more = n == ACCESS_LOG_MAX;
-		if (merge_imports(r, f.after, v, &n, &more) != MU_OK)
-			n = (size_t)-1;
-	} else {
-		n = (size_t)-1;
+		ok = merge_imports(r, f.after, v, &n, &more) == MU_OK;
 	}
-	if (n == (size_t)-1) {
+	if (!ok) {
 		free(v);
 		api_fail(r, MU_EIO, NULL, "cannot read the access log");
 		return;

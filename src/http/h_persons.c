@@ -196,7 +196,7 @@ static size_t list_limit(struct api_req *r)
 
 	if (!l)
 		return 100;
-	if (!*l || api_parse_int(l, 1, STORE_LIST_MAX, &v))
+	if (api_parse_int(l, 1, STORE_LIST_MAX, &v))
 		return 0;
 	return (size_t)v;
 }

@@ -45,6 +45,7 @@ void h_summonses_create(struct api_req *r)
 	struct person p;
 	struct mu_error e = {0};
 	struct audit_ctx c = api_ctx(r, "issue summons");
+	enum mu_err found;
 	json_t *body = api_body_object(r);
 
 	if (!body || api_only_keys(r, body, known) ||
@@ -66,10 +67,9 @@ void h_summonses_create(struct api_req *r)
 	}
 	/* out of scope, or (for a scoped token) not on the register at all:
 	 * the same answer, so it tells nothing about other offices */
-	if (q.national_id &&
-	    ((store_person_get(r->app->st, q.national_id, &p) == MU_OK &&
-	      !api_may_see_person(r, &p)) ||
-	     (r->tok.office[0] && store_person_get(r->app->st, q.national_id, &p) == MU_ENOTFOUND))) {
+	found = q.national_id ? store_person_get(r->app->st, q.national_id, &p) : MU_EINVAL;
+	if ((found == MU_OK && !api_may_see_person(r, &p)) ||
+	    (found == MU_ENOTFOUND && r->tok.office[0])) {
 		api_fail(r, MU_ENOTFOUND, "national_id", "no person %.32s in your scope",
 			 q.national_id);
 		return;

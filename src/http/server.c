@@ -298,7 +298,7 @@ int api_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
 	char *end;
 	long long v;
 
-	if (!s || !*s)
+	if (!s)
 		return 0;
 	if (!(isdigit((unsigned char)s[0]) || (s[0] == '-' && lo < 0 &&
 						isdigit((unsigned char)s[1]))))

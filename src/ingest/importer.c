@@ -85,9 +85,7 @@ struct imp {
 	int fd, own_fd;
 	uint64_t size;
 
-	char (*offices)[OFFICE_ID_MAX + 1];  /* persons: known office ids, sorted */
-	size_t n_offices;
-	struct office *known;                /* offices: the stored ones, sorted */
+	struct office *known;                /* the stored offices, by id */
 	size_t n_known;
 
 	/* pass 1 */
@@ -154,22 +152,29 @@ static int copy_field(char *dst, size_t size, const char *col, const char *v,
 	return 0;
 }
 
-static int cmp_office_rec(const void *a, const void *b)
+static int cmp_office(const void *a, const void *b)
 {
 	return strcmp(((const struct office *)a)->id, ((const struct office *)b)->id);
 }
 
-/* An office's time zone is fixed once a summons names the office: the
- * legal periods of its summonses were counted in it, and a new zone would
- * move every one of them, past ones included. */
+static int cmp_id_office(const void *id, const void *o)
+{
+	return strcmp(id, ((const struct office *)o)->id);
+}
+
+/* The stored office with this id, or NULL. */
+static const struct office *known_office(const struct imp *im, const char *id)
+{
+	return im->n_known ? bsearch(id, im->known, im->n_known, sizeof(*im->known),
+				     cmp_id_office) : NULL;
+}
+
+/* domain/ decides whether o may replace the stored office of its id. */
 static int office_zone_fixed(struct imp *im, const struct office *o,
 			     struct mu_error *e)
 {
-	const struct office *was = NULL;
+	const struct office *was = known_office(im, o->id);
 	int has = 0;
-
-	if (im->n_known)
-		was = bsearch(o, im->known, im->n_known, sizeof(*o), cmp_office_rec);
 
 	if (!was || !strcmp(was->timezone, o->timezone))
 		return 0;
@@ -177,11 +182,7 @@ static int office_zone_fixed(struct imp *im, const struct office *o,
 		mu_fail(e, MU_EIO, NULL, "cannot read the summonses of office %s", o->id);
 		return -1;
 	}
-	if (has)
-		mu_fail(e, MU_EINVAL, "timezone", "office %s has summonses, whose periods "
-			"are counted in %s; its time zone cannot change to %s", o->id,
-			was->timezone, o->timezone);
-	return has;
+	return office_zone_change_check(o->id, was->timezone, o->timezone, has, e) ? -1 : 0;
 }
 
 static int check_office(struct imp *im, const struct ingest_row *r,
@@ -212,11 +213,6 @@ static int check_office(struct imp *im, const struct ingest_row *r,
 	return office_validate(&o, e) || office_zone_fixed(im, &o, e) ? -1 : 0;
 }
 
-static int cmp_office(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 static int check_person(struct imp *im, const struct ingest_row *r,
 			struct mu_error *e)
 {
@@ -228,8 +224,7 @@ static int check_person(struct imp *im, const struct ingest_row *r,
 			return -1;
 	if (person_validate(&p, im->o->now, e))
 		return -1;
-	if (!bsearch(p.office, im->offices, im->n_offices, sizeof(im->offices[0]),
-		     cmp_office)) {
+	if (!known_office(im, p.office)) {
 		mu_fail(e, MU_EINVAL, "office", "office '%.32s' is not a known office "
 			"(import the offices first)", p.office);
 		return -1;
@@ -757,23 +752,10 @@ static enum mu_err load_offices(struct imp *im, struct mu_error *err)
 		return MU_OK;
 	if (store_office_list(im->a->st, &v, &n) != MU_OK)
 		return mu_fail(err, MU_EIO, NULL, "cannot read the offices");
-	if (im->k == &kinds[IMPORT_OFFICES]) {
-		if (n)
-			qsort(v, n, sizeof(*v), cmp_office_rec);
-		im->known = v;
-		im->n_known = n;
-		return MU_OK;
-	}
-	im->offices = calloc(n ? n : 1, sizeof(*im->offices));
-	if (!im->offices) {
-		free(v);
-		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++)
-		snprintf(im->offices[i], sizeof(im->offices[i]), "%s", v[i].id);
-	im->n_offices = n;
-	qsort(im->offices, n, sizeof(im->offices[0]), cmp_office);
-	free(v);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_office);
+	im->known = v;
+	im->n_known = n;
 	return MU_OK;
 }
 
@@ -835,7 +817,6 @@ static void imp_free(struct imp *im)
 	runs_free(im->runs);
 	if (im->own_fd)
 		close(im->fd);
-	free(im->offices);
 	free(im->known);
 	free(im->skip);
 	free(im->dups);

@@ -774,11 +774,13 @@ static enum mu_err office_row(struct sq_store *s, struct bulk_job *j,
 	/* the importer refused it already (importer.c, office_zone_fixed);
 	 * here again inside the transaction, for a summons issued since */
 	if (exists && r->v[3] && r->v[3][0] && strcmp(r->v[3], was[3])) {
+		struct mu_error why = {0};
 		int has = sq_office_has_summonses(&s->w, r->v[0]);
-		if (has)
-			return has < 0 ? MU_EIO : mu_fail(err, MU_EINVAL, "timezone",
-				"line %llu: timezone: office %s has summonses; its time zone "
-				"cannot change", (unsigned long long)r->line, r->v[0]);
+		if (has < 0)
+			return MU_EIO;
+		if (office_zone_change_check(r->v[0], was[3], r->v[3], has, &why))
+			return mu_fail(err, why.code, why.field, "line %llu: timezone: %s",
+				       (unsigned long long)r->line, why.detail);
 	}
 	snprintf(cap, sizeof(cap), "%d", OFFICE_DEFAULT_CAPACITY);
 	for (int i = 0; i < 5; i++) {

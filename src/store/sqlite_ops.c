@@ -782,7 +782,7 @@ static enum mu_err put_state(struct sq_store *s, const char *nid,
 		bind_text(q, 2, restr_kind_name(k));
 		sqlite3_bind_int64(q, 3, rs->since[k]);
 		bind_text(q, 4, rs->basis[k]);
-		sqlite3_bind_int64(q, 5, rs->feed_at[k] ? rs->feed_at[k] : rs->since[k]);
+		sqlite3_bind_int64(q, 5, rs->feed_at[k]); /* 0: as since (sq_restr_rows) */
 		if ((rc = step_done(s, q, err)))
 			return rc;
 	}

@@ -393,6 +393,14 @@ def iso(t):
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def issue(c, clerk, nid, now):
+    """A medical exam at MOW in 20 days, issued at `now`."""
+    return c.srv.post("/v1/summonses", {"national_id": nid, "office": "MOW",
+                                        "purpose": "medical_exam",
+                                        "report_at": iso(now + dt.timedelta(days=20))},
+                      token=clerk, now=iso(now))
+
+
 @with_ctx()
 def test_removals_cancel_open_summonses(c):
     setup_offices(c)
@@ -400,10 +408,7 @@ def test_removals_cancel_open_summonses(c):
     text = "\n".join([HEADER, row("RM-0001"), row("RM-0002"), row("RM-0003")]) + "\n"
     eq(imp(c, "persons", write(c, "persons.csv", text))[0], 0, "persons")
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    r = c.srv.post("/v1/summonses", {"national_id": "RM-0001", "office": "MOW",
-                                     "purpose": "medical_exam",
-                                     "report_at": iso(now + dt.timedelta(days=20))},
-                   token=clerk, now=iso(now))
+    r = issue(c, clerk, "RM-0001", now)
     eq(r.status, 201, "issue: %r" % r)
     sid = r.json["id"]
     today = now.strftime("%Y-%m-%d")
@@ -426,10 +431,7 @@ def test_removals_cancel_open_summonses(c):
        "removed")
     s = c.srv.get("/v1/summonses/" + sid, token=clerk, now=iso(now)).json
     eq(s["events"][-1]["type"], "cancelled", "the open summons is cancelled")
-    r = c.srv.post("/v1/summonses", {"national_id": "RM-0002", "office": "MOW",
-                                     "purpose": "medical_exam",
-                                     "report_at": iso(now + dt.timedelta(days=20))},
-                   token=clerk, now=iso(now))
+    r = issue(c, clerk, "RM-0002", now)
     eq(r.status, 409, "a removed person cannot be summoned: %r" % r)
     code, out, err = imp(c, "removals", path)
     eq(code, 0, err)
@@ -447,10 +449,7 @@ def test_office_zone_is_fixed_once_it_has_summonses(c):
     eq(imp(c, "persons", write(c, "p.csv", HEADER + "\n" + row("TZ-0001") + "\n"))[0], 0,
        "persons")
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    r = c.srv.post("/v1/summonses", {"national_id": "TZ-0001", "office": "MOW",
-                                     "purpose": "medical_exam",
-                                     "report_at": iso(now + dt.timedelta(days=20))},
-                   token=clerk, now=iso(now))
+    r = issue(c, clerk, "TZ-0001", now)
     eq(r.status, 201, "issue: %r" % r)
     before = c.srv.get("/v1/persons/TZ-0001/status", token=clerk, now=iso(now)).json
     moved = write(c, "moved.csv", "id,name,region,timezone\n"
