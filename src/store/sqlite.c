@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "audit/leaf.h"
+#include "ingest/match.h"
 
 extern const struct store_migration {
 	int version;
@@ -694,6 +695,22 @@ static int read_schema_version(sqlite3 *db)
 	return v;
 }
 
+/* muster_fold(name): a family name's search key (ingest/match.h), for
+ * migration 017; the writers compute it in C. */
+static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *v = sqlite3_value_text(argv[0]);
+	char key[PERSON_KEY_MAX];
+
+	(void)argc;
+	if (!v) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	match_norm((const char *)v, key, sizeof(key));
+	sqlite3_result_text(ctx, key, -1, SQLITE_TRANSIENT);
+}
+
 static enum mu_err migrate(struct sq_store *s, struct mu_error *err)
 {
 	char sql[256];
@@ -794,6 +811,11 @@ static enum mu_err open_writer(struct sq_store *s, int create,
 		return mu_fail(err, MU_EIO, "db", "%.200s is not a muster register: %s",
 			       s->path, sqlite3_errmsg(s->w.db));
 	sq_ci_attach(s);
+	if (sqlite3_create_function_v2(s->w.db, "muster_fold", 1, SQLITE_UTF8 |
+				       SQLITE_DETERMINISTIC, NULL, sql_fold, NULL, NULL,
+				       NULL) != SQLITE_OK)
+		return mu_fail(err, MU_EIO, "db", "cannot register muster_fold: %s",
+			       sqlite3_errmsg(s->w.db));
 	return migrate(s, err);
 }
 

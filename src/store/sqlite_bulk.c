@@ -566,14 +566,18 @@ static enum mu_err person_insert(struct sq_store *s, struct bulk_job *j,
 	STMT(q, "INSERT INTO persons(national_id, family_name, given_name,"
 		" patronymic, birth_date, sex, region, office, address, phone, email,"
 		" fitness, status, removal_reason, removal_date, version, updated_at,"
-		" source, import_batch) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-		"'active','','',1,?13,?14,?15) ON CONFLICT(national_id) DO NOTHING");
+		" source, import_batch, family_key) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+		"?10,?11,?12,'active','','',1,?13,?14,?15,?16)"
+		" ON CONFLICT(national_id) DO NOTHING");
+	char key[PERSON_KEY_MAX];
 
 	for (int i = 0; i < BULK_NP; i++)
 		bind_txt(q, i + 1, r->v[i]);
 	sqlite3_bind_int64(q, 13, j->at);
 	bind_txt(q, 14, j->b->run->source);
 	sqlite3_bind_int64(q, 15, j->batch_id);
+	match_norm(r->v[1], key, sizeof(key));
+	sqlite3_bind_text(q, 16, key, -1, SQLITE_TRANSIENT);
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	*done = sqlite3_changes(s->w.db) == 1;
@@ -619,7 +623,8 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 	STMT(q, "UPDATE persons SET family_name=?2, given_name=?3, patronymic=?4,"
 		" birth_date=?5, sex=?6, region=?7, office=?8, address=?9, phone=?10,"
 		" email=?11, fitness=?12, version=?13, updated_at=?14, source=?15,"
-		" import_batch=?16 WHERE national_id=?1");
+		" import_batch=?16, family_key=?17 WHERE national_id=?1");
+	char key[PERSON_KEY_MAX];
 
 	for (int i = 0; i < BULK_NP; i++) {
 		was[i] = SQ_TEXT(old, i);
@@ -638,6 +643,8 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 	sqlite3_bind_int64(q, 14, j->at);
 	bind_txt(q, 15, j->b->run->source);
 	sqlite3_bind_int64(q, 16, j->batch_id);
+	match_norm(nw[1], key, sizeof(key));
+	sqlite3_bind_text(q, 17, key, -1, SQLITE_TRANSIENT);
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	j->b->c.updated++;

@@ -247,6 +247,9 @@ enum mu_err sq_m_audit_consistency(struct store *st, int64_t from, int64_t to,
 				   unsigned char from_root[32], unsigned char to_root[32]);
 enum mu_err sq_m_audit_append_many(struct store *st, struct audit_entry *v, size_t n);
 
+/* persons.family_key (migration 017): match_norm() of the family name, in
+ * a buffer this big (folding never makes a name longer). */
+#define PERSON_KEY_MAX (NAME_MAX_LEN * 4 + 8)
 #define PERSON_COLS "national_id, family_name, given_name, patronymic," \
 	" birth_date, sex, region, office, address, phone, email, fitness," \
 	" status, removal_reason, removal_date, version, updated_at, source"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "domain/codec.h"
+#include "ingest/match.h"
 
 #define READER(s, c)                                                    \
 	struct sq_conn *c = sq_reader(s);                               \
@@ -347,9 +348,11 @@ static enum mu_err write_person_row(struct sq_store *s, const struct person *p,
 		" birth_date=?5, sex=?6, region=?7, office=?8, address=?9,"
 		" phone=?10, email=?11, fitness=?12, status=?13,"
 		" removal_reason=?14, removal_date=?15, version=?16,"
-		" updated_at=?17, source=?18, import_batch=NULL WHERE national_id=?1" :
-		"INSERT INTO persons(" PERSON_COLS ") VALUES"
-		" (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)");
+		" updated_at=?17, source=?18, import_batch=NULL, family_key=?19"
+		" WHERE national_id=?1" :
+		"INSERT INTO persons(" PERSON_COLS ", family_key) VALUES"
+		" (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+	char key[PERSON_KEY_MAX];
 	enum mu_err rc;
 
 	if (!q)
@@ -365,6 +368,8 @@ static enum mu_err write_person_row(struct sq_store *s, const struct person *p,
 			return rc;
 	}
 	bind_person(q, p);
+	match_norm(p->family_name, key, sizeof(key));
+	bind_text(q, 19, key);
 	return step_done(s, q, err);
 }
 
@@ -483,13 +488,15 @@ static enum mu_err m_person_get(struct store *st, const char *id, struct person 
  * can use its index (persons_office, persons_name, the primary key): a
  * filter written "(?1 IS NULL OR office = ?1)" defeats the planner and
  * turns every search into a scan of the register. Index: office 8,
- * region 4, q 2, after 1. */
+ * region 4, q 2, after 1. q is a prefix of the id in any case (?3, upper
+ * case) or of the family name however it is written (?6, its family_key;
+ * NULL when q has no letter or digit). */
 #define PL_SQL(o, r, q, a) "SELECT " PERSON_COLS " FROM persons WHERE 1" o r q a \
 	" ORDER BY national_id LIMIT ?5"
 #define PL_O " AND office = ?1"
 #define PL_R " AND region = ?2"
 #define PL_Q " AND (national_id >= ?3 AND national_id < ?3 || x'ff'" \
-	" OR family_name >= ?3 AND family_name < ?3 || x'ff')"
+	" OR family_key >= ?6 AND family_key < ?6 || x'ff')"
 #define PL_A " AND national_id > ?4"
 #define PL4(o, r, q) PL_SQL(o, r, q, ""), PL_SQL(o, r, q, PL_A)
 #define PL3(o, r) PL4(o, r, ""), PL4(o, r, PL_Q)
@@ -511,8 +518,18 @@ static enum mu_err m_person_list(struct store *st, const struct person_filter *f
 		bind_text(q, 1, f->office);
 	if (f->region)
 		bind_text(q, 2, f->region);
-	if (f->q)
-		bind_text(q, 3, f->q);
+	if (f->q) {
+		char id[NATIONAL_ID_MAX + 1], key[PERSON_KEY_MAX];
+		size_t i;
+		for (i = 0; f->q[i] && i < NATIONAL_ID_MAX; i++)
+			id[i] = f->q[i] >= 'a' && f->q[i] <= 'z' ? (char)(f->q[i] - 32) : f->q[i];
+		id[i] = 0;
+		/* a q longer than any id (or name) matches none: NULL */
+		if (!f->q[i])
+			sqlite3_bind_text(q, 3, id, -1, SQLITE_TRANSIENT);
+		if (strlen(f->q) <= NAME_MAX_LEN * 4 && match_norm(f->q, key, sizeof(key)))
+			sqlite3_bind_text(q, 6, key, -1, SQLITE_TRANSIENT);
+	}
 	if (f->after)
 		bind_text(q, 4, f->after);
 	sqlite3_bind_int64(q, 5, (sqlite3_int64)(f->limit < cap ? f->limit : cap));

@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import Ctx, Server, check, eq, run, run_cli, with_ctx  # noqa: E402
@@ -268,6 +269,43 @@ def test_person_list_pagination_and_filters(c):
     for bad in ("0", "-1", "1001", "ten", ""):
         problem(c.srv.get("/v1/persons?limit=" + bad, token=c.admin), 400, "limit",
                 "limit=" + bad)
+
+
+@with_ctx()
+def test_person_search_folds_how_the_name_is_typed(c):
+    """q finds a family name in any case, 'ё' as 'е' (and the other way
+    round), with or without its hyphen or apostrophe, and an id in lower
+    case; a change of name moves the person in the search."""
+    c.office("MOW")
+    names = {"RU-1001": "Семёнов", "RU-1002": "Семенова", "RU-1003": "Фёдоров-Ли",
+             "RU-1004": "O'Neill", "RU-1005": "Петров", "RU-2001": "Зайцев"}
+    for nid, fam in names.items():
+        c.person(nid, family_name=fam)
+
+    def listed(q):
+        r = c.srv.get("/v1/persons?q=" + urllib.parse.quote(q), token=c.admin)
+        eq(r.status, 200, "search %r: %r" % (q, r))
+        return [p["national_id"] for p in r.json["persons"]]
+
+    eq(listed("Семёнов"), ["RU-1001", "RU-1002"], "as stored")
+    eq(listed("семенов"), ["RU-1001", "RU-1002"], "lower case, е for ё")
+    eq(listed("СЕМЁНОВА"), ["RU-1002"], "upper case, ё for е")
+    eq(listed("федоровли"), ["RU-1003"], "without the hyphen")
+    eq(listed("Фёдоров Ли"), ["RU-1003"], "a space for the hyphen")
+    eq(listed("oneill"), ["RU-1004"], "without the apostrophe, Latin case")
+    eq(listed("ru-100"), ["RU-1001", "RU-1002", "RU-1003", "RU-1004", "RU-1005"],
+       "an id prefix in lower case")
+    eq(listed("ru-2001"), ["RU-2001"], "a whole id in lower case")
+    eq(listed("Семёнович"), [], "a longer name is not a prefix")
+    eq(listed("-"), [], "nothing to match")
+    eq(listed("x" * 40), [], "longer than any id")
+    r = c.srv.request("PATCH", "/v1/persons/RU-1005", {"family_name": "Семёнов"},
+                      token=c.admin)
+    eq(r.status, 200, "rename: %r" % r)
+    eq(listed("семен"), ["RU-1001", "RU-1002", "RU-1005"], "found by the new name")
+    eq(listed("петров"), [], "not by the old one")
+    eq(c.srv.get("/v1/persons/RU-1001", token=c.admin).json["family_name"], "Семёнов",
+       "the name itself is kept as written")
 
 
 @with_ctx()

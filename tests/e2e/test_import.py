@@ -13,9 +13,10 @@ import json
 import os
 import sqlite3
 import sys
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from lib import check, eq, run, run_cli, with_ctx  # noqa: E402
+from lib import Server, check, eq, run, run_cli, with_ctx  # noqa: E402
 
 HEADER = ("national_id,family_name,given_name,patronymic,birth_date,sex,region,"
           "office,address,phone,email,fitness")
@@ -476,6 +477,14 @@ def test_office_zone_is_fixed_once_it_has_summonses(c):
        ("Moscow office no. 1", "Asia/Kamchatka"), "renamed and moved")
 
 
+def undo_017(db):
+    """The register as it was before migration 017."""
+    db.execute("DROP INDEX persons_name")
+    db.execute("ALTER TABLE persons DROP COLUMN family_key")
+    db.execute("CREATE INDEX persons_name ON persons(family_name, national_id)")
+    db.execute("DELETE FROM schema_migrations WHERE version = 17")
+
+
 @with_ctx(serve=False)
 def test_migration_016_on_a_register_that_kept_every_version(c):
     # Registers written before 75511f7 kept the current version's full
@@ -489,6 +498,7 @@ def test_migration_016_on_a_register_that_kept_every_version(c):
                    " source, import_batch) SELECT national_id, version, '{\"national_id\":"
                    "\"MG-0001\"}', updated_at, source, import_batch FROM persons")
         db.execute("ALTER TABLE persons DROP COLUMN import_batch")
+        undo_017(db)
         db.execute("DELETE FROM schema_migrations WHERE version = 16")
     code, out, err = imp(c, "persons", write(c, "p2.csv", HEADER + "\n" +
                                              row("MG-0001", phone="+7111") + "\n"), "--source", "tax")
@@ -498,6 +508,29 @@ def test_migration_016_on_a_register_that_kept_every_version(c):
                       " ORDER BY version").fetchall(), [(1,)], "one replaced version")
         eq(db.execute("SELECT version, import_batch IS NOT NULL FROM persons").fetchall(),
            [(2, 1)], "the current version names its batch")
+
+
+@with_ctx(serve=False)
+def test_migration_017_keys_the_names_already_in_the_register(c):
+    # A register from before 017 has no family_key: the migration computes
+    # it for every person already there, and the search then folds them.
+    setup_offices(c)
+    eq(imp(c, "persons", write(c, "p.csv", HEADER + "\n" + row("MG-0001", family="Фёдорова")
+                               + "\n" + row("MG-0002", family="Ёлкин") + "\n"),
+           "--source", "civ")[0], 0, "persons")
+    with sqlite3.connect(c.db) as db:
+        undo_017(db)
+    c.srv = Server(c.db)
+    for q, want in (("федорова", ["MG-0001"]), ("елкин", ["MG-0002"]), ("ЁЛ", ["MG-0002"])):
+        r = c.srv.get("/v1/persons?q=" + urllib.parse.quote(q), token=c.admin)
+        eq([p["national_id"] for p in r.json["persons"]], want, "search %r" % q)
+    with sqlite3.connect(c.db) as db:
+        eq(db.execute("SELECT family_key FROM persons ORDER BY national_id").fetchall(),
+           [("федорова",), ("елкин",)], "keys of the persons already there")
+        plan = " ".join(r[3] for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT national_id FROM persons WHERE family_key >= 'a'"
+            " AND family_key < 'b'"))
+        check("persons_name" in plan, "the search uses the index: " + plan)
 
 
 @with_ctx()

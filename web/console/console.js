@@ -101,18 +101,10 @@ function showTab(name) {
 
 // ---- search ----
 
-// Ids are upper case: a query with a digit or a dash is taken as an id.
-// Otherwise it is the beginning of a family name, which the register
-// stores with a capital first letter: "захарова" finds "Захарова" (the
-// rest is kept as typed: "McCartney", "ДиКаприо").
-function normaliseQuery(q) {
-  if (/[0-9-]/.test(q)) return { q: q.toUpperCase() };
-  return { q: q.charAt(0).toLocaleUpperCase() + q.slice(1) };
-}
-
 async function search(ev) {
   ev.preventDefault();
-  const { q } = normaliseQuery($('#q').value.trim());
+  // the register folds case, 'ё' and hyphens itself (docs/api.md)
+  const q = $('#q').value.trim();
   if (!q) {
     $('#q').focus();
     return;
