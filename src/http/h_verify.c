@@ -7,8 +7,6 @@
  * 20 characters of base32 (100 bits), and each client address gets a small
  * token bucket, so enumeration gets nowhere: 429 with Retry-After.
  */
-#include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,57 +14,11 @@
 
 #include "domain/daycount.h"
 #include "http/api.h"
+#include "http/ratelimit.h"
 #include "print/summons_pdf.h"
 
-#define VERIFY_BURST 120.0      /* requests a client may make at once */
-#define VERIFY_RATE 2.0         /* refilled per second */
-#define VERIFY_SLOTS 4096
-
-struct bucket {
-	char addr[48];
-	double tokens;
-	double last;
-};
-
-static struct bucket buckets[VERIFY_SLOTS];
-static pthread_mutex_t buckets_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* 0 if the client may go on; otherwise seconds to wait. */
-static int rate_limit(const char *addr)
-{
-	unsigned h = 5381;
-	struct bucket *b;
-	double t = now_s();
-	int wait = 0;
-
-	for (const char *c = addr; *c; c++)
-		h = h * 33 + (unsigned char)*c;
-	pthread_mutex_lock(&buckets_mu);
-	b = &buckets[h % VERIFY_SLOTS];
-	if (strcmp(b->addr, addr)) {
-		snprintf(b->addr, sizeof(b->addr), "%s", addr);
-		b->tokens = VERIFY_BURST;
-		b->last = t;
-	}
-	b->tokens += (t - b->last) * VERIFY_RATE;
-	if (b->tokens > VERIFY_BURST)
-		b->tokens = VERIFY_BURST;
-	b->last = t;
-	if (b->tokens >= 1.0)
-		b->tokens -= 1.0;
-	else
-		wait = (int)ceil((1.0 - b->tokens) / VERIFY_RATE);
-	pthread_mutex_unlock(&buckets_mu);
-	return wait;
-}
+/* a client may make 120 requests at once, then 2 a second */
+static struct ratelimit verify_rl = RATELIMIT_INIT(120.0, 2.0);
 
 static int code_shape_ok(const char *code)
 {
@@ -98,7 +50,7 @@ void h_verify(struct api_req *r)
 	json_t *o;
 
 	api_client_addr(r, addr, sizeof(addr));
-	if ((wait = rate_limit(addr))) {
+	if ((wait = ratelimit_take(&verify_rl, addr, NULL))) {
 		r->retry_after = wait;
 		api_fail(r, MU_ELIMIT, NULL, "too many verification requests from your "
 			 "address; try again in %d s", wait);

@@ -29,6 +29,7 @@
 
 #include "http/api.h"
 #include "http/auth.h"
+#include "http/ratelimit.h"
 #include "http/router.h"
 #include "notify/sender.h"
 
@@ -696,6 +697,33 @@ static int set_clock(struct api_req *r)
 	return 0;
 }
 
+/* Bad tokens from one address: 300 at once, then 5 a second; past that
+ * they are answered 429 with Retry-After instead of 401, and the log says
+ * so once a minute per address. Room enough for a client that retries a
+ * revoked token or a test suite that tries every route without one; a
+ * flood of guesses is slowed and shows in the log. A good token is
+ * checked first and never waits, so a client at the same address (a NAT)
+ * is not held up by one that keeps sending a revoked token. */
+static struct ratelimit bad_token_rl = RATELIMIT_INIT(300.0, 5.0);
+
+static int bad_token_throttled(struct api_req *r)
+{
+	char addr[48];
+	uint64_t report;
+	int wait;
+
+	api_client_addr(r, addr, sizeof(addr));
+	if (!(wait = ratelimit_take(&bad_token_rl, addr, &report)))
+		return 0;
+	if (report)
+		fprintf(stderr, "muster: auth: %s keeps sending bad tokens: %llu answered 429"
+			" since the last such note\n", addr, (unsigned long long)report);
+	r->retry_after = wait;
+	api_fail(r, MU_ELIMIT, NULL, "too many bad tokens from your address; try again "
+		 "in %d s", wait);
+	return 1;
+}
+
 static int authenticate(struct api_req *r, const struct route *rt)
 {
 	const char *h = api_header(r, "Authorization");
@@ -705,6 +733,8 @@ static int authenticate(struct api_req *r, const struct route *rt)
 	if (rt->roles == ROLES_ANYONE)
 		return 0;
 	if (auth_check(r->app->st, h, &r->tok) != MU_OK) {
+		if (h && bad_token_throttled(r))
+			return -1;
 		api_fail(r, MU_EUNAUTH, NULL, h ? "the token is malformed, unknown or revoked"
 					       : "this endpoint needs an Authorization: Bearer token");
 		return -1;
