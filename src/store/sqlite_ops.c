@@ -521,7 +521,7 @@ static enum mu_err m_person_list(struct store *st, const struct person_filter *f
 	if (f->q) {
 		char id[NATIONAL_ID_MAX + 1], key[PERSON_KEY_MAX];
 		size_t i;
-		for (i = 0; f->q[i] && i < NATIONAL_ID_MAX; i++)
+		for (i = 0; i < NATIONAL_ID_MAX && f->q[i]; i++)
 			id[i] = f->q[i] >= 'a' && f->q[i] <= 'z' ? (char)(f->q[i] - 32) : f->q[i];
 		id[i] = 0;
 		/* a q longer than any id (or name) matches none: NULL */
