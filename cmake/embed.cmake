@@ -1,6 +1,18 @@
 # embed.cmake: turn rules/*.json, src/store/migrations/*.sql and web/* into
 # C byte arrays in one generated file, so the binary carries its own law,
 # schema and pages. Run by the build, never by hand.
+#
+# A web file of a text type (.html .js .mjs .css .svg .json .webmanifest
+# .txt) is also embedded gzip-compressed (`gzip -9 -n`: no name, no time, so
+# the same file always gives the same bytes) when that saves at least 10%;
+# h_static.c sends that copy to a client whose Accept-Encoding takes gzip.
+# GZIP is the gzip program (CMakeLists.txt finds it), GZDIR a scratch
+# directory for the compressed copies.
+foreach(v OUT SRC GZIP GZDIR)
+  if(NOT ${v})
+    message(FATAL_ERROR "embed.cmake: -D${v}=... is missing")
+  endif()
+endforeach()
 file(GLOB profiles ${SRC}/rules/*.json)
 file(GLOB migrations ${SRC}/src/store/migrations/*.sql)
 file(GLOB_RECURSE webfiles RELATIVE ${SRC}/web ${SRC}/web/*)
@@ -44,13 +56,30 @@ set(out "${out}\nconst struct store_migration { int version; const char *name; c
 
 set(i 0)
 set(wtable "")
+file(REMOVE_RECURSE ${GZDIR})
+file(MAKE_DIRECTORY ${GZDIR})
 foreach(f ${webfiles})
   emit_blob(web_${i} ${SRC}/web/${f})
   file(SIZE ${SRC}/web/${f} sz)
-  set(wtable "${wtable}  {\"/${f}\", web_${i}, ${sz}},\n")
+  set(gz "NULL, 0")
+  if(f MATCHES "\\.(html|js|mjs|css|svg|json|webmanifest|txt)$")
+    execute_process(COMMAND ${GZIP} -9 -n -c ${SRC}/web/${f}
+                    OUTPUT_FILE ${GZDIR}/${i}.gz RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "embed.cmake: ${GZIP} -9 -n web/${f} failed: ${rc}")
+    endif()
+    file(SIZE ${GZDIR}/${i}.gz gzsz)
+    math(EXPR gz10 "${gzsz} * 10")
+    math(EXPR sz9 "${sz} * 9")
+    if(gz10 LESS_EQUAL sz9)
+      emit_blob(web_gz_${i} ${GZDIR}/${i}.gz)
+      set(gz "web_gz_${i}, ${gzsz}")
+    endif()
+  endif()
+  set(wtable "${wtable}  {\"/${f}\", web_${i}, ${sz}, ${gz}},\n")
   math(EXPR i "${i} + 1")
 endforeach()
-set(out "${out}\nconst struct web_file { const char *path; const unsigned char *data; size_t size; } web_files[] = {\n${wtable}  {NULL, NULL, 0}\n};\n")
+set(out "${out}\nconst struct web_file { const char *path; const unsigned char *data; size_t size; const unsigned char *gz; size_t gz_size; } web_files[] = {\n${wtable}  {NULL, NULL, 0, NULL, 0}\n};\n")
 
 file(WRITE ${OUT}.tmp "${out}")
 file(RENAME ${OUT}.tmp ${OUT})

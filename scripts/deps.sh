@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake pkg-config git ca-certificates tzdata
 libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev
 libcsv-dev libcmocka-dev libcurl4-openssl-dev libhpdf-dev libqrencode-dev
-libpq-dev python3 curl clang libclang-rt-14-dev
+libpq-dev python3 curl gzip clang libclang-rt-14-dev
 fonts-dejavu-core poppler-utils zbar-tools
 chromium nodejs npm"
 
