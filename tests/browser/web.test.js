@@ -4,8 +4,9 @@
 // One server and one browser serve every test (they run in order); each
 // test opens its own isolated browser context. Console errors of the pages
 // under test are collected and must stay empty; the tests that provoke a
-// 401 or 403 on purpose use contexts whose errors are not collected (the
-// browser logs every failed request as a console error).
+// 401, 403 or another refusal on purpose, or cut the network, use contexts
+// whose console errors are not collected (the browser logs every failed
+// request as a console error), only their uncaught exceptions.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,6 +74,61 @@ async function makeCampaign() {
   return c.body;
 }
 
+// A person of the register with one summons (issued by the clerk, not yet
+// delivered: open, so the portal offers the excuse and appeal forms) and a
+// citizen token of their own: { id, summons, token }.
+async function citizenWithSummons(id) {
+  const s = await api(srv.base, tok('clerk (national)'), 'POST', '/v1/summonses', {
+    national_id: id, purpose: 'medical_exam', report_at: isoIn(7, 7),
+  });
+  assert.equal(s.status, 201, JSON.stringify(s.body));
+  const ct = await api(srv.base, tok('admin'), 'POST', '/v1/tokens', { role: 'citizen', person: id });
+  assert.equal(ct.status, 201, JSON.stringify(ct.body));
+  return { id, summons: s.body.id, token: ct.body.token };
+}
+
+const phone = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+
+// A page whose console errors are not collected (every refused or aborted
+// request is logged as one) but whose uncaught exceptions are.
+async function openQuietPage(options) {
+  const { context, page } = await openPage(browser, null, options);
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  return { context, page };
+}
+
+// The error shown in root (the alert, a form's status): its sentence, its
+// technical line, and how each is drawn.
+async function shownError(root) {
+  try {
+    await root.locator('.error-text').waitFor({ timeout: 10000 });
+  } catch {
+    assert.fail(`no explained error: the page shows "${await root.textContent()}"`);
+  }
+  return root.evaluate((node) => {
+    const text = node.querySelector('.error-text');
+    const detail = node.querySelector('.error-detail');
+    const style = (e) => e && getComputedStyle(e);
+    return {
+      text: text.textContent,
+      detail: detail?.textContent ?? null,
+      detailEn: detail?.querySelector('[lang="en"]')?.textContent ?? null,
+      detailLang: detail?.querySelector('span')?.getAttribute('lang') ?? null,
+      textSize: parseFloat(style(text).fontSize),
+      detailSize: detail ? parseFloat(style(detail).fontSize) : null,
+      textWeight: Number(style(text).fontWeight),
+      detailWeight: detail ? Number(style(detail).fontWeight) : null,
+    };
+  });
+}
+
+// The detail is there, and drawn smaller and lighter than the sentence.
+function assertSecondary(e) {
+  assert.ok(e.detail, 'no technical detail');
+  assert.ok(e.detailSize < e.textSize, `detail ${e.detailSize}px, sentence ${e.textSize}px`);
+  assert.ok(e.detailWeight <= e.textWeight, `detail weight ${e.detailWeight}, sentence ${e.textWeight}`);
+}
+
 async function portalSignIn(page, token) {
   await page.goto(`${srv.base}/portal`);
   await page.fill('#token', token);
@@ -99,7 +155,9 @@ before(async () => {
   browser = await launchBrowser();
   shots = screenshotDir();
   people.campaign = await makeCampaign();
-  [people.flow, people.keys, people.zone] = await personsWithoutSummons(3);
+  let refused;
+  [people.flow, people.keys, people.zone, refused] = await personsWithoutSummons(4);
+  people.refused = await citizenWithSummons(refused);
 });
 
 after(async () => {
@@ -314,6 +372,205 @@ test('verify: anyone checks a summons by its code, with no token', async () => {
   await context.close();
 });
 
+test('portal: a refused request is told in the page\'s language, the register\'s detail as a smaller technical line', async () => {
+  const who = people.refused;
+  const { context, page } = await openQuietPage({ ...phone, locale: 'ru-RU' });
+  await portalSignIn(page, who.token);
+  assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+
+  // 400 naming a field: grounds the register finds too short (3 bytes at least)
+  await page.click('#req-appeal summary');
+  await page.fill('#appeal-grounds', 'a');
+  await page.click('#appeal-form button[type="submit"]');
+  const appealStatus = page.locator('#appeal-form .form-status');
+  let e = await shownError(appealStatus);
+  assert.equal(e.text, 'Реестр не принял то, что указано в поле «Основания жалобы». Проверьте его и попробуйте снова.');
+  assert.match(e.detail, /^Технические сведения: grounds must be written out: at least 3 bytes \(запрос \S+\)$/);
+  assert.equal(e.detailEn, 'grounds must be written out: at least 3 bytes', 'the English detail is marked lang="en"');
+  assertSecondary(e);
+  assert.equal(await page.getAttribute('#appeal-grounds', 'aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'appeal-grounds');
+
+  // 409: a second excuse while the first waits for a decision
+  await page.click('#req-excuse summary');
+  await page.click('#excuse-form button[type="submit"]');
+  const excuseStatus = page.locator('#excuse-form .form-status');
+  await page.waitForFunction(() => /номер X-/.test(document.querySelector('#excuse-form .form-status').textContent));
+  await page.click('#excuse-form button[type="submit"]');
+  e = await shownError(excuseStatus);
+  assert.match(e.text, /^Сейчас это сделать нельзя: этого не допускает состояние дела/);
+  assert.doesNotMatch(e.text, /[A-Za-z]/, 'the sentence is all Russian');
+  assert.match(e.detail, new RegExp(`an excuse for summons ${who.summons} is already waiting for a decision`));
+  assertSecondary(e);
+
+  // The language switch says both again in English, the detail unchanged.
+  await page.click('button[data-lang="en"]');
+  e = await shownError(excuseStatus);
+  assert.match(e.text, /^This cannot be done now: the state of the case does not allow it/);
+  assert.match(e.detail, /^Technical detail: an excuse for summons S-\w+ is already waiting for a decision \(request \S+\)$/);
+  assert.equal(e.detailLang, null, 'English needs no lang mark in an English page');
+  e = await shownError(appealStatus);
+  assert.equal(e.text, 'The register did not accept what you entered in “Grounds of the appeal”. Check it and try again.');
+
+  // ... and a new refusal in English is said in English.
+  const earlier = e.detail;
+  await page.fill('#appeal-grounds', 'b');
+  await page.click('#appeal-form button[type="submit"]');
+  await page.waitForFunction((old) => {
+    const d = document.querySelector('#appeal-form .error-detail')?.textContent;
+    return d && d !== old && document.activeElement.id === 'appeal-grounds';
+  }, earlier); // a new request id
+  e = await shownError(appealStatus);
+  assert.equal(e.text, 'The register did not accept what you entered in “Grounds of the appeal”. Check it and try again.');
+  assert.match(e.detail, /^Technical detail: grounds must be written out: at least 3 bytes/);
+  assertSecondary(e);
+
+  // Nothing was filed but the one excuse.
+  const st = await api(srv.base, tok('clerk (national)'), 'GET', `/v1/persons/${who.id}/status`);
+  assert.equal(st.status, 200);
+  assert.equal((st.body.appeals || []).length, 0);
+  assert.equal((st.body.excuses || []).length, 1);
+  await context.close();
+});
+
+test('portal and verify: a request that cannot reach the register is told in the page\'s language', async () => {
+  const who = people.refused;
+  const { context, page } = await openQuietPage({ ...phone, locale: 'ru-RU' });
+  await portalSignIn(page, who.token);
+
+  // The appeal never leaves the phone.
+  await page.route('**/v1/appeals', (route) => route.abort('internetdisconnected'));
+  await page.click('#req-appeal summary');
+  await page.fill('#appeal-grounds', 'Я студент очной формы обучения.');
+  await page.click('#appeal-form button[type="submit"]');
+  let e = await shownError(page.locator('#appeal-form .form-status'));
+  assert.equal(e.text, 'Не удаётся связаться с реестром. Проверьте подключение к интернету и попробуйте снова.');
+  assert.equal(await page.inputValue('#appeal-grounds'), 'Я студент очной формы обучения.', 'the text typed is kept');
+
+  // Refreshing the page's data fails the same way, in the page's alert.
+  await page.route('**/v1/me/status', (route) => route.abort('internetdisconnected'));
+  await page.click('#refresh');
+  e = await shownError(page.locator('#alert'));
+  assert.equal(e.text, 'Не удаётся связаться с реестром. Проверьте подключение к интернету и попробуйте снова.');
+  await page.click('button[data-lang="en"]');
+  e = await shownError(page.locator('#alert'));
+  assert.equal(e.text, 'The register cannot be reached. Check your internet connection and try again.');
+  await page.unrouteAll();
+  await page.click('#refresh');
+  await page.waitForSelector('#alert', { state: 'hidden' });
+  const st = await api(srv.base, tok('clerk (national)'), 'GET', `/v1/persons/${who.id}/status`);
+  assert.equal((st.body.appeals || []).length, 0, 'no appeal reached the register');
+  await context.close();
+
+  // The verify page, in Russian.
+  const v = await openQuietPage({ ...phone, locale: 'ru-RU' });
+  await v.page.route('**/v1/verify/**', (route) => route.abort('internetdisconnected'));
+  await v.page.goto(`${srv.base}/verify`);
+  await v.page.fill('#code', 'AAAAAAAAAAAAAAAAAAAA');
+  await v.page.click('#verify-form button[type="submit"]');
+  e = await shownError(v.page.locator('#alert'));
+  assert.equal(e.text, 'Не удаётся связаться с реестром. Проверьте подключение к интернету и попробуйте снова.');
+  assert.equal(await v.page.isVisible('#result'), false);
+  await v.context.close();
+});
+
+// The colours a reader sees: each element's text colour and the first
+// opaque background under it, as [r, g, b].
+async function colours(page, selectors) {
+  return page.evaluate((sels) => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const bg = (node) => {
+      for (let n = node; n; n = n.parentElement) {
+        const c = rgb(getComputedStyle(n).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out = {};
+    for (const [name, sel] of Object.entries(sels)) {
+      const node = document.querySelector(sel);
+      if (!node) throw new Error(`no ${sel}`);
+      const cs = getComputedStyle(node);
+      out[name] = {
+        fg: rgb(cs.color).slice(0, 3), bg: bg(node),
+        borderLeft: rgb(cs.borderLeftColor).slice(0, 3), borderLeftWidth: parseFloat(cs.borderLeftWidth),
+        bgRaw: cs.backgroundColor, fgRaw: cs.color,
+      };
+    }
+    return out;
+  }, selectors);
+}
+
+// WCAG relative luminance and contrast ratio.
+function luminance([r, g, b]) {
+  const f = (v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+}
+function contrast(a, b) {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+test('the pages follow a dark system setting with readable contrast; the light look is unchanged', async () => {
+  const seen = {};
+  for (const colorScheme of ['light', 'dark']) {
+    const { context, page } = await openQuietPage({ ...phone, colorScheme });
+    // an alert: a token the register does not know
+    await page.goto(`${srv.base}/portal`);
+    await page.fill('#token', 'mu_not-a-real-token');
+    await page.click('#signin-form button[type="submit"]');
+    await page.waitForSelector('#alert:not([hidden])');
+    const signin = await colours(page, {
+      body: 'body', alert: '#alert', input: '#token', primary: '#signin-form button.primary', hint: '#token-help',
+    });
+    await portalSignIn(page, tok('citizen RU-0000000001'));
+    await page.waitForSelector('#restr-list article.restriction');
+    await page.click('#req-appeal summary');
+    const portal = await colours(page, {
+      card: '#restr-list article.restriction', cardTitle: '#restr-list article.restriction h3',
+      cardText: '#restr-list article.restriction dd', cardTerm: '#restr-list article.restriction dt',
+      button: '#refresh', field: '#appeal-grounds', summary: '#req-appeal summary',
+      badge: '#sum-list .badge', panel: '#position', lead: '#pos-summary',
+    });
+    await page.goto(`${srv.base}/verify`);
+    const verify = await colours(page, { body: 'body', panel: 'section.panel', input: '#code' });
+    await page.goto(`${srv.base}/console`);
+    const consolePage = await colours(page, { body: 'body', panel: 'section.panel' });
+    await context.close();
+    const c = { ...signin, ...portal, verifyBody: verify.body, verifyPanel: verify.panel, verifyInput: verify.input,
+      consoleBody: consolePage.body };
+    seen[colorScheme] = c;
+
+    // Readable in either: text 4.5:1, the restriction's red edge 3:1.
+    for (const k of ['body', 'alert', 'input', 'primary', 'hint', 'cardTitle', 'cardText', 'cardTerm', 'button',
+      'field', 'summary', 'badge', 'lead', 'verifyBody', 'verifyInput', 'consoleBody'])
+      assert.ok(contrast(c[k].fg, c[k].bg) >= 4.5, `${colorScheme} ${k}: ${c[k].fg} on ${c[k].bg} is ${contrast(c[k].fg, c[k].bg).toFixed(2)}:1`);
+    assert.equal(c.card.borderLeftWidth, 6);
+    assert.ok(contrast(c.card.borderLeft, c.card.bg) >= 3, `${colorScheme}: the restriction's edge`);
+    assert.ok(contrast(c.field.fg, c.field.bg) >= 4.5);
+  }
+  const { light, dark } = seen;
+  // Light: the colours as they always were.
+  assert.equal(light.body.bgRaw, 'rgb(243, 245, 248)');
+  assert.equal(light.body.fgRaw, 'rgb(27, 31, 36)');
+  assert.equal(light.card.bgRaw, 'rgb(255, 255, 255)');
+  assert.deepEqual(light.card.borderLeft, [138, 20, 20]);
+  assert.equal(light.alert.bgRaw, 'rgb(253, 236, 235)');
+  assert.equal(light.alert.fgRaw, 'rgb(138, 20, 20)');
+  assert.equal(light.primary.bgRaw, 'rgb(11, 61, 107)');
+  assert.equal(light.primary.fgRaw, 'rgb(255, 255, 255)');
+  assert.equal(light.field.bgRaw, 'rgb(255, 255, 255)');
+  assert.equal(light.button.bgRaw, 'rgb(255, 255, 255)');
+  assert.equal(light.button.fgRaw, 'rgb(11, 61, 107)');
+  // Dark: a dark page with light text, on every page.
+  for (const k of ['body', 'verifyBody', 'consoleBody']) {
+    assert.ok(luminance(dark[k].bg) < 0.05, `dark ${k} background ${dark[k].bgRaw}`);
+    assert.ok(luminance(dark[k].fg) > 0.6, `dark ${k} text ${dark[k].fgRaw}`);
+  }
+  for (const k of ['card', 'panel', 'field', 'alert', 'verifyPanel', 'verifyInput'])
+    assert.ok(luminance(dark[k].bg) < 0.05, `dark ${k} background ${dark[k].bgRaw}`);
+});
+
 test('console: a clerk finds the person, issues a summons, records handed then appeared; the bar is gone', async () => {
   const id = people.flow;
   const admin = tok('admin');
@@ -490,7 +747,6 @@ test('console: a campaign\'s summonses per state, drawn as inline SVG', async ()
 });
 
 test('a phone (360x740) never scrolls sideways', async () => {
-  const phone = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
   const { context, page } = await openPage(browser, errors, { ...phone, deviceScaleFactor: 2 });
   await page.goto(`${srv.base}/portal`);
   let o = await horizontalOverflow(page);
@@ -560,6 +816,46 @@ test('401 and 403 are told plainly', async () => {
   assert.match(await page.textContent('#alert'), /for clerks, administrators and commissars; you signed in as an auditor/);
   assert.equal(await page.isVisible('#app'), false);
   await context.close();
+});
+
+test('verify: too many checks from one address are told in Russian, with the seconds to wait', async () => {
+  // Keep the address's allowance (120 at once, then two a second) used up
+  // while the page asks: the page gets the register's real 429.
+  let draining = true;
+  let refused = 0;
+  const drain = (async () => {
+    while (draining) {
+      const rs = await Promise.all(Array.from({ length: 8 }, () =>
+        fetch(`${srv.base}/v1/verify/AAAAAAAAAAAAAAAAAAAA`).then(async (r) => { await r.arrayBuffer(); return r.status; })));
+      refused += rs.filter((x) => x === 429).length;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  try {
+    for (let waited = 0; refused === 0; waited += 20) {
+      assert.ok(waited < 20000, 'the register never refused a check');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { context, page } = await openQuietPage({ ...phone, locale: 'ru-RU' });
+    await page.goto(`${srv.base}/verify`);
+    await page.fill('#code', 'BBBBBBBBBBBBBBBBBBBB');
+    // (the page's request may, rarely, take a token the drain left: ask again)
+    for (let i = 0; i < 5; i++) {
+      await page.evaluate(() => { document.querySelector('#result-h').textContent = ''; });
+      await page.click('#verify-form button[type="submit"]');
+      await page.waitForFunction(() => !document.querySelector('#alert').hidden ||
+        document.querySelector('#result-h').textContent !== '');
+      if (await page.isVisible('#alert')) break;
+    }
+    const e = await shownError(page.locator('#alert'));
+    assert.match(e.text, /^Слишком много запросов с вашего адреса за короткое время\. Попробуйте снова через \d+ секунд[уы]?\.$/);
+    assert.match(e.detail, /^Технические сведения: too many verification requests from your address; try again in \d+ s/);
+    assertSecondary(e);
+    await context.close();
+  } finally {
+    draining = false;
+    await drain;
+  }
 });
 
 test('no console errors on the pages under test', () => {

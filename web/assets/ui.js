@@ -6,7 +6,8 @@
 // UTC instants and are shown in the reader's language, in the reader's
 // own time zone unless a zone (an office's) is given.
 
-import { t, locale } from './i18n.js';
+import { t, locale, getLang } from './i18n.js';
+import { explainError } from './api.js';
 
 // An element: attrs are attributes (null/false: left out; a function under
 // an "on..." name: a listener); children are nodes or strings.
@@ -40,10 +41,49 @@ export function announce(msg) {
 // The page's alert box: msg, or hidden when msg is empty.
 export function showAlert(msg, kind = 'error') {
   const a = $('#alert');
+  delete a.dataset.error;
   a.textContent = msg || '';
   a.className = `alert ${kind}`;
   a.hidden = !msg;
 }
+
+// ---- errors told to a citizen (explainError in api.js) ----
+
+const shownErrors = new WeakMap(); // node -> the error it shows
+
+// The explanation of err into node: the sentence in the page's language,
+// and under it, smaller, the technical detail (the register's own line,
+// in English, with the request id) for support. It is said again in the
+// new language when the language changes, while node still shows it
+// (writing anything else into node must delete node.dataset.error).
+export function showErrorIn(node, err) {
+  shownErrors.set(node, err);
+  node.dataset.error = '';
+  drawError(node);
+}
+
+function drawError(node) {
+  const { text, detail, requestId } = explainError(shownErrors.get(node));
+  const id = requestId && `(${t('err.requestId', { id: requestId })})`;
+  node.replaceChildren(
+    el('span', { class: 'error-text' }, text),
+    (detail || id) && el('small', { class: 'error-detail' }, t('err.tech'), ' ',
+      detail && el('span', { lang: getLang() === 'en' ? null : 'en' }, detail),
+      detail && id && ' ', id));
+}
+
+// The page's alert box showing err, for a citizen.
+export function showError(err) {
+  const a = $('#alert');
+  a.className = 'alert error';
+  a.hidden = false;
+  showErrorIn(a, err);
+}
+
+document.addEventListener('langchange', () => {
+  for (const node of document.querySelectorAll('[data-error]'))
+    if (shownErrors.has(node)) drawError(node);
+});
 
 // A date and time for people, with the zone named.
 export function fmtTime(iso, timeZone) {

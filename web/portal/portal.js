@@ -13,9 +13,11 @@
 // profiles name, built from the rule and its summons (localReason).
 
 import { initI18n, t, tn, getLang, has } from '/assets/i18n.js';
-import { createClient, errorText, path } from '/assets/api.js';
+import { createClient, path } from '/assets/api.js';
 import { createSession, tokenProvider, mountSignIn, endSession, takeFarewell } from '/assets/signin.js';
-import { el, $, announce, showAlert, fmtTime, timeEl, fmtDuration, stateBadge } from '/assets/ui.js';
+import {
+  el, $, announce, showAlert, showError, showErrorIn, fmtTime, timeEl, fmtDuration, stateBadge,
+} from '/assets/ui.js';
 
 const session = createSession('muster.portal.token');
 const api = createClient(session, () => signOut(t('err.401')));
@@ -70,7 +72,7 @@ async function load(focus) {
     if (focus) $('#pos-h').focus();
     announce(t('pos.asOf', { time: fmtTime(status.at) }));
   } catch (err) {
-    if (err.status !== 401) showAlert(errorText(err));
+    if (err.status !== 401) showError(err);
   } finally {
     $('#main').removeAttribute('aria-busy');
   }
@@ -295,8 +297,26 @@ function renderRequestForms() {
 
 function formStatus(form, text, kind) {
   const p = form.querySelector('.form-status');
+  delete p.dataset.error;
   p.textContent = text;
   p.className = `form-status ${kind || ''}`;
+}
+
+// The register refused the request or could not be reached: said in the
+// page's language under the form; a 400 that names a field of the form
+// marks that field and takes the focus there, as a field left empty does.
+const FORM_NAMES = { subject_id: 'summons', summons_id: 'summons' };
+
+function formError(form, err) {
+  const p = form.querySelector('.form-status');
+  p.className = 'form-status error';
+  showErrorIn(p, err);
+  const field = err.status === 400 && err.problem?.field;
+  const input = field && form.elements[FORM_NAMES[field] || field];
+  if (input instanceof Element && !input.hidden) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
 }
 
 // The first of inputs left empty, marked invalid and focused; or null.
@@ -313,6 +333,7 @@ function missing(form, inputs) {
 
 async function sendRequest(form, url, body, okKey) {
   const button = form.querySelector('button[type="submit"]');
+  for (const i of form.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
   button.disabled = true;
   formStatus(form, t('loading'));
   try {
@@ -321,7 +342,7 @@ async function sendRequest(form, url, body, okKey) {
     await load(false); // the request shows below, with its state
     formStatus(form, t(okKey, { id: r?.id || r?.case_number || '' }), 'ok');
   } catch (err) {
-    formStatus(form, errorText(err), 'error');
+    formError(form, err);
   } finally {
     button.disabled = false;
   }

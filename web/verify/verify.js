@@ -5,8 +5,8 @@
 // The code may come in the page's address (/verify?code=...).
 
 import { initI18n, t, has } from '/assets/i18n.js';
-import { createClient, errorText, path } from '/assets/api.js';
-import { el, $, announce, showAlert, timeEl, stateBadge } from '/assets/ui.js';
+import { createClient, path } from '/assets/api.js';
+import { el, $, announce, showAlert, showError, timeEl, stateBadge } from '/assets/ui.js';
 
 const api = createClient({ token: () => null });
 let last = null;
@@ -47,7 +47,7 @@ async function check(code) {
     $('#result-h').focus();
     announce($('#result-h').textContent);
   } catch (e) {
-    showAlert(e.status === 429 ? t('verify.slow') : errorText(e));
+    showError(e);
   }
 }
 
