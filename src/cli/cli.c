@@ -97,6 +97,8 @@ const struct cli_cmd cli_commands[] = {
 	 "  --last-wins          an id given twice: keep the last row (else an error)\n"
 	 "  --resume             go on with an interrupted import of the same file\n"
 	 "  --max-errors N       list at most N bad rows (default 100), then a count\n"
+	 "  --commit-rows N      persons: commit after about N rows (default 250000,\n"
+	 "                       or 3 s of writing; fewer hold the write lock less)\n"
 	 "\n"
 	 "Writes commit in batches: after a crash the register holds whole batches\n"
 	 "and --resume goes on from the last one. A terminal gets a progress bar;\n"

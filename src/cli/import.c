@@ -60,6 +60,7 @@ static int parse(int argc, char **argv, struct import_args *ia)
 		{"last-wins", no_argument, NULL, 'l'},
 		{"resume", no_argument, NULL, 'R'},
 		{"max-errors", required_argument, NULL, 'm'},
+		{"commit-rows", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	struct importer_opts *o = &ia->o;
@@ -86,6 +87,12 @@ static int parse(int argc, char **argv, struct import_args *ia)
 		case 'm':
 			if (parse_count(optarg, &o->max_errors))
 				return cli_usage("import", "--max-errors must be a number");
+			break;
+		case 'c':
+			if (parse_count(optarg, &o->tx_rows) || o->tx_rows < 1 ||
+			    o->tx_rows > 100000000)
+				return cli_usage("import", "--commit-rows must be a number "
+						 "1..100000000");
 			break;
 		default: return cli_usage("import", "bad option '%.60s'", cli_bad_option());
 		}

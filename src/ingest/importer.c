@@ -113,10 +113,19 @@ struct imp {
 	int th_live;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct bbuf *pending;
+	struct bbuf *pending;                /* handed to the committer */
 	int stop;
+	int busy;                            /* the committer has batches in hand */
 	enum mu_err th_rc;
 	struct mu_error th_err;
+	char resume_key[NATIONAL_ID_MAX + 1]; /* rows up to it were committed before */
+	/* the committer's open transaction (persons): what it wrote so far */
+	struct bbuf *tx_cur;
+	struct import_counts tx_c;
+	char tx_last_key[NATIONAL_ID_MAX + 1];
+	int64_t tx_batches;
+	size_t tx_rows;
+	double tx_t0;
 
 	struct progress pr;
 };
@@ -547,11 +556,23 @@ static enum mu_err cancel_open(struct imp *im, struct import_batch *b,
 	return MU_OK;
 }
 
+static void counts_add(struct import_counts *t, const struct import_counts *c)
+{
+	t->inserted += c->inserted;
+	t->updated += c->updated;
+	t->unchanged += c->unchanged;
+	t->flagged += c->flagged;
+	t->cancelled += c->cancelled;
+}
+
+static double mono(void);
+
+/* Offices and removals: one batch, one transaction (removals then cancel
+ * the open summonses of the persons removed). */
 static enum mu_err commit_one(struct imp *im, struct bbuf *bb, struct mu_error *err)
 {
 	char purpose[96];
 	struct audit_ctx c = {.role = "cli", .purpose = purpose, .at = mu_now()};
-	struct import_counts *t = &im->run.c;
 	enum mu_err rc;
 
 	snprintf(purpose, sizeof(purpose), "import %s from %s", im->k->name,
@@ -561,51 +582,124 @@ static enum mu_err commit_one(struct imp *im, struct bbuf *bb, struct mu_error *
 		rc = cancel_open(im, &bb->b, &c, err);
 	if (rc)
 		return rc;
+	pthread_mutex_lock(&im->mu);
 	snprintf(im->run.last_key, sizeof(im->run.last_key), "%s", bb->last_key);
 	im->run.batches++;
-	t->inserted += bb->b.c.inserted;
-	t->updated += bb->b.c.updated;
-	t->unchanged += bb->b.c.unchanged;
-	t->flagged += bb->b.c.flagged;
-	t->cancelled += bb->b.c.cancelled;
+	counts_add(&im->run.c, &bb->b.c);
+	pthread_mutex_unlock(&im->mu);
 	return MU_OK;
 }
 
+/* Persons: the store's writer asks for the next batch of the transaction
+ * (store_import_batches). The one it had is written: its counts are
+ * noted for the commit and its buffer goes back to the merge. The
+ * transaction ends after IMPORTER_TX_ROWS rows or IMPORTER_TX_SECONDS
+ * (the write lock is not held long from other processes) or with the
+ * file. A transaction of several batches writes each index page once
+ * rather than once a batch. */
+static struct import_batch *next_batch(void *arg)
+{
+	struct imp *im = arg;
+	struct bbuf *bb = NULL;
+
+	pthread_mutex_lock(&im->mu);
+	if (im->tx_cur) {
+		counts_add(&im->tx_c, &im->tx_cur->b.c);
+		snprintf(im->tx_last_key, sizeof(im->tx_last_key), "%s", im->tx_cur->last_key);
+		im->tx_batches++;
+		im->run.batches++; /* the next batch's audit entry counts on */
+		im->tx_cur = NULL;
+		im->pending = NULL;
+		pthread_cond_broadcast(&im->cv);
+		if (im->tx_rows >= (im->o->tx_rows ? im->o->tx_rows : IMPORTER_TX_ROWS) ||
+		    mono() - im->tx_t0 >= IMPORTER_TX_SECONDS)
+			goto out;
+	}
+	while (!im->pending && !im->stop)
+		pthread_cond_wait(&im->cv, &im->mu);
+	if ((bb = im->pending)) {
+		im->tx_cur = bb;
+		im->tx_rows += bb->b.n;
+	}
+out:
+	pthread_mutex_unlock(&im->mu);
+	return bb ? &bb->b : NULL;
+}
+
+static enum mu_err commit_tx(struct imp *im, struct mu_error *err)
+{
+	char purpose[96];
+	struct audit_ctx c = {.role = "cli", .purpose = purpose, .at = mu_now()};
+	int64_t batches = im->run.batches;
+	enum mu_err rc;
+
+	snprintf(purpose, sizeof(purpose), "import %s from %s", im->k->name,
+		 im->run.source);
+	memset(&im->tx_c, 0, sizeof(im->tx_c));
+	im->tx_batches = 0;
+	im->tx_rows = 0;
+	im->tx_t0 = mono();
+	rc = store_import_batches(im->a->st, next_batch, im, &c, err);
+	pthread_mutex_lock(&im->mu);
+	if (rc == MU_OK) {
+		snprintf(im->run.last_key, sizeof(im->run.last_key), "%s", im->tx_last_key);
+		counts_add(&im->run.c, &im->tx_c);
+	} else {
+		im->run.batches = batches;
+	}
+	pthread_mutex_unlock(&im->mu);
+	return rc;
+}
+
+/* The committer thread: the batches the merge hands over, until stop. */
 static void *committer(void *arg)
 {
 	struct imp *im = arg;
+	int persons = im->k == &kinds[IMPORT_PERSONS];
 
 	pthread_mutex_lock(&im->mu);
 	for (;;) {
 		struct bbuf *bb;
 		struct mu_error e = {0};
-		enum mu_err rc;
+		enum mu_err rc = MU_OK;
 		while (!im->pending && !im->stop)
 			pthread_cond_wait(&im->cv, &im->mu);
 		if (!im->pending)
 			break;
 		bb = im->pending;
+		im->busy = 1;
 		pthread_mutex_unlock(&im->mu);
-		rc = im->th_rc ? MU_OK : commit_one(im, bb, &e);
+		if (!im->th_rc)
+			rc = persons ? commit_tx(im, &e) : commit_one(im, bb, &e);
 		pthread_mutex_lock(&im->mu);
 		if (rc && !im->th_rc) {
 			im->th_rc = rc;
 			im->th_err = e;
 		}
-		im->pending = NULL;
+		/* after a transaction of persons, pending is a batch handed over
+		 * since: the next transaction's (unless the import has failed) */
+		if (!persons || im->th_rc)
+			im->pending = NULL;
+		im->tx_cur = NULL;
+		im->busy = 0;
 		pthread_cond_broadcast(&im->cv);
 	}
 	pthread_mutex_unlock(&im->mu);
 	return NULL;
 }
 
-/* Wait until the committer is idle; its error, if any. */
-static enum mu_err drain(struct imp *im, struct mu_error *err)
+/* Wait until the committer has room for a batch (all = 0) or has
+ * committed everything it was given (all = 1); its error, if any. */
+static enum mu_err drain(struct imp *im, int all, struct mu_error *err)
 {
 	enum mu_err rc;
 
 	pthread_mutex_lock(&im->mu);
-	while (im->pending)
+	if (all) {
+		im->stop = 1; /* no more batches: the open transaction commits */
+		pthread_cond_broadcast(&im->cv);
+	}
+	while (im->pending || (all && im->busy))
 		pthread_cond_wait(&im->cv, &im->mu);
 	rc = im->th_rc;
 	if (rc && err)
@@ -632,7 +726,7 @@ static enum mu_err submit(struct imp *im, struct mu_error *err)
 	if (!bb->b.n)
 		return MU_OK;
 	snprintf(bb->last_key, sizeof(bb->last_key), "%s", bb->rows[bb->b.n - 1].v[0]);
-	if ((rc = drain(im, err)))
+	if ((rc = drain(im, 0, err)))
 		return rc;
 	pthread_mutex_lock(&im->mu);
 	im->pending = bb;
@@ -690,7 +784,7 @@ static enum mu_err pass2_rows(struct imp *im, struct mu_error *err)
 			}
 			continue;
 		}
-		if (im->run.last_key[0] && strcmp(row.v[0], im->run.last_key) <= 0) {
+		if (im->resume_key[0] && strcmp(row.v[0], im->resume_key) <= 0) {
 			im->res->skipped++;
 			continue;
 		}
@@ -719,8 +813,9 @@ static enum mu_err pass2(struct imp *im, struct mu_error *err)
 	im->th_live = 1;
 	progress_start(&im->pr, "writing");
 	im->pr.total = runs_count(im->runs);
+	snprintf(im->resume_key, sizeof(im->resume_key), "%s", im->run.last_key);
 	rc = pass2_rows(im, err);
-	rc2 = drain(im, rc ? NULL : err);
+	rc2 = drain(im, 1, rc ? NULL : err);
 	return rc ? rc : rc2;
 }
 

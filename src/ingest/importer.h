@@ -8,8 +8,10 @@
  * (runs.h); it writes nothing to the register. Without --partial, any bad
  * row ends the import here: the register is untouched and the bad rows are
  * listed. Pass 2 merges the runs in key order and hands them to the store
- * in batches (store_import_batch) on a second thread, while the next batch
- * is being merged. See docs/import.md.
+ * in batches on a second thread, while the next batch is being merged;
+ * persons go several batches to a transaction (store_import_batches, up
+ * to IMPORTER_TX_ROWS rows or IMPORTER_TX_SECONDS), offices and removals
+ * one (store_import_batch). See docs/import.md.
  *
  * Memory does not grow with the file: the reader holds one line and one
  * row, the runs and the duplicate finder spill to temporary files past
@@ -31,6 +33,8 @@
 
 #define IMPORTER_BATCH_ROWS 50000
 #define IMPORTER_BATCH_BYTES (16 * 1024 * 1024)
+#define IMPORTER_TX_ROWS 250000
+#define IMPORTER_TX_SECONDS 3.0
 #define IMPORTER_MAX_ERRORS_DEFAULT 100
 #define IMPORTER_DUPMAP_MAX (1u << 20) /* repeated rows whose first line is kept */
 
@@ -44,6 +48,7 @@ struct importer_opts {
 	int last_wins;
 	int resume;
 	uint64_t max_errors;
+	uint64_t tx_rows;          /* persons: rows a transaction (0: IMPORTER_TX_ROWS) */
 	int progress;              /* draw a progress bar on errs (a terminal) */
 	FILE *out;                 /* the summary line */
 	FILE *errs;                /* bad rows, notes, progress */

@@ -924,12 +924,14 @@ static enum mu_err j_batch(struct sq_store *s, void *arg, struct mu_error *err)
 	return rc;
 }
 
-enum mu_err sqb_import_batch(struct store *st, struct import_batch *b,
+/* One batch inside the transaction; on failure its counts are zero. */
+static enum mu_err one_batch(struct sq_store *s, struct import_batch *b,
 			     const struct audit_ctx *a, struct mu_error *err)
 {
 	struct bulk_job *j = calloc(1, sizeof(*j));
 	enum mu_err rc;
 
+	memset(&b->c, 0, sizeof(b->c));
 	if (!j)
 		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
 	j->b = b;
@@ -941,13 +943,38 @@ enum mu_err sqb_import_batch(struct store *st, struct import_batch *b,
 		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
 	}
 	qsort(b->rows, b->n, sizeof(*b->rows), cmp_row);
-	rc = sq_write((struct sq_store *)st, j_batch, j, err);
+	rc = j_batch(s, j, err);
 	if (rc)
 		memset(&b->c, 0, sizeof(b->c));
 	free(j->json);
 	free(j->pend);
 	free(j);
 	return rc;
+}
+
+struct batches_job {
+	import_next_fn next;
+	void *arg;
+	const struct audit_ctx *a;
+};
+
+static enum mu_err j_batches(struct sq_store *s, void *arg, struct mu_error *err)
+{
+	struct batches_job *m = arg;
+	struct import_batch *b;
+	enum mu_err rc = MU_OK;
+
+	while (rc == MU_OK && (b = m->next(m->arg)))
+		rc = one_batch(s, b, m->a, err);
+	return rc;
+}
+
+enum mu_err sqb_import_batches(struct store *st, import_next_fn next, void *arg,
+			       const struct audit_ctx *a, struct mu_error *err)
+{
+	struct batches_job m = {next, arg, a};
+
+	return sq_write((struct sq_store *)st, j_batches, &m, err);
 }
 
 /* ---- duplicates and provenance (reads) -------------------------------- */

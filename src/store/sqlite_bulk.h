@@ -9,8 +9,8 @@
 
 enum mu_err sqb_import_begin(struct store *st, struct import_run *run, int resume,
 			     const struct audit_ctx *a, struct mu_error *err);
-enum mu_err sqb_import_batch(struct store *st, struct import_batch *b,
-			     const struct audit_ctx *a, struct mu_error *err);
+enum mu_err sqb_import_batches(struct store *st, import_next_fn next, void *arg,
+			       const struct audit_ctx *a, struct mu_error *err);
 enum mu_err sqb_import_end(struct store *st, struct import_run *run, int ok,
 			   const struct audit_ctx *a, struct mu_error *err);
 enum mu_err sqb_dup_list(struct store *st, const struct dup_filter *f,

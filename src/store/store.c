@@ -431,12 +431,29 @@ enum mu_err store_import_begin(struct store *st, struct import_run *run, int res
 	CALL(import_begin, run, resume, a, err);
 }
 
+static struct import_batch *once(void *arg)
+{
+	struct import_batch **b = arg, *give = *b;
+
+	*b = NULL;
+	return give;
+}
+
 enum mu_err store_import_batch(struct store *st, struct import_batch *b,
 			       const struct audit_ctx *a, struct mu_error *err)
 {
+	struct import_batch *one = b;
+
 	assert(b && b->run && (b->n == 0 || b->rows));
 	memset(&b->c, 0, sizeof(b->c));
-	CALL(import_batch, b, a, err);
+	CALL(import_batches, once, &one, a, err);
+}
+
+enum mu_err store_import_batches(struct store *st, import_next_fn next, void *arg,
+				 const struct audit_ctx *a, struct mu_error *err)
+{
+	assert(next);
+	CALL(import_batches, next, arg, a, err);
 }
 
 enum mu_err store_import_end(struct store *st, struct import_run *run, int ok,

@@ -275,6 +275,7 @@ struct store_progress {
 
 struct import_run;
 struct import_batch;
+typedef struct import_batch *(*import_next_fn)(void *arg);
 struct dup_filter;
 struct dup_pair;
 struct field_source;
@@ -389,8 +390,8 @@ struct store_ops {
 	/* bulk import (sqlite_bulk.c) */
 	enum mu_err (*import_begin)(struct store *st, struct import_run *run, int resume,
 				    const struct audit_ctx *a, struct mu_error *err);
-	enum mu_err (*import_batch)(struct store *st, struct import_batch *b,
-				    const struct audit_ctx *a, struct mu_error *err);
+	enum mu_err (*import_batches)(struct store *st, import_next_fn next, void *arg,
+				      const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*import_end)(struct store *st, struct import_run *run, int ok,
 				  const struct audit_ctx *a, struct mu_error *err);
 	enum mu_err (*dup_list)(struct store *st, const struct dup_filter *f,
@@ -853,6 +854,13 @@ enum mu_err store_import_begin(struct store *st, struct import_run *run, int res
  * stays and err names the line. */
 enum mu_err store_import_batch(struct store *st, struct import_batch *b,
 			       const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
+/* Write batches in one transaction, each as store_import_batch does: next
+ * gives them one after another (from the writer's thread) and NULL when
+ * the transaction is to commit. When next is called again, the batch it
+ * gave last is written (its c filled) and the store no longer looks at
+ * it. On failure nothing of any of them stays. */
+enum mu_err store_import_batches(struct store *st, import_next_fn next, void *arg,
+				 const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;
 /* Close a run: done (ok) or failed, with its totals. */
 enum mu_err store_import_end(struct store *st, struct import_run *run, int ok,
 			     const struct audit_ctx *a, struct mu_error *err) MU_MUSTCHECK;

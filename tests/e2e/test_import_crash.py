@@ -5,7 +5,8 @@ verify`, holding whole committed batches (never a half-written one), and
 interrupted run and still ends with the right register.
 
 No timings: the test waits (polling the register read-only) until a first
-batch has committed, then kills the importer.
+transaction of two batches (--commit-rows) has committed, then kills the
+importer.
 """
 import os
 import signal
@@ -19,6 +20,7 @@ from lib import BIN, check, eq, run, run_cli, with_ctx  # noqa: E402
 
 ROWS = 160000          # more than three batches of 50000
 BATCH = 50000          # IMPORTER_BATCH_ROWS
+TX = 100000            # --commit-rows: two batches a transaction
 OFFICES = "id,name,region,timezone\nMOW,Moscow office,Moscow,Europe/Moscow\n"
 
 
@@ -48,7 +50,8 @@ def query(db, sql):
 
 def start_and_kill(c, path):
     """Start an import, wait until a batch has committed, kill -9 it."""
-    p = subprocess.Popen([BIN, "import", "persons", "--db", c.db, path],
+    p = subprocess.Popen([BIN, "import", "persons", "--db", c.db, path,
+                          "--commit-rows", str(TX)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     uri = "file:%s?mode=ro" % c.db
     deadline = time.time() + 600
@@ -85,7 +88,11 @@ def check_whole(c):
                           " WHERE kind = 'persons' ORDER BY id DESC LIMIT 1")[0]
     eq(run_row[0], "running", "the run is left unfinished")
     check(0 < n < ROWS, "some but not all rows: %d" % n)
-    eq(n % BATCH, 0, "whole batches only (%d rows)" % n)
+    eq(n % TX, 0, "whole transactions only (%d rows)" % n)
+    eq(run_row[1], n // BATCH, "the run counts the batches of its transactions")
+    eq(query(c.db, "SELECT count(*) FROM import_batches b JOIN import_runs r ON"
+                   " r.id = b.run_id WHERE r.kind = 'persons' AND r.state = 'running'")[0][0],
+       n // BATCH, "a record of each batch")
     eq((n, hist), (run_row[2], run_row[2]), "rows, versions and the run's count agree")
     return n
 
