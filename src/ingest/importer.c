@@ -447,22 +447,106 @@ static void dup_reason(const struct imp *im, uint64_t row, char *buf, size_t siz
 			 "to keep the last)", im->k->key_col);
 }
 
-static enum mu_err pass1_rows(struct imp *im, struct dupset *ds, struct mu_error *err)
+/*
+ * Pass 1 runs on two threads. The checker reads the rows (the reader:
+ * parsing, UTF-8) and hands them over in blocks, in file order; the
+ * caller's thread checks each (domain/), notes the bad ones and the keys of
+ * the good ones, and sorts them into runs. Each is about half of the work.
+ * With --partial the checker also checks, since a bad row's reject line is
+ * written from the reader's record while it is the current one.
+ */
+#define P1_BLOCKS 32
+#define P1_BLOCK_ROWS 1024
+#define P1_BLOCK_BYTES (512u << 10)
+
+struct p1_block {
+	struct ingest_row *rows;
+	uint8_t *bad;                        /* the reader's: v[0] field, v[1] why */
+	char *arena;
+	size_t n, used;
+};
+
+struct p1 {
+	struct imp *im;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct p1_block blk[P1_BLOCKS];
+	size_t count;                        /* blocks full, not yet taken */
+	int eof, stop;
+	enum mu_err rc;                      /* the checker's (a fatal file error) */
+	struct mu_error err;
+};
+
+static const char *arena_str(struct p1_block *b, const char *v)
 {
+	size_t n = strnlen(v, MU_DETAIL_MAX);
+	char *p = b->arena + b->used;
+
+	memcpy(p, v, n);
+	p[n] = 0;
+	b->used += n + 1;
+	return p;
+}
+
+/* A row the reader found bad, to be noted in its place. */
+static void block_bad(struct p1_block *b, const struct ingest_error *ie)
+{
+	struct ingest_row *r = &b->rows[b->n];
+
+	b->bad[b->n++] = 1;
+	r->line = ie->line;
+	r->v[0] = arena_str(b, ie->field);
+	r->v[1] = arena_str(b, ie->reason);
+}
+
+/* Copy row into b (which has room for the largest row). */
+static void block_put(struct p1_block *b, const struct ingest_row *row, size_t ncols)
+{
+	struct ingest_row *r = &b->rows[b->n];
+
+	b->bad[b->n++] = 0;
+	r->index = row->index;
+	r->line = row->line;
+	for (size_t i = 0; i < ncols; i++) {
+		r->len[i] = row->len[i];
+		r->v[i] = NULL;
+		if (!row->v[i])
+			continue;
+		memcpy(b->arena + b->used, row->v[i], row->len[i] + 1);
+		r->v[i] = b->arena + b->used;
+		b->used += row->len[i] + 1;
+	}
+}
+
+/* Fill b with the next good rows; 1 at the end of the file. */
+static int check_block(struct p1 *q, struct p1_block *b)
+{
+	struct imp *im = q->im;
 	struct ingest_row row;
 	struct ingest_error ie;
 	struct mu_error me;
 
-	for (;;) {
+	b->n = b->used = 0;
+	while (b->n < P1_BLOCK_ROWS &&
+	       b->used + INGEST_ROW_MAX + INGEST_COLS_MAX + 2 * MU_DETAIL_MAX <= P1_BLOCK_BYTES) {
 		enum ingest_status st = ingest_next(im->rd, &row, &ie);
 		if (st == INGEST_END)
-			return MU_OK;
-		if (st == INGEST_FATAL)
-			return mu_fail(err, MU_EINVAL, NULL, "line %llu: %s",
-				       (unsigned long long)ie.line, ie.reason);
+			return 1;
+		if (st == INGEST_FATAL) {
+			q->rc = mu_fail(&q->err, MU_EINVAL, NULL, "line %llu: %s",
+					(unsigned long long)ie.line, ie.reason);
+			return 1;
+		}
 		im->rows = row.index + 1;
 		if ((row.index & 4095) == 0)
 			progress_tick(&im->pr, im->rows, ingest_bytes(im->rd));
+		if (!im->o->partial) {
+			if (st == INGEST_BAD)
+				block_bad(b, &ie);
+			else
+				block_put(b, &row, im->ncols);
+			continue;
+		}
 		mu_error_clear(&me);
 		if (st == INGEST_BAD || im->k->check(im, &row, &me)) {
 			const char *field = st == INGEST_BAD ? ie.field : me.field;
@@ -471,11 +555,123 @@ static enum mu_err pass1_rows(struct imp *im, struct dupset *ds, struct mu_error
 			reject(im, NULL, field, why);
 			continue;
 		}
-		if (dupset_add(ds, row.v[0], row.index, row.line) != MU_OK ||
-		    runs_add(im->runs, &row) != MU_OK)
-			return mu_fail(err, MU_EIO, NULL, "cannot sort the rows (temporary "
-				       "files in TMPDIR): %s", strerror(errno));
+		block_put(b, &row, im->ncols);
 	}
+	return 0;
+}
+
+static void *checker(void *arg)
+{
+	struct p1 *q = arg;
+
+	for (size_t w = 0;; w++) {
+		struct p1_block *b = &q->blk[w % P1_BLOCKS];
+		int end;
+		pthread_mutex_lock(&q->mu);
+		while (q->count == P1_BLOCKS && !q->stop)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->stop) {
+			pthread_mutex_unlock(&q->mu);
+			break;
+		}
+		pthread_mutex_unlock(&q->mu);
+		end = check_block(q, b);
+		pthread_mutex_lock(&q->mu);
+		q->count++;
+		q->eof = end;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		if (end)
+			break;
+	}
+	return NULL;
+}
+
+/* Check b's rows (unless the checker did), note the keys of the good ones
+ * and add them to the runs. */
+static enum mu_err take_block(struct imp *im, struct dupset *ds, const struct p1_block *b)
+{
+	struct mu_error me;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct ingest_row *r = &b->rows[i];
+		if (b->bad[i]) {
+			add_error(im, r->line, r->v[0], r->v[1]);
+			continue;
+		}
+		if (!im->o->partial) {
+			mu_error_clear(&me);
+			if (im->k->check(im, r, &me)) {
+				add_error(im, r->line, me.field, me.detail);
+				continue;
+			}
+		}
+		if (dupset_add(ds, r->v[0], r->index, r->line) != MU_OK ||
+		    runs_add(im->runs, r) != MU_OK)
+			return MU_EIO;
+	}
+	return MU_OK;
+}
+
+static enum mu_err pass1_rows(struct imp *im, struct dupset *ds, struct mu_error *err)
+{
+	struct p1 *q = calloc(1, sizeof(*q));
+	enum mu_err rc = MU_OK;
+	pthread_t th;
+	int live = 0;
+
+	if (!q)
+		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	q->im = im;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	for (int i = 0; i < P1_BLOCKS && rc == MU_OK; i++) {
+		q->blk[i].rows = malloc(P1_BLOCK_ROWS * sizeof(struct ingest_row));
+		q->blk[i].bad = malloc(P1_BLOCK_ROWS);
+		q->blk[i].arena = malloc(P1_BLOCK_BYTES);
+		if (!q->blk[i].rows || !q->blk[i].bad || !q->blk[i].arena)
+			rc = mu_fail(err, MU_ENOMEM, NULL, "out of memory");
+	}
+	if (rc == MU_OK) {
+		if (pthread_create(&th, NULL, checker, q) != 0)
+			rc = mu_fail(err, MU_EIO, NULL, "cannot start the checking thread");
+		else
+			live = 1;
+	}
+	for (size_t r = 0; rc == MU_OK; r++) {
+		pthread_mutex_lock(&q->mu);
+		while (!q->count && !q->eof)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (!q->count) {
+			pthread_mutex_unlock(&q->mu);
+			break;
+		}
+		pthread_mutex_unlock(&q->mu);
+		if (take_block(im, ds, &q->blk[r % P1_BLOCKS]) != MU_OK)
+			rc = mu_fail(err, MU_EIO, NULL, "cannot sort the rows (temporary "
+				     "files in TMPDIR): %s", strerror(errno));
+		pthread_mutex_lock(&q->mu);
+		q->count--;
+		if (rc)
+			q->stop = 1;
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+	}
+	if (live)
+		pthread_join(th, NULL);
+	if (rc == MU_OK && q->rc) {
+		rc = q->rc;
+		*err = q->err;
+	}
+	for (int i = 0; i < P1_BLOCKS; i++) {
+		free(q->blk[i].rows);
+		free(q->blk[i].bad);
+		free(q->blk[i].arena);
+	}
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q);
+	return rc;
 }
 
 static enum mu_err pass1(struct imp *im, struct mu_error *err)

@@ -8,6 +8,7 @@ duplicate candidates (CLI and API); removals that cancel open summonses;
 usage errors. The crash test (kill -9, integrity check, --resume) is in
 test_import_crash.py.
 """
+import csv
 import datetime as dt
 import json
 import os
@@ -557,6 +558,46 @@ def test_usage_and_file_errors(c):
     code, out, err = run_cli("help", "import")
     eq(code, 0, "help")
     check("--partial" in out and "--resume" in out and "removals" in out, out)
+
+
+@with_ctx(serve=False)
+def test_bad_rows_of_a_long_file_come_in_line_order(c):
+    # Pass 1 reads on one thread and checks on another, in blocks of rows:
+    # the errors of a file longer than many blocks, of both kinds (the
+    # reader's and domain/'s), keep their lines and order, with and without
+    # --partial (where the reject file keeps the file's order too).
+    setup_offices(c)
+    lines, want, good = [HEADER], [], []
+    for i in range(6000):
+        nid = "LF-%06d" % i
+        line = i + 2
+        if i % 97 == 5:
+            lines.append(nid + ",too,few")
+            want.append("line %d: " % line)
+        elif i % 89 == 7:
+            lines.append(row(nid, birth="2001-02-30"))
+            want.append("line %d: birth_date: " % line)
+        else:
+            lines.append(row(nid, given="Иван%d" % (i % 500)))
+            good.append(nid)
+    path = write(c, "long.csv", "\n".join(lines) + "\n")
+    code, out, err = imp(c, "persons", path, "--max-errors", "1000")
+    eq(code, 1, "all or nothing: " + out)
+    got = [ln for ln in err.splitlines() if ln.startswith("line ")]
+    eq(len(got), len(want), "every bad row listed")
+    for g, w in zip(got, want):
+        check(g.startswith(w), "in line order: %r, want %r..." % (g, w))
+    code, out, err = imp(c, "persons", path, "--max-errors", "5")
+    eq(len([ln for ln in err.splitlines() if ln.startswith("line ")]), 5, "capped")
+    check("... and %d more bad rows" % (len(want) - 5) in err, err)
+    rej = os.path.join(c.dir, "long.rejects.csv")
+    code, out, err = imp(c, "persons", path, "--partial", "--reject", rej)
+    eq(code, 0, "partial: " + err)
+    check("%d inserted" % len(good) in out, out)
+    with open(rej, encoding="utf-8", newline="") as f:
+        rejected = [r[0] for r in csv.reader(f)][1:]
+    eq(rejected, ["LF-%06d" % (int(w.split()[1][:-1]) - 2) for w in want],
+       "the reject file in the file's order")
 
 
 run(globals())
