@@ -263,7 +263,8 @@ struct bulk_job {
 	const struct audit_ctx *a;
 	int64_t at;
 	int64_t batch_id;
-	crypto_hash_sha256_state digest;   /* "nid:version\n" written */
+	int64_t *ver;                      /* the version written of each row, or 0 */
+	uint8_t *old;                      /* persons: the row's id is stored */
 	uint64_t versions;
 	char *json;                        /* history record being built */
 	size_t json_len, json_cap;
@@ -364,15 +365,31 @@ static const char *history_json(struct bulk_job *j, const char *const *vals,
 	return j->json;
 }
 
-/* The batch wrote version `version` of nid (the persons row, with
- * import_batch = this batch): into the batch's digest. */
-static void note_version(struct bulk_job *j, const char *nid, int64_t version)
+/* The batch wrote version `version` of row r's person (the persons row,
+ * with import_batch = this batch). */
+static void note_version(struct bulk_job *j, const struct import_row *r, int64_t version)
 {
-	char tag[NATIONAL_ID_MAX + 24];
-	int n = snprintf(tag, sizeof(tag), "%s:%lld\n", nid, (long long)version);
-
-	crypto_hash_sha256_update(&j->digest, (const unsigned char *)tag, (size_t)n);
+	j->ver[r - j->b->rows] = version;
 	j->versions++;
+}
+
+/* SHA-256 over "national_id:version\n" of the versions written, in
+ * national_id order (the rows' order): docs/import.md has the recipe. */
+static void versions_digest(const struct bulk_job *j, unsigned char h[32])
+{
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256_init(&st);
+	for (size_t i = 0; i < j->b->n; i++) {
+		char tag[NATIONAL_ID_MAX + 24];
+		int n;
+		if (!j->ver[i])
+			continue;
+		n = snprintf(tag, sizeof(tag), "%s:%lld\n", j->b->rows[i].v[0],
+			     (long long)j->ver[i]);
+		crypto_hash_sha256_update(&st, (const unsigned char *)tag, (size_t)n);
+	}
+	crypto_hash_sha256_final(&st, h);
 }
 
 /* ---- duplicate candidates ---- */
@@ -584,7 +601,7 @@ static enum mu_err person_insert(struct sq_store *s, struct bulk_job *j,
 	if (!*done)
 		return MU_OK;
 	j->b->c.inserted++;
-	note_version(j, r->v[0], 1);
+	note_version(j, r, 1);
 	j->pend[j->n_pend].k = key_of(j, r->v);
 	j->pend[j->n_pend++].i = (size_t)(r - j->b->rows);
 	return MU_OK;
@@ -648,7 +665,7 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	j->b->c.updated++;
-	note_version(j, nw[0], version);
+	note_version(j, r, version);
 	if (names_differ(was, nw)) {
 		rc = unkey_person(s, j, nw[0], was, err);
 		if (rc == MU_OK)
@@ -657,16 +674,13 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 	return rc;
 }
 
+/* A person already stored: a new version, or unchanged. */
 static enum mu_err person_row(struct sq_store *s, struct bulk_job *j,
 			      struct import_row *r, struct mu_error *err)
 {
-	int inserted = 0;
-	enum mu_err rc = person_insert(s, j, r, &inserted, err);
-	sqlite3_stmt *old;
+	enum mu_err rc;
+	sqlite3_stmt *old = sq_stmt(&s->w, SQL_P_GET);
 
-	if (rc || inserted)
-		return rc;
-	old = sq_stmt(&s->w, SQL_P_GET);
 	if (!old)
 		return MU_EIO;
 	bind_txt(old, 1, r->v[0]);
@@ -677,6 +691,72 @@ static enum mu_err person_row(struct sq_store *s, struct bulk_job *j,
 	}
 	rc = person_update(s, j, r, old, err);
 	sqlite3_reset(old);
+	return rc;
+}
+
+/* Mark the rows whose person is stored (ROW_SAME when the row would
+ * change nothing, as person_update decides, else ROW_STORED): one scan of
+ * the batch's key range (its rows are in key order), not a lookup a row.
+ * Re-importing a file that changed little reads each person once. */
+enum { ROW_NEW, ROW_STORED, ROW_SAME };
+
+static int row_same(const struct import_row *r, sqlite3_stmt *q)
+{
+	for (int i = 1; i < BULK_NP; i++)
+		if (r->v[i] && strcmp(r->v[i], SQ_TEXT(q, i)))
+			return 0;
+	return 1;
+}
+
+static enum mu_err persons_stored(struct sq_store *s, struct bulk_job *j,
+				  struct mu_error *err)
+{
+	const struct import_batch *b = j->b;
+	size_t i = 0;
+	int rc;
+	STMT(q, "SELECT national_id, family_name, given_name, patronymic, birth_date,"
+		" sex, region, office, address, phone, email, fitness FROM persons"
+		" WHERE national_id >= ?1 AND national_id <= ?2 ORDER BY national_id");
+
+	bind_txt(q, 1, b->rows[0].v[0]);
+	bind_txt(q, 2, b->rows[b->n - 1].v[0]);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *id = SQ_TEXT(q, 0);
+		int c = 1;
+		while (i < b->n && (c = strcmp(b->rows[i].v[0], id)) < 0)
+			i++;
+		if (i < b->n && c == 0) {
+			j->old[i] = row_same(&b->rows[i], q) ? ROW_SAME : ROW_STORED;
+			i++;
+		}
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? MU_OK : sq_err(s->w.db, rc, err);
+}
+
+/* The batch's persons, in key order: a new version of the stored ones
+ * (or nothing, when unchanged), the others inserted. */
+static enum mu_err persons_batch(struct sq_store *s, struct bulk_job *j,
+				 struct mu_error *err)
+{
+	struct import_batch *b = j->b;
+	enum mu_err rc = b->n ? persons_stored(s, j, err) : MU_OK;
+
+	for (size_t i = 0; i < b->n && rc == MU_OK; i++) {
+		int done = 0;
+		if (j->old[i] == ROW_SAME) {
+			b->c.unchanged++;
+			continue;
+		}
+		if (j->old[i] == ROW_STORED) {
+			rc = person_row(s, j, &b->rows[i], err);
+			continue;
+		}
+		rc = person_insert(s, j, &b->rows[i], &done, err);
+		if (rc == MU_OK && !done)
+			rc = mu_fail(err, MU_EIO, NULL, "line %llu: person %s appeared",
+				     (unsigned long long)b->rows[i].line, b->rows[i].v[0]);
+	}
 	return rc;
 }
 
@@ -721,7 +801,7 @@ static enum mu_err removal_write(struct sq_store *s, struct bulk_job *j,
 	if ((rc = step(s, q, r->line, err)))
 		return rc;
 	j->b->c.updated++;
-	note_version(j, r->v[0], version);
+	note_version(j, r, version);
 	return MU_OK;
 }
 
@@ -869,7 +949,7 @@ static enum mu_err batch_audit(struct sq_store *s, struct bulk_job *j,
 	enum mu_err rc;
 	json_t *d;
 
-	crypto_hash_sha256_final(&j->digest, h);
+	versions_digest(j, h);
 	sodium_bin2hex(hex, sizeof(hex), h, 32);
 	snprintf(sid, sizeof(sid), "run-%lld/batch-%lld", (long long)b->run->id,
 		 (long long)b->run->batches + 1);
@@ -902,16 +982,16 @@ static enum mu_err j_batch(struct sq_store *s, void *arg, struct mu_error *err)
 	memset(&b->c, 0, sizeof(b->c));
 	j->versions = 0;
 	j->n_pend = 0;
-	crypto_hash_sha256_init(&j->digest);
 	if ((rc = batch_open(s, j, err)))
 		return rc;
 	if (kind == IMPORT_PERSONS && (rc = keys_catch_up(s, j, err)))
 		return rc;
-	for (size_t i = 0; i < b->n && rc == MU_OK; i++) {
+	if (kind == IMPORT_PERSONS)
+		rc = persons_batch(s, j, err);
+	for (size_t i = 0; i < b->n && rc == MU_OK && kind != IMPORT_PERSONS; i++) {
 		struct import_row *r = &b->rows[i];
-		rc = kind == IMPORT_PERSONS ? person_row(s, j, r, err) :
-		     kind == IMPORT_REMOVALS ? removal_row(s, j, r, err) :
-					       office_row(s, j, r, err);
+		rc = kind == IMPORT_REMOVALS ? removal_row(s, j, r, err)
+					     : office_row(s, j, r, err);
 	}
 	if (rc == MU_OK && kind == IMPORT_PERSONS)
 		rc = key_pending(s, j, err);
@@ -938,7 +1018,12 @@ static enum mu_err one_batch(struct sq_store *s, struct import_batch *b,
 	j->a = a;
 	j->at = a ? a->at : 0;
 	j->pend = malloc((b->n ? b->n : 1) * sizeof(*j->pend));
-	if (!j->pend) {
+	j->ver = calloc(b->n ? b->n : 1, sizeof(*j->ver));
+	j->old = calloc(b->n ? b->n : 1, 1);
+	if (!j->pend || !j->ver || !j->old) {
+		free(j->pend);
+		free(j->ver);
+		free(j->old);
 		free(j);
 		return mu_fail(err, MU_ENOMEM, NULL, "out of memory");
 	}
@@ -948,6 +1033,8 @@ static enum mu_err one_batch(struct sq_store *s, struct import_batch *b,
 		memset(&b->c, 0, sizeof(b->c));
 	free(j->json);
 	free(j->pend);
+	free(j->ver);
+	free(j->old);
 	free(j);
 	return rc;
 }
