@@ -29,7 +29,8 @@
 #define DUE_ID_MAX 24          /* "E-" + 12 base32, "AP-" + 12, ... */
 #define DUE_REASON_MAX 127     /* a reason: a profile's code, or free text */
 #define DUE_REF_MAX 127        /* document or decision reference */
-#define DUE_TEXT_MAX 600       /* free text: grounds, written reasons (UTF-8) */
+#define DUE_TEXT_MAX 4000      /* free text: grounds, notes, written reasons (UTF-8:
+                                  about 2000 Cyrillic letters) */
 #define DUE_VALUE_MAX (ADDRESS_MAX_LEN * 4) /* a proposed field value */
 #define DUE_BASES_MAX 255      /* the bars an override covers, "E-..,F-.." */
 #define DUE_BARS_MAX 24        /* bars in force at once, at most */

@@ -378,6 +378,31 @@ def test_everything_in_muster_status(c):
         check(k in doc, "%s in --json" % k)
     eq(len(doc["appeals"]), 1)
 
+@with_ctx(profile="ru-2023")
+def test_a_citizen_may_write_out_an_appeal_in_russian(c):
+    # The portal takes 2000 characters of grounds and 1000 of an excuse's
+    # note; in Cyrillic that is up to 4000 and 2000 bytes, which the
+    # register must take (it took 600 bytes: 300 letters).
+    tok = setup(c, "APL-0009")
+    sid = handed_summons(c, tok, "APL-0009")
+    grounds = ("Повестку не получал: находился в командировке. " * 50)[:2000]
+    eq(len(grounds.encode()) > 3600, True, "test data: Cyrillic, two bytes a letter")
+    r = c.srv.post("/v1/appeals", {"against": "summons", "subject_id": sid,
+                                   "grounds": grounds}, token=tok["APL-0009"], now=HANDED)
+    eq(r.status, 201, "2000 Cyrillic letters of grounds: %r" % r)
+    eq(c.srv.get("/v1/me/status", token=tok["APL-0009"], now=HANDED).json["appeals"][0]["grounds"],
+       grounds, "kept whole")
+    r = c.srv.post("/v1/summonses/%s/excuses" % sid, {"reason": "illness",
+                                   "document": "Справка ГБУЗ ГП № 2 от 03.03.2026 (форма 095/у)",
+                                   "note": ("Был болен, прилагаю справку. " * 40)[:1000]},
+                   token=tok["APL-0009"], now=HANDED)
+    eq(r.status, 201, "an excuse with a note of 1000 Cyrillic letters: %r" % r)
+    r = c.srv.post("/v1/appeals", {"against": "summons", "subject_id": sid,
+                                   "grounds": "ж" * 2001}, token=tok["APL-0009"], now=HANDED)
+    eq((r.status, r.json.get("field")), (400, "grounds"), "4002 bytes is too long")
+    check("4000 bytes" in r.json["detail"], r.json["detail"])
+
+
 
 if __name__ == "__main__":
     run(globals())
