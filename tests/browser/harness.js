@@ -89,8 +89,10 @@ export function launchBrowser() {
 }
 
 // Call the API as a client would; returns { status, body, headers }.
-export async function api(base, token, method, path, body) {
-  const headers = { Accept: 'application/json' };
+// more: further request headers (Muster-Test-Now: the server runs with
+// --test-clock).
+export async function api(base, token, method, path, body, more = {}) {
+  const headers = { Accept: 'application/json', ...more };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(base + path, {

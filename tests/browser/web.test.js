@@ -156,7 +156,8 @@ before(async () => {
   shots = screenshotDir();
   people.campaign = await makeCampaign();
   let refused;
-  [people.flow, people.keys, people.zone, refused] = await personsWithoutSummons(4);
+  [people.flow, people.keys, people.zone, refused, people.looks, people.answers, people.long] =
+    await personsWithoutSummons(7);
   people.refused = await citizenWithSummons(refused);
 });
 
@@ -285,14 +286,312 @@ test('portal: the access log shows the newest entries past its first page', asyn
   assert.equal(r.status, 200);
   const { context, page } = await openPage(browser, errors);
   await portalSignIn(page, tok('citizen RU-0000000004'));
-  await page.locator('#log li').first().waitFor();
+  await page.locator('#log > li').first().waitFor();
   // newest first: only the portal's own reads of a moment ago come before it
-  const actions = await page.locator('#log li').evaluateAll(
-    (li) => li.map((x) => x.getAttribute('data-action')));
-  const at = actions.indexOf('check');
+  const lines = await page.locator('#log > li').evaluateAll((li) => li.map((x) => ({
+    action: x.getAttribute('data-action'), count: Number(x.getAttribute('data-count') || 1),
+  })));
+  const at = lines.findIndex((l) => l.action === 'check');
   assert.ok(at >= 0, 'the check made last is listed (past the first page of 500)');
-  assert.ok(at < 5, `the check is near the top: ${actions.slice(0, 6)}`);
-  assert.ok(actions.filter((a) => a === 'person.read').length >= 510, 'every read is listed');
+  assert.ok(at < 5, `the check is near the top: ${JSON.stringify(lines.slice(0, 6))}`);
+  // the clerk's reads of today are one line (two if midnight fell between)
+  const reads = lines.filter((l) => l.action === 'person.read');
+  assert.ok(reads.reduce((n, l) => n + l.count, 0) >= 510, 'every read is counted');
+  assert.ok(reads.length <= 4, `the reads are grouped: ${reads.length} lines`);
+  await context.close();
+});
+
+// ---- the access log, grouped (a person checked all day by agencies) ----
+
+const at = (iso) => ({ 'Muster-Test-Now': iso });
+
+async function citizenToken(id) {
+  const r = await api(srv.base, tok('admin'), 'POST', '/v1/tokens', { role: 'citizen', person: id });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.token;
+}
+
+// The whole access log of a citizen through the API, oldest first.
+async function accessLogOf(token) {
+  const all = [];
+  let after = '';
+  for (;;) {
+    const r = await api(srv.base, token, 'GET', `/v1/me/access-log${after}`);
+    assert.equal(r.status, 200);
+    all.push(...r.body.entries);
+    if (r.body.next == null) return all;
+    after = `?after=${r.body.next}`;
+  }
+}
+
+// An agency check of id at instant iso (the server runs with --test-clock).
+async function checkAt(kind, id, iso) {
+  const r = await api(srv.base, tok(`agency ${kind}`), 'GET', `/v1/checks/${kind}/${id}`, undefined, at(iso));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body;
+}
+
+// people.looks on 3 March 2026: 30 border checks from 05:12 to 18:40 UTC
+// (08:12-21:40 in Moscow), among them one bank check and three reads by a
+// clerk; then a clerk changes the record. Made once: { id, token }.
+let looks;
+async function personLookedAt() {
+  if (looks) return looks;
+  const id = people.looks;
+  const token = await citizenToken(id);
+  const times = Array.from({ length: 29 }, (_, i) =>
+    new Date(Date.UTC(2026, 2, 3, 5, 12) + i * 27 * 60000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  times.push('2026-03-03T18:40:00Z');
+  for (const [i, iso] of times.entries()) {
+    assert.equal((await checkAt('exit', id, iso)).permitted, true);
+    if (i === 14) { // other looks between the border checks
+      await checkAt('credit', id, '2026-03-03T07:00:00Z');
+      for (const t of ['09:00', '09:30', '10:00']) {
+        const r = await api(srv.base, tok('clerk (national)'), 'GET', `/v1/persons/${id}`, undefined,
+          at(`2026-03-03T${t}:00Z`));
+        assert.equal(r.status, 200);
+      }
+    }
+  }
+  const p = await api(srv.base, tok('clerk (national)'), 'PATCH', `/v1/persons/${id}`, { phone: '+79005550101' });
+  assert.equal(p.status, 200, JSON.stringify(p.body));
+  looks = { id, token };
+  return looks;
+}
+
+// The lines of the log as drawn: class, action, count, text.
+function logLines(page) {
+  return page.locator('#log > li').evaluateAll((li) => li.map((x) => ({
+    cls: x.className, action: x.getAttribute('data-action'),
+    count: x.hasAttribute('data-count') ? Number(x.getAttribute('data-count')) : null,
+    text: (x.querySelector('.log-text') || x.querySelector(':scope > span:last-child'))?.textContent,
+  })));
+}
+
+const moscow = { timezoneId: 'Europe/Moscow' };
+const borderGroup = 'The border service checked whether you may leave the country — 30 times on 3 March 2026 (08:12–21:40). Answer: permitted.';
+const clerkGroup = 'A clerk looked at your record — 3 times on 3 March 2026 (12:00–13:00)';
+const bankCheck = 'A bank or credit organisation checked whether you may take loans or credit. Answer: permitted.';
+
+test('portal: thirty checks by one agency on one day are one line that opens to the thirty times; a change keeps its own line', async () => {
+  const who = await personLookedAt();
+  const { context, page } = await openPage(browser, errors, moscow);
+  await portalSignIn(page, who.token);
+  await page.locator('#log > li.log-group').first().waitFor();
+  const lines = await logLines(page);
+
+  const border = lines.filter((l) => l.action === 'check' && l.count !== null);
+  assert.equal(border.length, 1, JSON.stringify(lines));
+  assert.equal(border[0].count, 30);
+  assert.equal(border[0].text, borderGroup);
+  // the other looks among them: the clerk's three reads one line, the one
+  // bank check a line as before
+  assert.deepEqual(lines.filter((l) => l.action === 'person.read' && l.count === 3).map((l) => l.text), [clerkGroup]);
+  assert.deepEqual(lines.filter((l) => l.text === bankCheck).map((l) => l.count), [null]);
+
+  // every change is a line of its own, the clerk's above the checks before it
+  const api_ = await accessLogOf(who.token);
+  const changes = api_.filter((e) => e.kind === 'change');
+  const drawn = lines.filter((l) => /\blog-change\b/.test(l.cls));
+  assert.equal(drawn.length, changes.length, 'each change is a line');
+  assert.ok(drawn.every((l) => l.count === null && !/log-group/.test(l.cls)), 'no change is grouped');
+  const update = lines.findIndex((l) => l.action === 'person.update');
+  assert.ok(update >= 0, 'the clerk\'s change is listed');
+  assert.equal(lines[update].text, 'A clerk changed your record. Purpose: correct person record');
+  assert.ok(update < lines.findIndex((l) => l.text === borderGroup), 'newest first');
+
+  // the times are drawn only when the line is opened: 30 of them, newest first
+  const group = page.locator('#log > li.log-group[data-action="check"]');
+  assert.equal(await page.locator('#log .log-times').count(), 0, 'nothing drawn before it is opened');
+  await group.locator('summary').click();
+  const times = group.locator('.log-times > li');
+  assert.equal(await times.count(), 30);
+  assert.equal(await times.first().textContent(), '21:40:00 Answer: permitted');
+  assert.equal(await times.last().textContent(), '08:12:00 Answer: permitted');
+  const stamps = await times.locator('time').evaluateAll((ts) => ts.map((x) => x.getAttribute('datetime')));
+  assert.deepEqual(stamps, api_.filter((e) => e.agency_kind === 'exit').map((e) => e.at).reverse());
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.locator('#access').screenshot({ path: join(shots, 'portal-log.png') });
+  await context.close();
+});
+
+test('portal: the grouped log speaks Russian and English', async () => {
+  const who = await personLookedAt();
+  const { context, page } = await openPage(browser, errors, { ...moscow, locale: 'ru-RU' });
+  await portalSignIn(page, who.token);
+  assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+  await page.locator('#log > li.log-group').first().waitFor();
+  let texts = (await logLines(page)).map((l) => l.text);
+  assert.ok(texts.includes('Пограничная служба проверила, можно ли вам выехать из России, — 30 раз, 3 марта 2026 г. (08:12–21:40). Ответ: можно.'), texts.join('\n'));
+  assert.ok(texts.includes('Сотрудник военкомата: просмотр ваших учётных данных — 3 раза, 3 марта 2026 г. (12:00–13:00)'), texts.join('\n'));
+  // a single entry keeps its sentence
+  assert.ok(texts.includes('Банк или кредитная организация: проверка, можно ли вам взять кредит или заём. Ответ: можно.'), texts.join('\n'));
+  assert.equal(await page.textContent('#log-filter button[data-filter="agency"]'), 'Проверки ведомств');
+  assert.match(await page.textContent('#log-count'), /^\d+ запис(ь|и|ей)$/);
+  const group = page.locator('#log > li.log-group[data-action="check"]');
+  await group.locator('summary').click();
+  assert.equal(await group.locator('.log-times > li').first().textContent(), '21:40:00 Ответ: можно');
+
+  await page.click('button[data-lang="en"]');
+  texts = (await logLines(page)).map((l) => l.text);
+  assert.ok(texts.includes(borderGroup), texts.join('\n'));
+  assert.ok(texts.includes(clerkGroup), texts.join('\n'));
+  assert.ok(texts.includes(bankCheck), texts.join('\n'));
+  assert.equal(await page.textContent('#log-filter button[data-filter="agency"]'), 'Checks by agencies');
+  await context.close();
+});
+
+test('portal: checks with different answers stay apart; the filter shows only changes or only agencies\' checks, from the keyboard', async () => {
+  // 5 March 2026: a summons is issued at 08:00 and handed at 08:30 UTC,
+  // then border checks asked about 07:00-07:02 (permitted) and 10:00-10:02
+  // (not permitted), in turns
+  const id = people.answers;
+  const token = await citizenToken(id);
+  const clerk = tok('clerk (national)');
+  const s = await api(srv.base, clerk, 'POST', '/v1/summonses',
+    { national_id: id, purpose: 'medical_exam', report_at: isoIn(30, 7) }, at('2026-03-05T08:00:00Z'));
+  assert.equal(s.status, 201, JSON.stringify(s.body));
+  const h = await api(srv.base, clerk, 'POST', `/v1/summonses/${s.body.id}/events`,
+    { type: 'handed', at: '2026-03-05T08:30:00Z' }, at('2026-03-05T08:30:00Z'));
+  assert.equal(h.status, 201, JSON.stringify(h.body));
+  for (const m of ['00', '01', '02']) {
+    assert.equal((await checkAt('exit', id, `2026-03-05T07:${m}:00Z`)).permitted, true);
+    assert.equal((await checkAt('exit', id, `2026-03-05T10:${m}:00Z`)).permitted, false);
+  }
+
+  const { context, page } = await openPage(browser, errors, { timezoneId: 'UTC' });
+  await portalSignIn(page, token);
+  await page.locator('#log > li.log-group').first().waitFor();
+  const checks = (await logLines(page)).filter((l) => l.action === 'check');
+  assert.deepEqual(checks.map((l) => [l.count, l.text]), [
+    [3, 'The border service checked whether you may leave the country — 3 times on 5 March 2026 (10:00–10:02). Answer: not permitted.'],
+    [3, 'The border service checked whether you may leave the country — 3 times on 5 March 2026 (07:00–07:02). Answer: permitted.'],
+  ]);
+
+  const entries = await accessLogOf(token);
+  const nChanges = entries.filter((e) => e.kind === 'change').length;
+  const pressed = () => page.locator('#log-filter button').evaluateAll((bs) =>
+    bs.filter((b) => b.getAttribute('aria-pressed') === 'true').map((b) => b.dataset.filter));
+  assert.deepEqual(await pressed(), ['all']);
+
+  // Changes only, with the keyboard.
+  await tabTo(page, '#log-filter button[data-filter="change"]');
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await pressed(), ['change']);
+  let lines = await logLines(page);
+  assert.equal(lines.length, nChanges);
+  assert.ok(lines.every((l) => /\blog-change\b/.test(l.cls) && l.count === null), JSON.stringify(lines));
+  for (const a of ['person.create', 'token.create', 'summons.issue', 'summons.event'])
+    assert.ok(lines.some((l) => l.action === a), `${a} is listed`);
+  assert.equal(await page.textContent('#log-count'), `${nChanges} entries`);
+
+  // Checks by agencies: Tab on to the next button, Space.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.filter), 'agency');
+  await page.keyboard.press('Space');
+  assert.deepEqual(await pressed(), ['agency']);
+  lines = await logLines(page);
+  assert.deepEqual(lines.map((l) => [l.action, l.count]), [['check', 3], ['check', 3]]);
+  assert.equal(await page.textContent('#log-count'), '6 entries');
+
+  // Everything again; and a new session starts from everything.
+  await page.click('#log-filter button[data-filter="all"]');
+  lines = await logLines(page);
+  assert.ok(lines.some((l) => /log-change/.test(l.cls)) && lines.some((l) => l.action === 'check'));
+  await page.click('#log-filter button[data-filter="change"]');
+  await page.click('#signout');
+  await portalSignIn(page, token);
+  await page.locator('#log > li.log-group').first().waitFor();
+  assert.deepEqual(await pressed(), ['all']);
+  assert.ok((await logLines(page)).some((l) => l.action === 'check'));
+  await context.close();
+});
+
+test('portal: the grouped log fits a phone (360x740), opened, in both languages', async () => {
+  const who = await personLookedAt();
+  const { context, page } = await openPage(browser, errors, { ...phone, ...moscow, deviceScaleFactor: 2 });
+  await portalSignIn(page, who.token);
+  const group = page.locator('#log > li.log-group[data-action="check"]');
+  await group.waitFor();
+  for (const lang of ['en', 'ru']) {
+    await page.click(`button[data-lang="${lang}"]`);
+    // (a new language draws the log again, its groups closed)
+    if (!await group.locator('details').evaluate((d) => d.open)) await group.locator('summary').click();
+    await group.locator('.log-times > li').first().waitFor();
+    const o = await horizontalOverflow(page);
+    assert.ok(o.scroll <= o.client, `portal (${lang}): ${o.scroll} > ${o.client}`);
+    const box = await page.locator('#access').evaluate((s) => ({
+      scroll: s.scrollWidth, client: s.clientWidth, right: s.getBoundingClientRect().right,
+      lines: Math.max(...[...s.querySelectorAll('#log > li, #log-filter button')].map((x) => x.getBoundingClientRect().right)),
+    }));
+    assert.ok(box.scroll <= box.client, `log section (${lang}): ${box.scroll} > ${box.client}`);
+    assert.ok(box.lines <= box.right, `a line sticks out (${lang}): ${box.lines} > ${box.right}`);
+  }
+  await page.locator('#access').screenshot({ path: join(shots, 'portal-log-phone-ru.png') });
+  await page.click('button[data-lang="en"]');
+  await context.close();
+});
+
+test('portal: 19,000 checks draw as a few hundred lines, a group\'s times only when it is opened', async () => {
+  // 250 days with four checks each (three agencies in turn), then 18 days
+  // with a thousand border checks each: 19,000 entries
+  const id = people.long;
+  const token = await citizenToken(id);
+  const kinds = ['exit', 'credit', 'driving'];
+  const batch = async (kind, n, iso) => {
+    for (;;) {
+      const r = await api(srv.base, tok(`agency ${kind}`), 'POST', `/v1/checks/${kind}`,
+        { national_ids: Array(n).fill(id) }, at(iso));
+      if (r.status === 503) { await new Promise((ok) => setTimeout(ok, 50)); continue; }
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return;
+    }
+  };
+  const day = (d, h) => new Date(Date.UTC(2025, 0, 1 + d, h)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  for (let d = 0; d < 250; d++) await batch(kinds[d % 3], 4, day(d, 9));
+  for (let d = 250; d < 268; d++) await batch('exit', 1000, day(d, 12));
+  const entries = await accessLogOf(token);
+  assert.ok(entries.length >= 19000 && entries.length < 19100, `${entries.length} entries`);
+
+  const { context, page } = await openPage(browser, errors, { timezoneId: 'UTC' });
+  await portalSignIn(page, token);
+  await page.locator('#log > li.log-group').first().waitFor({ timeout: 60000 });
+  // (the portal's own reads as it loads may be in the log it loads)
+  const count = await page.textContent('#log-count');
+  assert.match(count, /^19,0\d\d entries$/);
+  assert.ok(Number(count.replace(/\D/g, '')) - entries.length <= 3, count);
+  // 200 lines drawn, and nothing of the groups inside them
+  assert.equal(await page.locator('#log > li').count(), 200);
+  assert.equal(await page.locator('#log li').count(), 200);
+  const more = /^Show older \((\d+) more\)$/.exec(await page.textContent('#log-more'));
+  assert.ok(more && Number(more[1]) >= 68, await page.textContent('#log-more'));
+  const nLines = 200 + Number(more[1]);
+  const first = page.locator('#log > li[data-count="1000"]').first();
+  assert.equal(await page.locator('#log > li[data-count="1000"]').count(), 18);
+
+  // Regrouping all 19,000 for a filter is quick.
+  const ms = await page.evaluate(() => {
+    const t0 = performance.now();
+    document.querySelector('#log-filter button[data-filter="agency"]').click();
+    return performance.now() - t0;
+  });
+  assert.ok(ms < 1500, `the checks filter took ${ms} ms`);
+  assert.equal(await page.locator('#log > li').count(), 200);
+  await page.click('#log-filter button[data-filter="all"]');
+
+  // A group of 1000 opens to 500 times, then the rest on demand.
+  await first.locator('summary').click();
+  assert.equal(await first.locator('.log-times > li').count(), 500);
+  await first.locator('button.log-more').click();
+  assert.equal(await first.locator('.log-times > li').count(), 1000);
+  assert.equal(await first.locator('button.log-more').count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement.closest('.log-times') !== null), true);
+
+  // Older lines on demand; the focus goes to the first of them.
+  await page.click('#log-more');
+  assert.equal(await page.locator('#log > li').count(), nLines);
+  assert.equal(await page.isVisible('#log-more'), false);
+  assert.equal(await page.evaluate(() => [...document.querySelectorAll('#log > li')].indexOf(document.activeElement)), 200);
   await context.close();
 });
 

@@ -85,19 +85,33 @@ document.addEventListener('langchange', () => {
     if (shownErrors.has(node)) drawError(node);
 });
 
+// An Intl.DateTimeFormat of the page's language with opts, made once (making
+// one is slow, and a long access log formats thousands of times).
+const formats = new Map();
+export function dateFormat(opts) {
+  const key = `${locale()} ${JSON.stringify(opts)}`;
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale(), opts);
+    formats.set(key, f);
+  }
+  return f;
+}
+
+const TIME_OPTS = {
+  year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit',
+  minute: '2-digit', timeZoneName: 'short',
+};
+
 // A date and time for people, with the zone named.
 export function fmtTime(iso, timeZone) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const opts = {
-    year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit',
-    minute: '2-digit', timeZoneName: 'short',
-  };
   try {
-    return new Intl.DateTimeFormat(locale(), timeZone ? { ...opts, timeZone } : opts).format(d);
+    return dateFormat(timeZone ? { ...TIME_OPTS, timeZone } : TIME_OPTS).format(d);
   } catch {
-    return new Intl.DateTimeFormat(locale(), opts).format(d);
+    return dateFormat(TIME_OPTS).format(d);
   }
 }
 

@@ -12,11 +12,12 @@
 // clock. In Russian it says the same in Russian for the rules the built-in
 // profiles name, built from the rule and its summons (localReason).
 
-import { initI18n, t, tn, getLang, has } from '/assets/i18n.js';
+import { initI18n, t, tn, getLang, has, locale } from '/assets/i18n.js';
 import { createClient, path } from '/assets/api.js';
 import { createSession, tokenProvider, mountSignIn, endSession, takeFarewell } from '/assets/signin.js';
 import {
   el, $, announce, showAlert, showError, showErrorIn, fmtTime, timeEl, fmtDuration, stateBadge,
+  dateFormat,
 } from '/assets/ui.js';
 
 const session = createSession('muster.portal.token');
@@ -252,14 +253,41 @@ function renderOther(s) {
     })))));
 }
 
+// ---- the access log ----
+//
+// A person whom the border service, banks and the traffic police check every
+// day has thousands of entries (up to 20,000 are loaded). The log is drawn as
+// lines, newest first: each change on a line of its own (they are few and
+// they matter); reads and checks of one kind (lookKey: the same agency and
+// answer for a check, otherwise the same role, office, action and sentence)
+// on one day of the reader's calendar, with no change between them, are one
+// line where the newest of them is, which opens to each time. The lines are
+// made once for each filter (all, changes, agencies' checks; kept in memory
+// only), LOG_LINES of them are drawn at a time, and a group's times only
+// when it is opened.
+
+const LOG_LINES = 200;  // lines drawn at first, and at each "show older"
+const LOG_TIMES = 500;  // times of an opened group drawn at a time
+const LOG_FILTERS = {
+  all: () => true,
+  change: (e) => e.kind === 'change',
+  agency: (e) => e.action === 'check' || e.actor_role === 'agency',
+};
+const logView = { entries: null, filter: 'all', lines: {}, shown: 0 };
+
+const isCheck = (e) => e.action === 'check' && !!e.agency_kind;
+const permitted = (e) => !/not permitted/.test(e.description || '');
+
+// The words of a check: who asked, about what, and the answer.
+function checkWords(e) {
+  return {
+    agency: t(`agency.${e.agency_kind}`), what: t(`phrase.${e.agency_kind}`),
+    answer: permitted(e) ? t('log.permitted') : t('log.notPermitted'),
+  };
+}
+
 function logText(e) {
-  if (e.action === 'check' && e.agency_kind) {
-    const permitted = !/not permitted/.test(e.description || '');
-    return t('log.check', {
-      agency: t(`agency.${e.agency_kind}`), what: t(`phrase.${e.agency_kind}`),
-      answer: permitted ? t('log.permitted') : t('log.notPermitted'),
-    });
-  }
+  if (isCheck(e)) return t('log.check', checkWords(e));
   if (getLang() === 'en' || !has(`action.${e.action}`)) return e.description;
   const who = e.actor_role === 'citizen' ? t('log.you') : t(`role.${e.actor_role}`);
   const office = e.actor_office ? ` (${t('log.office', { office: e.actor_office })})` : '';
@@ -267,15 +295,185 @@ function logText(e) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+// Entries alike enough to be one line (on one day): checks by the same
+// agency with the same answer; other reads by the same role and office,
+// of the same action, that read the same.
+function lookKey(e) {
+  if (isCheck(e)) return `check ${e.agency_kind} ${permitted(e)}`;
+  return `${e.kind} ${e.action} ${e.actor_role} ${e.actor_office || ''} ${e.description || ''}`;
+}
+
+// The lines of newest (entries, newest first): { entries (newest first),
+// min, max (ms), day (a Date of that day) }.
+function groupLog(newest) {
+  const lines = [];
+  let open = new Map(); // day and lookKey -> the line, since the last change
+  for (const e of newest) {
+    const ms = Date.parse(e.at);
+    if (e.kind === 'change') {
+      lines.push({ entries: [e], min: ms, max: ms });
+      open = new Map();
+      continue;
+    }
+    const day = new Date(ms);
+    const key = `${day.getFullYear()}-${day.getMonth()}-${day.getDate()} ${lookKey(e)}`;
+    let line = open.get(key);
+    if (!line) {
+      line = { entries: [], min: ms, max: ms, day };
+      open.set(key, line);
+      lines.push(line);
+    }
+    line.entries.push(e);
+    if (ms < line.min) line.min = ms;
+    if (ms > line.max) line.max = ms;
+  }
+  return lines;
+}
+
+// The lines of the current filter (made once per filter and log), with
+// .count, the entries they hold.
+function logLines() {
+  const f = logView.filter;
+  if (!logView.lines[f]) {
+    const keep = LOG_FILTERS[f];
+    const entries = logView.entries;
+    const newest = [];
+    for (let i = entries.length - 1; i >= 0; i--) if (keep(entries[i])) newest.push(entries[i]);
+    logView.lines[f] = Object.assign(groupLog(newest), { count: newest.length });
+  }
+  return logView.lines[f];
+}
+
+const pad2 = (n) => String(n).padStart(2, '0');
+const num = (n) => n.toLocaleString(locale());
+const count = (key, n) => tn(key, n, { n: num(n) });
+const HM = { hour: '2-digit', minute: '2-digit' };
+const HMS = { hour: '2-digit', minute: '2-digit', second: '2-digit' };
+
+// "The border service checked whether you may leave the country — 14 times
+// on 3 March 2026 (08:12–21:40). Answer: permitted.", the day a <time>.
+function groupText(line) {
+  const e = line.entries[0];
+  const hm = dateFormat(HM);
+  const from = hm.format(line.min);
+  const to = hm.format(line.max);
+  const vars = {
+    times: count('log.times', line.entries.length), day: '\u0000',
+    span: from === to ? from : t('log.span', { from, to }),
+  };
+  const text = isCheck(e)
+    ? t('log.group.check', {
+      ...vars, ...checkWords(e),
+      checked: t(has(`log.checked.${e.agency_kind}`) ? `log.checked.${e.agency_kind}` : 'log.checked'),
+    })
+    : t('log.group', { ...vars, text: String(logText(e) || '').replace(/\.$/, '') });
+  const d = line.day;
+  return splitAround(text, el('time', {
+    datetime: `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`,
+  }, dateFormat({ year: 'numeric', month: 'long', day: 'numeric' }).format(d)));
+}
+
+// A button that draws more when pressed ("show older"), or null when
+// nothing is left.
+function moreButton(key, left, onclick) {
+  return left > 0 ? el('button', { type: 'button', class: 'log-more', onclick }, t(key, { n: num(left) })) : null;
+}
+
+// The times of an opened group, LOG_TIMES at a time, into its <details>.
+function drawTimes(details, line) {
+  let list = details.querySelector('.log-times');
+  if (!list) {
+    list = el('ol', { class: 'log-times' });
+    details.append(list);
+  }
+  details.querySelector('.log-more')?.remove();
+  const from = list.childElementCount;
+  const upto = Math.min(line.entries.length, from + LOG_TIMES);
+  const hms = dateFormat(HMS);
+  const items = [];
+  for (let i = from; i < upto; i++) {
+    const e = line.entries[i];
+    items.push(el('li', {}, el('time', { datetime: e.at }, hms.format(Date.parse(e.at))),
+      isCheck(e) && ' ', isCheck(e) && el('span', {}, t('log.answer', { answer: checkWords(e).answer }))));
+  }
+  list.append(...items);
+  const more = moreButton('log.moreTimes', line.entries.length - upto, () => {
+    drawTimes(details, line);
+    const first = list.children[upto]; // reading goes on from what the button drew
+    first.tabIndex = -1;
+    first.focus();
+  });
+  if (more) details.append(more);
+}
+
+function logLine(line) {
+  const e = line.entries[0];
+  const cls = `log-${e.kind}${e.action === 'check' ? ' log-check' : ''}`;
+  const tag = el('span', { class: 'tag' }, t(`log.${e.kind}`));
+  if (line.entries.length === 1)
+    return el('li', { class: cls, 'data-action': e.action }, timeEl(e.at), ' ', tag, ' ', el('span', {}, logText(e)));
+  const details = el('details', {
+    ontoggle: () => { if (details.open && !details.querySelector('.log-times')) drawTimes(details, line); },
+  }, el('summary', {}, tag, ' ', el('span', { class: 'log-text' }, groupText(line))));
+  return el('li', {
+    class: `${cls} log-group`, 'data-action': e.action, 'data-count': line.entries.length,
+  }, details);
+}
+
+// The next LOG_LINES lines after those drawn, and the "show older" button.
+function drawLines(lines) {
+  const from = logView.shown;
+  logView.shown = Math.min(lines.length, from + LOG_LINES);
+  const items = lines.slice(from, logView.shown).map(logLine);
+  $('#log').append(...items);
+  const left = lines.length - logView.shown;
+  const more = $('#log-more');
+  more.hidden = left <= 0;
+  more.textContent = t('log.more', { n: num(left) });
+  return items;
+}
+
 function renderLog(entries) {
+  if (logView.entries !== entries) {
+    logView.entries = entries;
+    logView.lines = {};
+  }
+  for (const b of document.querySelectorAll('#log-filter button'))
+    b.setAttribute('aria-pressed', String(b.dataset.filter === logView.filter));
   const list = $('#log');
+  $('#log-filter').hidden = !entries.length;
+  $('#log-more').hidden = true;
+  logView.shown = 0;
   if (!entries.length) {
+    $('#log-count').textContent = '';
     list.replaceChildren(el('li', {}, t('log.none')));
     return;
   }
-  list.replaceChildren(...[...entries].reverse().map((e) => el('li', {
-    class: `log-${e.kind}${e.action === 'check' ? ' log-check' : ''}`, 'data-action': e.action,
-  }, timeEl(e.at), ' ', el('span', { class: 'tag' }, t(`log.${e.kind}`)), ' ', el('span', {}, logText(e)))));
+  const lines = logLines();
+  $('#log-count').textContent = count('log.count', lines.count);
+  list.replaceChildren();
+  if (!lines.length) {
+    list.append(el('li', {}, t(logView.filter === 'change' ? 'log.noneChange' : 'log.noneAgency')));
+    return;
+  }
+  drawLines(lines);
+}
+
+function wireLog() {
+  for (const b of document.querySelectorAll('#log-filter button')) {
+    b.addEventListener('click', () => {
+      logView.filter = b.dataset.filter;
+      renderLog(view.log?.entries || []);
+      announce($('#log-count').textContent);
+    });
+  }
+  $('#log-more').addEventListener('click', () => {
+    const [first] = drawLines(logLines());
+    if (first) { // reading goes on from what the button drew
+      first.tabIndex = -1;
+      first.focus();
+    }
+  });
 }
 
 // ---- requests to the office (excuse, appeal, correction) ----
@@ -391,6 +589,7 @@ document.addEventListener('langchange', () => {
 $('#signout').addEventListener('click', () => signOut(''));
 $('#refresh').addEventListener('click', () => load(false));
 wireRequestForms();
+wireLog();
 const farewell = takeFarewell('muster.portal');
 if (session.token()) load(false);
 else {
