@@ -569,13 +569,9 @@ test('portal: 19,000 checks draw as a few hundred lines, a group\'s times only w
   const first = page.locator('#log > li[data-count="1000"]').first();
   assert.equal(await page.locator('#log > li[data-count="1000"]').count(), 18);
 
-  // Regrouping all 19,000 for a filter is quick.
-  const ms = await page.evaluate(() => {
-    const t0 = performance.now();
-    document.querySelector('#log-filter button[data-filter="agency"]').click();
-    return performance.now() - t0;
-  });
-  assert.ok(ms < 1500, `the checks filter took ${ms} ms`);
+  // A filter regroups all 19,000 and still draws only 200 lines (no
+  // timing here: the house rule keeps timings in bench/).
+  await page.click('#log-filter button[data-filter="agency"]');
   assert.equal(await page.locator('#log > li').count(), 200);
   await page.click('#log-filter button[data-filter="all"]');
 
