@@ -699,6 +699,7 @@ static enum mu_err person_row(struct sq_store *s, struct bulk_job *j,
  * the batch's key range (its rows are in key order), not a lookup a row.
  * Re-importing a file that changed little reads each person once. */
 enum { ROW_NEW, ROW_STORED, ROW_SAME };
+#define SCAN_SKIP_MAX 64     /* stored rows read past before seeking */
 
 static int row_same(const struct import_row *r, sqlite3_stmt *q)
 {
@@ -718,9 +719,11 @@ static enum mu_err persons_stored(struct sq_store *s, struct bulk_job *j,
 		" sex, region, office, address, phone, email, fitness FROM persons"
 		" WHERE national_id >= ?1 AND national_id <= ?2 ORDER BY national_id");
 
+	size_t skipped = 0;
+
 	bind_txt(q, 1, b->rows[0].v[0]);
 	bind_txt(q, 2, b->rows[b->n - 1].v[0]);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while (i < b->n && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *id = SQ_TEXT(q, 0);
 		int c = 1;
 		while (i < b->n && (c = strcmp(b->rows[i].v[0], id)) < 0)
@@ -728,10 +731,17 @@ static enum mu_err persons_stored(struct sq_store *s, struct bulk_job *j,
 		if (i < b->n && c == 0) {
 			j->old[i] = row_same(&b->rows[i], q) ? ROW_SAME : ROW_STORED;
 			i++;
+			skipped = 0;
+		} else if (i < b->n && ++skipped > SCAN_SKIP_MAX) {
+			/* a sparse batch in a large register: seek to its next row
+			 * instead of reading every stored person on the way */
+			sqlite3_reset(q);
+			bind_txt(q, 1, b->rows[i].v[0]);
+			skipped = 0;
 		}
 	}
 	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? MU_OK : sq_err(s->w.db, rc, err);
+	return i >= b->n || rc == SQLITE_DONE ? MU_OK : sq_err(s->w.db, rc, err);
 }
 
 /* The batch's persons, in key order: a new version of the stored ones
