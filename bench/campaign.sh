@@ -41,10 +41,6 @@ CAPACITY=${CAPACITY:-5000}
 CONNS=64
 THREADS=2
 BIN=${MUSTER_BIN:-build/muster}
-TMP=$(mktemp -d /tmp/muster-bench-campaign.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
 for t in wrk sqlite3 curl python3; do
 	command -v "$t" >/dev/null || { echo "campaign.sh: needs $t (scripts/deps.sh --bench)" >&2; exit 1; }
 done
@@ -52,6 +48,7 @@ done
 
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
+bench_setup muster-bench-campaign
 now() { date +%s.%N; }
 secs() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 

@@ -45,13 +45,9 @@ CONNS=64
 THREADS=2
 LOADERS=8
 BIN=${MUSTER_BIN:-build/muster}
-TMP=$(mktemp -d /tmp/muster-bench.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
+bench_setup
 start_muster() {
 	"$BIN" serve --db "$DB" --listen "127.0.0.1:$MPORT" --no-access-log 2>>"$TMP/muster.log" &
 	MPID=$!

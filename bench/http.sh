@@ -14,13 +14,9 @@ SECS=${2:-10}
 CONNS=64
 THREADS=2
 BIN=${MUSTER_BIN:-build/muster}
-TMP=$(mktemp -d /tmp/muster-bench.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
+bench_setup
 
 echo "building a register of $PERSONS persons..." >&2
 "$BIN" demo --db "$TMP/reg.db" --persons "$PERSONS" --no-serve > "$TMP/demo.txt"

@@ -1,5 +1,14 @@
 # bench/lib.sh: helpers the benchmarks share (sourced, never run).
 
+# A scratch directory in TMP, and PIDS: processes to stop at exit, when TMP
+# goes too. PREFIX names the directory (default muster-bench).
+bench_setup() {
+	TMP=$(mktemp -d "/tmp/${1:-muster-bench}.XXXXXX")
+	PIDS=()
+	trap bench_cleanup EXIT
+}
+bench_cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+
 # A TCP port free on 127.0.0.1 now.
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 

@@ -15,13 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PAGE=${1:-/portal}
 BIN=${MUSTER_BIN:-build/muster}
-TMP=$(mktemp -d /tmp/muster-bench.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
+bench_setup
 
 "$BIN" init --db "$TMP/reg.db" >/dev/null
 PORT=$(free_port)

@@ -518,13 +518,26 @@ static void block_put(struct p1_block *b, const struct ingest_row *row, size_t n
 	}
 }
 
+/* Check row r (domain/): 1 if it is bad, noted in errs (and with
+ * --partial in the reject file, from the reader's current record). */
+static int check_row(struct imp *im, const struct ingest_row *r)
+{
+	struct mu_error me;
+
+	mu_error_clear(&me);
+	if (!im->k->check(im, r, &me))
+		return 0;
+	add_error(im, r->line, me.field, me.detail);
+	reject(im, NULL, me.field, me.detail);
+	return 1;
+}
+
 /* Fill b with the next good rows; 1 at the end of the file. */
 static int check_block(struct p1 *q, struct p1_block *b)
 {
 	struct imp *im = q->im;
 	struct ingest_row row;
 	struct ingest_error ie;
-	struct mu_error me;
 
 	b->n = b->used = 0;
 	while (b->n < P1_BLOCK_ROWS &&
@@ -540,22 +553,14 @@ static int check_block(struct p1 *q, struct p1_block *b)
 		im->rows = row.index + 1;
 		if ((row.index & 4095) == 0)
 			progress_tick(&im->pr, im->rows, ingest_bytes(im->rd));
-		if (!im->o->partial) {
-			if (st == INGEST_BAD)
-				block_bad(b, &ie);
-			else
-				block_put(b, &row, im->ncols);
-			continue;
+		if (st == INGEST_BAD && !im->o->partial) {
+			block_bad(b, &ie);
+		} else if (st == INGEST_BAD) {
+			add_error(im, ie.line, ie.field, ie.reason);
+			reject(im, NULL, ie.field, ie.reason);
+		} else if (!im->o->partial || !check_row(im, &row)) {
+			block_put(b, &row, im->ncols);
 		}
-		mu_error_clear(&me);
-		if (st == INGEST_BAD || im->k->check(im, &row, &me)) {
-			const char *field = st == INGEST_BAD ? ie.field : me.field;
-			const char *why = st == INGEST_BAD ? ie.reason : me.detail;
-			add_error(im, st == INGEST_BAD ? ie.line : row.line, field, why);
-			reject(im, NULL, field, why);
-			continue;
-		}
-		block_put(b, &row, im->ncols);
 	}
 	return 0;
 }
@@ -591,21 +596,14 @@ static void *checker(void *arg)
  * and add them to the runs. */
 static enum mu_err take_block(struct imp *im, struct dupset *ds, const struct p1_block *b)
 {
-	struct mu_error me;
-
 	for (size_t i = 0; i < b->n; i++) {
 		const struct ingest_row *r = &b->rows[i];
 		if (b->bad[i]) {
 			add_error(im, r->line, r->v[0], r->v[1]);
 			continue;
 		}
-		if (!im->o->partial) {
-			mu_error_clear(&me);
-			if (im->k->check(im, r, &me)) {
-				add_error(im, r->line, me.field, me.detail);
-				continue;
-			}
-		}
+		if (!im->o->partial && check_row(im, r))
+			continue;
 		if (dupset_add(ds, r->v[0], r->index, r->line) != MU_OK ||
 		    runs_add(im->runs, r) != MU_OK)
 			return MU_EIO;
@@ -760,8 +758,6 @@ static void counts_add(struct import_counts *t, const struct import_counts *c)
 	t->flagged += c->flagged;
 	t->cancelled += c->cancelled;
 }
-
-static double mono(void);
 
 /* Offices and removals: one batch, one transaction (removals then cancel
  * the open summonses of the persons removed). */

@@ -629,13 +629,23 @@ static int names_differ(const char *const *a, const char *const *b)
 	return 0;
 }
 
+/* Whether row r would change nothing in the stored person q (its first
+ * BULK_NP columns in person_columns order): an absent value keeps the
+ * stored one. */
+static int row_same(const struct import_row *r, sqlite3_stmt *q)
+{
+	for (int i = 1; i < BULK_NP; i++)
+		if (r->v[i] && strcmp(r->v[i], SQ_TEXT(q, i)))
+			return 0;
+	return 1;
+}
+
 static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 				 const struct import_row *r, sqlite3_stmt *old,
 				 struct mu_error *err)
 {
 	const char *was[BULK_NP], *nw[BULK_NP];
 	int64_t version = sqlite3_column_int64(old, 15) + 1;
-	int same = 1;
 	enum mu_err rc;
 	STMT(q, "UPDATE persons SET family_name=?2, given_name=?3, patronymic=?4,"
 		" birth_date=?5, sex=?6, region=?7, office=?8, address=?9, phone=?10,"
@@ -646,9 +656,8 @@ static enum mu_err person_update(struct sq_store *s, struct bulk_job *j,
 	for (int i = 0; i < BULK_NP; i++) {
 		was[i] = SQ_TEXT(old, i);
 		nw[i] = r->v[i] ? r->v[i] : was[i];
-		same &= !strcmp(nw[i], was[i]);
 	}
-	if (same) {
+	if (row_same(r, old)) {
 		j->b->c.unchanged++;
 		return MU_OK;
 	}
@@ -695,19 +704,11 @@ static enum mu_err person_row(struct sq_store *s, struct bulk_job *j,
 }
 
 /* Mark the rows whose person is stored (ROW_SAME when the row would
- * change nothing, as person_update decides, else ROW_STORED): one scan of
+ * change nothing: row_same, as person_update decides, else ROW_STORED): one scan of
  * the batch's key range (its rows are in key order), not a lookup a row.
  * Re-importing a file that changed little reads each person once. */
 enum { ROW_NEW, ROW_STORED, ROW_SAME };
 #define SCAN_SKIP_MAX 64     /* stored rows read past before seeking */
-
-static int row_same(const struct import_row *r, sqlite3_stmt *q)
-{
-	for (int i = 1; i < BULK_NP; i++)
-		if (r->v[i] && strcmp(r->v[i], SQ_TEXT(q, i)))
-			return 0;
-	return 1;
-}
 
 static enum mu_err persons_stored(struct sq_store *s, struct bulk_job *j,
 				  struct mu_error *err)
